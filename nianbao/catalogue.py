@@ -1,0 +1,164 @@
+"""The field catalogue: the official templates as data, loaded once.
+
+`data/templates.yaml` is a verbatim copy of the spec (a test keeps them equal);
+`data/labels.yaml` adds the printed label variants real reports use. No other module
+spells a template label: they ask the catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).parent / "data"
+TABLES = ("active", "apply", "appeal")
+TABLE_TITLES = {
+    "active": "二、主动公开政府信息情况",
+    "apply": "三、收到和处理政府信息公开申请情况",
+    "appeal": "四、政府信息公开行政复议、行政诉讼情况",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    label: str
+    type: str  # count | delta | amount_wan
+
+
+@dataclass(frozen=True)
+class Row:
+    table: str
+    id: str
+    label: str  # printed label as in the spec ("（三）不予公开 1.属于国家秘密")
+    group: str | None  # "（三）不予公开", "行政诉讼", or the 第二十条 item for table 二
+    columns: tuple[Column, ...]
+
+    @property
+    def item_label(self) -> str:
+        """The row's own label without its group: what the last label cell prints."""
+        return self.label.split(" ", 1)[1] if " " in self.label else self.label
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str
+    table: str
+    row: Row
+    column: Column
+
+    @property
+    def type(self) -> str:
+        return self.column.type
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    rows: tuple[Row, ...]
+    fields: tuple[Field, ...]
+
+    def table_rows(self, table: str) -> list[Row]:
+        return [r for r in self.rows if r.table == table]
+
+    def row(self, table: str, row_id: str) -> Row | None:
+        return next((r for r in self.rows if r.table == table and r.id == row_id), None)
+
+    @property
+    def field_ids(self) -> list[str]:
+        return [f.id for f in self.fields]
+
+    @property
+    def field_map(self) -> dict[str, Field]:
+        return {f.id: f for f in self.fields}
+
+    @property
+    def active_items(self) -> list[str]:
+        return list(dict.fromkeys(r.group for r in self.table_rows("active")))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    templates: dict[str, Template]
+    applicant: tuple[Column, ...]
+    appeal: tuple[Column, ...]
+    rules: tuple[dict, ...]
+    variants: dict  # labels.yaml
+
+    def template(self, template_id: str) -> Template:
+        return self.templates[template_id]
+
+
+_NUMBERING = re.compile(
+    r"^(?:[(（]?[一二三四五六七八九十]+[)）、.．]+|[(（]?\d+[)）.．、]+(?!\d))"
+)
+_DROP = re.compile(r"[\s\u00a0\u3000()（）\[\]【】,，、.．。:：;；\"'“”‘’/／\\|_\-－—–]+")
+
+
+def norm(label: str | None) -> str:
+    """A label reduced to what identifies it: no widths, spaces, breaks, numbering or punctuation."""
+    if not label:
+        return ""
+    text = unicodedata.normalize("NFKC", label)
+    text = re.sub(r"\s+", "", text)
+    while True:  # "三、（一）予以公开" carries two numberings
+        stripped = _NUMBERING.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return _DROP.sub("", text)
+
+
+def _columns(spec: dict, types: dict | None = None) -> tuple[Column, ...]:
+    return tuple(Column(cid, label, (types or {}).get(cid, "count")) for cid, label in spec.items())
+
+
+def _template(tid: str, spec: dict, applicant, appeal) -> Template:
+    rows: list[Row] = []
+    for item in spec["active"]:
+        cols = _columns(item["columns"], item.get("types"))
+        for rid, label in item["rows"].items():
+            rows.append(Row("active", rid, label, item["item"], cols))
+    for rid, label in spec["apply"].items():
+        group = label.split(" ", 1)[0] if " " in label else None
+        rows.append(Row("apply", rid, label, group, applicant))
+    for rid, label in spec["appeal"].items():
+        group = label.split(" ", 1)[0] if " " in label else None
+        rows.append(Row("appeal", rid, label, group, appeal))
+    fields = tuple(
+        Field(f"{r.table}.{r.id}.{c.id}", r.table, r, c) for r in rows for c in r.columns
+    )
+    return Template(tid, tuple(rows), fields)
+
+
+@cache
+def load() -> Catalogue:
+    spec = yaml.safe_load((DATA / "templates.yaml").read_text(encoding="utf-8"))
+    variants = yaml.safe_load((DATA / "labels.yaml").read_text(encoding="utf-8"))
+    applicant = _columns(spec["columns"]["applicant"])
+    appeal = _columns(spec["columns"]["appeal"])
+    templates = {
+        tid: _template(tid, tspec, applicant, appeal) for tid, tspec in spec["templates"].items()
+    }
+    return Catalogue(templates, applicant, appeal, tuple(spec["rules"]), variants)
+
+
+def template_markers(template_id: str) -> set[str]:
+    """Normalised labels only this template prints: how the template is recognised."""
+    cat = load()
+
+    def labels(t: Template) -> set[str]:
+        out = set()
+        for r in t.rows:
+            out.add(norm(r.item_label))
+            out.update(norm(c.label) for c in r.columns)
+        return {x for x in out if len(x) >= 4}
+
+    mine = labels(cat.templates[template_id])
+    others = set().union(*(labels(t) for k, t in cat.templates.items() if k != template_id))
+    return mine - others

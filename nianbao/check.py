@@ -1,0 +1,121 @@
+"""The report's own arithmetic (勾稽关系), evaluated from data/rules.yaml.
+
+A broken rule is published as printed and named with its cells and both sides; a rule
+whose cells are blank is reported as unchecked, with the blank cells named.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fnmatch import fnmatch
+from functools import cache
+
+import yaml
+
+from nianbao import catalogue as cat
+from nianbao.catalogue import norm
+from nianbao.model import Problem, Report
+
+
+@cache
+def rules() -> dict:
+    spec_ids = [r["id"] for r in cat.load().rules]
+    defined = yaml.safe_load((cat.DATA / "rules.yaml").read_text(encoding="utf-8"))
+    missing = set(spec_ids) - set(defined)
+    if missing:  # the spec gained a rule we do not evaluate: fail loudly, never skip
+        raise RuntimeError(f"rules in the spec without an evaluation: {sorted(missing)}")
+    return defined
+
+
+def check(report: Report, where=lambda line, section: "") -> None:
+    if not report.template:
+        return
+    template = cat.load().template(report.template)
+    unchecked: dict[str, list[str]] = defaultdict(list)
+    for rule_id, rule in rules().items():
+        if "types" in rule:
+            _non_negative(report, template, rule_id, rule["types"], where)
+            continue
+        for label, left, right in _equations(report, template, rule):
+            lv, rv = left, right
+            missing = [f for f, v in (*lv, *rv) if v is None]
+            key = f"{rule_id}:{label}"
+            if missing:
+                report.checks[key] = "unchecked"
+                unchecked[rule_id].extend(m for m in missing if m not in unchecked[rule_id])
+                continue
+            lsum, rsum = sum(v for _, v in lv), sum(v for _, v in rv)
+            if lsum == rsum:
+                report.checks[key] = "ok"
+                continue
+            report.checks[key] = "broken"
+            report.add(Problem(
+                "rule-broken", "error",
+                f"{rule_id}（{label}）：{_show(lv)} = {lsum}，但 {_show(rv)} = {rsum}",
+                where(report.lines.get(_row_key(left[0][0])), cat.TABLE_TITLES[rule["table"]]),
+                rule=rule_id, cells=[f for f, _ in (*lv, *rv)], kind="report"))
+    for rule_id, cells in unchecked.items():
+        shown = "、".join(cells[:8]) + ("…" if len(cells) > 8 else "")
+        report.add(Problem("rule-unchecked", "info",
+                           f"{rule_id}：有 {len(cells)} 个相关单元格为空，部分等式无法校验（{shown}）",
+                           where(None, ""), rule=rule_id, cells=cells, kind="report"))
+
+
+def _row_key(field_id: str) -> str:
+    return ".".join(field_id.split(".")[:2])
+
+
+def _expand(names: list[str], ids: list[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        out.extend(i for i in ids if fnmatch(i, name) and i not in out)
+    return out
+
+
+def _equations(report: Report, template, rule):
+    """Yield (label, left, right) with each side as [(cell name, value)]."""
+    table = rule["table"]
+    rows = template.table_rows(table)
+
+    def cells(names):
+        return [(n, report.values.get(n)) for n in names]
+
+    if rule["each"] == "row":
+        for row in rows:
+            col_ids = [c.id for c in row.columns]
+            yield (row.label,
+                   cells(f"{table}.{row.id}.{c}" for c in _expand(rule["left"], col_ids)),
+                   cells(f"{table}.{row.id}.{c}" for c in _expand(rule["right"], col_ids)))
+        return
+    row_ids = [r.id for r in rows]
+    columns = rows[0].columns
+    left_rows = _expand(rule["left"], row_ids)
+    right_rows = _expand(rule["right"], row_ids)
+    printed = None
+    for pattern, label in (rule.get("substitute") or {}).items():
+        subs = _expand([pattern], right_rows)
+        row = next((e for e in report.extra_rows
+                    if e.table == table and e.parent is None and norm(e.label) == norm(label)), None)
+        if subs and row and all(report.values.get(f"{table}.{s}.{c.id}") is None
+                                for s in subs for c in columns):
+            right_rows = [r for r in right_rows if r not in subs]
+            printed = row
+    for col in columns:
+        right = cells(f"{table}.{r}.{col.id}" for r in right_rows)
+        if printed is not None:
+            right.append((f"{table}.{printed.label}.{col.id}", printed.values.get(col.id)))
+        yield col.label, cells(f"{table}.{r}.{col.id}" for r in left_rows), right
+
+
+def _show(side) -> str:
+    return " + ".join(f"{f.split('.', 1)[-1]}({v})" for f, v in side)
+
+
+def _non_negative(report: Report, template, rule_id, types, where) -> None:
+    for f in template.fields:
+        value = report.values.get(f.id)
+        if f.type in types and value is not None and value < 0:
+            report.checks[f"{rule_id}:{f.id}"] = "broken"
+            report.add(Problem("rule-broken", "error", f"{rule_id}：{f.id} 为 {value}，不应为负数",
+                               where(report.lines.get(_row_key(f.id)), cat.TABLE_TITLES[f.table]),
+                               rule=rule_id, cells=[f.id], kind="report"))

@@ -1,0 +1,137 @@
+"""One report file → one Report: read → parse → resolve → check.
+
+This is the unit the build runs per file and `build.py extract` prints. It never raises
+for a bad file: whatever goes wrong becomes a problem naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import traceback
+from collections import Counter
+
+from nianbao import prose, readers
+from nianbao.check import check
+from nianbao.discover import load_sidecar
+from nianbao.model import Document, Problem, Report, SourceFile
+from nianbao.parse import parse_tables
+from nianbao.resolve import agency_id, complete_agency, gazetteer, match_region
+
+
+def extract(source: SourceFile) -> Report:
+    report = Report(source=source)
+    try:
+        _extract(report)
+    except Exception as exc:  # a bug of ours must not take the other reports down
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        report.add(Problem("internal-error", "error",
+                           f"处理该文件时程序出错（{type(exc).__name__}: {exc}，"
+                           f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}）", source.rel))
+        report.template = None  # never publish half-parsed numbers
+    return report
+
+
+def _extract(report: Report) -> None:
+    source = report.source
+    report.problems.extend(load_sidecar(source))
+    data = source.path.read_bytes()
+    report.sha256 = hashlib.sha256(data).hexdigest()
+
+    def where(line: int | None, section: str) -> str:
+        at = f"{source.rel}:{line}" if line else source.rel
+        return f"{at} {section}".strip()
+
+    try:
+        doc = readers.read(source.path)
+    except readers.ReadError as exc:
+        report.add(Problem(exc.code, "error", exc.message, where(exc.line, "")))
+        return
+    report.format = doc.format
+    front = prose.front_matter(doc)
+    report.title = front.title
+    sidecar = source.sidecar
+    report.year = sidecar.get("year") or front.year or _body_year(doc)
+    if report.year is None:
+        report.add(Problem("year-unknown", "error", "无法从标题或正文判断报告年度，请在元数据文件中写明 year",
+                           where(None, "")))
+    elif not 2008 <= report.year <= 2100:
+        report.add(Problem("year-unknown", "error", f"报告年度 {report.year} 不在合理范围内", where(None, "")))
+        report.year = None
+    parse_tables(doc, report, where)
+    report.sections = prose.sections(doc)
+    report.signed = prose.signature_date(doc)
+    report.source_url = sidecar.get("source_url")
+    report.published = sidecar.get("published")
+    identify(report, front.agency, prose.body_text(doc), where)
+    check(report, where)
+
+
+def _body_year(doc: Document) -> int | None:
+    years = Counter(re.findall(r"((?:19|20)\d{2})\s*年", prose.body_text(doc)[:3000]))
+    return int(years.most_common(1)[0][0]) if years else None
+
+
+def identify(report: Report, printed: str | None, body: str, where) -> None:
+    """Agency name, region and id: the sidecar settles what the text cannot."""
+    sidecar = report.source.sidecar
+    gaz = gazetteer()
+    name = sidecar.get("agency") or printed
+    if not name:
+        report.add(Problem("agency-unknown", "error", "无法从标题识别发布机关，请在元数据文件中写明 agency",
+                           where(None, "")))
+        return
+    match = match_region(name)
+    if not sidecar.get("agency") and (match is None or match.short or _bare(match.prefix)):
+        completions = complete_agency(name, body)
+        if len(completions) == 1 and completions[0] != name:
+            report.add(Problem("agency-completed", "info",
+                               f"标题中的机关名称“{name}”不完整，按正文补全为“{completions[0]}”", where(None, "")))
+            name = completions[0]
+            match = match_region(name)
+        elif len(completions) > 1:
+            report.add(Problem("agency-ambiguous", "error",
+                               f"标题中的机关名称“{name}”不完整，正文中有多个可能：{'、'.join(completions)}；"
+                               "请在元数据文件中写明 agency", where(None, "")))
+            report.agency = name
+            return
+    report.agency = name
+    place = None
+    if sidecar.get("region"):
+        text = str(sidecar["region"]).strip()
+        place = gaz.by_code.get(text)
+        region_match = None if place else match_region(text)
+        if region_match and region_match.place:
+            place = region_match.place
+        if place is None:
+            report.add(Problem("region-unknown", "error",
+                               f"元数据中的 region“{text}”不是唯一的行政区划名称或代码", where(None, "")))
+    elif match is None:
+        report.add(Problem("region-unknown", "error",
+                           f"无法从机关名称“{name}”或正文判断所属地区，请在元数据文件中写明 region",
+                           where(None, "")))
+    elif match.place is None:
+        options = "、".join(f"{gaz.region(p).province}{p.name}（{p.code}）" for p in match.places)
+        report.add(Problem("region-ambiguous", "error",
+                           f"“{match.prefix}”对应多个行政区划：{options}；请在元数据文件中写明 region",
+                           where(None, "")))
+    else:
+        place = match.place
+        if match.short:
+            report.add(Problem("region-inferred", "warning",
+                               f"“{match.prefix}”按简称识别为{place.name}（{place.code}）", where(None, "")))
+    if place is not None:
+        report.region = gaz.region(place)
+    if sidecar.get("id"):
+        report.agency_id = str(sidecar["id"])
+        if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", report.agency_id):
+            report.add(Problem("id-invalid", "error",
+                               f"元数据中的 id“{report.agency_id}”只能由小写字母、数字和连字符组成",
+                               where(None, "")))
+            report.agency_id = None
+    elif place is not None:
+        report.agency_id = agency_id(name, place)
+
+
+def _bare(prefix: str) -> bool:
+    return prefix in ("", "区", "县", "市", "省")

@@ -1,0 +1,519 @@
+"""Template matching: table grids → field IDs, by row and column labels.
+
+Rows are recognised by their labels (the catalogue's, normalised, plus known variants),
+never by their position in the table; columns by the header rows printed above them,
+falling back to the official order only when a report prints no header (and saying so).
+A row whose cells cannot be aligned with its columns stays null with a problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from nianbao import catalogue as cat
+from nianbao.catalogue import Column, Row, Template, norm
+from nianbao.model import Cell, Document, ExtraRow, Number, Paragraph, Problem, Report, Table
+from nianbao.values import looks_like_value, parse_value
+
+# ---------------------------------------------------------------- rows as label + values
+
+
+@dataclass
+class Line:
+    """One table row split into its label cells and its value cells."""
+
+    labels: list[str]  # effective labels: blanks on the left filled from the row above
+    values: list[Cell]
+    line: int
+    section: str
+    own_labels: list[str] = field(default_factory=list)
+
+    @property
+    def has_values(self) -> bool:
+        return any(c.text.strip() and not c.spanned for c in self.values)
+
+    @property
+    def norms(self) -> list[str]:
+        return [norm(x) for x in self.labels if norm(x)]
+
+
+def split_cells(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
+    last_label = -1
+    for i, c in enumerate(cells):
+        if c.text.strip() and not looks_like_value(c.text):
+            last_label = i
+    return cells[: last_label + 1], cells[last_label + 1:]
+
+
+def table_lines(doc: Document) -> list[list[Line]]:
+    """Every table of the document as Lines, with the heading each sits under."""
+    out, section = [], ""
+    for block in doc.blocks:
+        if isinstance(block, Paragraph):
+            if _is_heading(block.text):
+                section = block.text.strip()
+            continue
+        lines, above = [], []
+        for cells, lineno in zip(block.rows, block.row_lines):
+            label_cells, value_cells = split_cells(cells)
+            own = [c.text.strip() for c in label_cells]
+            effective = list(own)
+            for j, text in enumerate(own):
+                if text:
+                    break
+                if j < len(above):
+                    effective[j] = above[j]
+            lines.append(Line(effective, value_cells, lineno, section, own))
+            if any(own):
+                above = effective
+        out.append(lines)
+    return out
+
+
+def _is_heading(text: str) -> bool:
+    import re
+
+    return bool(re.match(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*\S", text)) and len(text) <= 40
+
+
+# ---------------------------------------------------------------- label lookup
+
+
+class Labels:
+    """Label → catalogue lookups for one template (exact, known variant, then close)."""
+
+    def __init__(self, template: Template):
+        self.template = template
+        variants = cat.load().variants
+        self.rows: dict[str, list[Row]] = {}
+        for row in template.rows:
+            keys = {norm(row.item_label)}
+            keys.update(norm(v) for v in variants["rows"].get(f"{row.table}.{row.id}", []))
+            for k in keys:
+                self.rows.setdefault(k, []).append(row)
+        self.groups = {norm(r.group) for r in template.rows if r.group and r.table == "apply"}
+        self.items = {norm(i): i for i in template.active_items}
+        self.headers = {t: {norm(w) for w in ws} for t, ws in variants["headers"].items()}
+        self.row_groups = {norm(w) for ws in variants["row_groups"].values() for w in ws}
+        self.col_variants = variants["columns"]
+
+    def row(self, labels: list[str]) -> tuple[Row | None, int, bool]:
+        """The catalogue row a line's labels name: (row, index of the naming label, approximate)."""
+        norms = [norm(x) for x in labels]
+        for i in range(len(norms) - 1, -1, -1):
+            if not norms[i]:
+                continue
+            hit = self._pick(self.rows.get(norms[i], []), norms[:i])
+            if hit:
+                return hit, i, False
+            if i == len(norms) - 1:
+                close = self._close(norms[i])
+                if close:
+                    hit = self._pick(close, norms[:i])
+                    if hit:
+                        return hit, i, True
+        return None, -1, False
+
+    def _pick(self, rows: list[Row], context: list[str]) -> Row | None:
+        if len(rows) <= 1:
+            return rows[0] if rows else None
+        grouped = [r for r in rows if r.group and any(norm(r.group) in c or c in norm(r.group)
+                                                      for c in context if c)]
+        return grouped[0] if len(grouped) == 1 else None
+
+    def _close(self, key: str) -> list[Row]:
+        if len(key) < 4:
+            return []
+        starts = {k for k in self.rows if len(k) >= 4 and (key.startswith(k) or k.startswith(key))}
+        if len(starts) == 1:
+            return self.rows[starts.pop()]
+        best = difflib.get_close_matches(key, list(self.rows), n=2, cutoff=0.8)
+        if len(best) == 1:
+            return self.rows[best[0]]
+        return []
+
+    def column(self, table: str, columns: tuple[Column, ...], label: str) -> Column | None:
+        key = norm(label)
+        if not key:
+            return None
+        for col in columns:
+            names = {norm(col.label)}
+            names.update(norm(v) for v in self.col_variants.get(f"{table}.*.{col.id}", []))
+            if key in names:
+                return col
+        starts = [c for c in columns if len(key) >= 4 and (key.startswith(norm(c.label)) or
+                                                           norm(c.label).startswith(key))]
+        return starts[0] if len(starts) == 1 else None
+
+    def header_of(self, line: Line) -> str | None:
+        norms = {norm(x) for x in line.own_labels}
+        for table, words in self.headers.items():
+            if norms & words:
+                return table
+        return None
+
+
+# ---------------------------------------------------------------- template detection
+
+
+def detect_template(doc: Document) -> tuple[str | None, dict[str, int]]:
+    found = set()
+    for block in doc.blocks:
+        if isinstance(block, Table):
+            found.update(norm(c.text) for row in block.rows for c in row)
+    scores = {tid: len(found & cat.template_markers(tid)) for tid in cat.load().templates}
+    best = max(scores.values())
+    winners = [t for t, s in scores.items() if s == best]
+    return (winners[0] if best and len(winners) == 1 else None), scores
+
+
+# ---------------------------------------------------------------- the table parser
+
+
+@dataclass
+class Parsed:
+    values: dict[str, Number | None]
+    annotations: dict[str, str]
+    extra_rows: list[ExtraRow]
+    problems: list[Problem]
+    seen_lines: dict[str, int]
+
+
+class TableParser:
+    def __init__(self, template: Template, where):
+        self.t = template
+        self.labels = Labels(template)
+        self.where = where  # (line, section) → "file:line section"
+        self.values: dict[str, Number | None] = {f: None for f in template.field_ids}
+        self.annotations: dict[str, str] = {}
+        self.extra: list[ExtraRow] = []
+        self.problems: list[Problem] = []
+        self.seen: dict[str, int] = {}  # "table.row" → line printed
+        self.item: str | None = None
+        self.item_columns: dict[str, list[Column]] = {}
+        self.apply_columns: list[Column] | None = None
+        self.apply_top: list[str] | None = None  # 自然人 | 法人或其他组织 | 总计, normalised
+        self.table: str | None = None  # the table the last recognised row belongs to
+        self.appeal_header: list[Line] = []
+        self.appeal_columns: list[tuple[str, Column]] | None = None
+
+    def problem(self, code, severity, message, line: Line | None = None, cells=()):
+        section = cat.TABLE_TITLES[self.table] if self.table else (line.section if line else "")
+        where = self.where(line.line if line else None, section)
+        self.problems.append(Problem(code, severity, message, where, cells=list(cells)))
+
+    # -- driving
+
+    def run(self, tables: list[list[Line]]) -> Parsed:
+        for lines in tables:
+            self.item = None
+            for line in lines:
+                self.feed(line)
+        self.flush_appeal()
+        self.finish()
+        return Parsed(self.values, self.annotations, self.extra, self.problems, dict(self.seen))
+
+    def feed(self, line: Line) -> None:
+        norms = line.norms
+        if not line.has_values:
+            item = next((self.labels.items[n] for n in norms if n in self.labels.items), None)
+            if item:
+                self.item, self.table = item, "active"
+                return
+            header = self.labels.header_of(line)
+            self.table = header or self.table
+            if header == "active":
+                self.read_active_header(line)
+            elif header == "apply":
+                self.read_apply_header(line)
+            elif header == "appeal":
+                self.appeal_header.append(line)
+            return
+        if not norms:  # numbers without a label: the value row under table 四's header
+            if self.appeal_header:
+                self.table = "appeal"
+                self.read_appeal_values(line)
+            else:
+                self.problem("values-without-label", "warning",
+                             "有一行数字没有行标题，无法对应到字段，已忽略", line)
+            return
+        row, at, approximate = self.labels.row(line.labels)
+        self.table = row.table if row else self.table
+        if row is None:
+            self.unknown_row(line)
+            return
+        if at < len(line.labels) - 1 and norm(line.labels[-1]):
+            self.sub_row(line, row)
+            return
+        if approximate:
+            self.problem("label-approximate", "info",
+                         f"行标题“{_flat(line.labels[-1])}”按近似匹配识别为“{row.label}”", line)
+        self.assign_row(row, line)
+
+    # -- headers
+
+    def read_active_header(self, line: Line) -> None:
+        if self.item is None:
+            return
+        rows = [r for r in self.t.table_rows("active") if r.group == self.item]
+        if not rows:
+            return
+        columns = rows[0].columns
+        mapped = [self.labels.column("active", columns, lab) for lab in line.own_labels]
+        mapped = [c for c in mapped if c]
+        if sorted(c.id for c in mapped) == sorted(c.id for c in columns):
+            self.item_columns[self.item] = mapped
+        else:
+            self.problem("header-unreadable", "warning",
+                         f"“{self.item}”的列标题与模板不符，按模板列顺序读取", line)
+
+    def read_apply_header(self, line: Line) -> None:
+        applicant = cat.load().applicant
+        found = [self.labels.column("apply", applicant, lab) for lab in line.own_labels]
+        leaves = [c for c in found if c]
+        if len({c.id for c in leaves}) == len(applicant):
+            self.apply_columns = leaves
+            return
+        by_id = {c.id: c for c in applicant}
+        natural, total = by_id["natural"], by_id["total"]
+        if natural in leaves or total in leaves:  # the top header row: 自然人 | 法人或其他组织 | 总计
+            self.apply_top = [norm(x) for x in line.own_labels if norm(x)]
+            return
+        top = self.apply_top
+        if top is not None:  # the row of organisation kinds under 法人或其他组织
+            order: list[Column] = []
+            for key in top:
+                if key == norm("法人或其他组织"):
+                    order.extend(c for c in leaves if c.id not in ("natural", "total"))
+                else:
+                    col = self.labels.column("apply", applicant, key)
+                    if col:
+                        order.append(col)
+            if sorted(c.id for c in order) == sorted(by_id):
+                self.apply_columns = order
+            else:
+                self.problem("header-unreadable", "warning",
+                             "表三的列标题与模板不符，按模板列顺序读取", line)
+
+    def read_appeal_values(self, line: Line) -> None:
+        columns = self.appeal_columns or self.appeal_order()
+        values = fit([c for c in line.values], len(columns))
+        if values is None:
+            self.problem("cells-misaligned", "error",
+                         f"表四的数值行有 {len(line.values)} 格，应为 {len(columns)} 格，"
+                         "无法对齐到列，相应字段留空", line)
+            self.seen.update({f"appeal.{g}": line.line for g in ("review", "suit_direct",
+                                                                  "suit_after_review")})
+            self.appeal_header = []
+            return
+        for (group, col), cell in zip(columns, values):
+            self.set_value(f"appeal.{group}.{col.id}", cell, line)
+        for group in {g for g, _ in columns}:
+            self.seen[f"appeal.{group}"] = line.line
+        self.appeal_header = []
+
+    def appeal_order(self) -> list[tuple[str, Column]]:
+        """Table 四's fifteen columns as its header rows name them, in reading order."""
+        groups = {norm(r.item_label): r.id for r in self.t.table_rows("appeal")}
+        appeal = cat.load().appeal
+        order_groups, order_cols = [], []
+        for line in self.appeal_header:
+            for text in line.own_labels:
+                key = norm(text)
+                if key in groups and groups[key] not in order_groups:
+                    order_groups.append(groups[key])
+                    continue
+                col = self.labels.column("appeal", appeal, text)
+                if col:
+                    order_cols.append(col)
+        n = len(appeal)
+        chunks = [order_cols[i: i + n] for i in range(0, len(order_cols), n)]
+        if (len(order_groups) == len(chunks) == 3 and
+                all(sorted(c.id for c in ch) == sorted(c.id for c in appeal) for ch in chunks)):
+            self.appeal_columns = [(g, c) for g, ch in zip(order_groups, chunks) for c in ch]
+            return self.appeal_columns
+        line = self.appeal_header[-1] if self.appeal_header else None
+        self.problem("header-unreadable", "warning",
+                     "表四的列标题不完整，按模板列顺序读取", line)
+        return [(r.id, c) for r in self.t.table_rows("appeal") for c in r.columns]
+
+    def flush_appeal(self) -> None:
+        self.appeal_header = []
+
+    # -- rows
+
+    def columns_for(self, row: Row, line: Line) -> list[Column]:
+        if row.table == "active":
+            cols = self.item_columns.get(row.group)
+            if cols is None:
+                self.problem("header-missing", "info",
+                             f"“{row.label}”所在的{row.group}没有列标题，按模板列顺序读取", line)
+                self.item_columns[row.group] = cols = list(row.columns)
+            return cols
+        if row.table == "apply":
+            if self.apply_columns is None:
+                self.problem("header-missing", "info", "表三没有列标题，按模板列顺序读取", line)
+                self.apply_columns = list(row.columns)
+            return self.apply_columns
+        if self.appeal_columns:  # a group printed as a row of five
+            return [c for g, c in self.appeal_columns if g == row.id]
+        return list(row.columns)
+
+    def assign_row(self, row: Row, line: Line) -> None:
+        key = f"{row.table}.{row.id}"
+        columns = self.columns_for(row, line)
+        values = fit(line.values, len(columns))
+        if key in self.seen:
+            self.problem("row-duplicated", "warning",
+                         f"“{row.label}”出现了两次（第 {self.seen[key]} 行与第 {line.line} 行），"
+                         "取第一次的数值", line)
+            return
+        self.seen[key] = line.line
+        if values is None:
+            self.problem("cells-misaligned", "error",
+                         f"“{row.label}”一行有 {len(line.values)} 个数值格，应为 {len(columns)} 个，"
+                         "无法判断各数值属于哪一列，该行留空", line,
+                         [f"{key}.{c.id}" for c in columns])
+            return
+        for col, cell in zip(columns, values):
+            self.set_value(f"{key}.{col.id}", cell, line)
+
+    def set_value(self, field_id: str, cell: Cell, line: Line) -> None:
+        if cell.spanned:
+            return
+        kind = self.t.field_map[field_id].type
+        parsed = parse_value(cell.text, kind)
+        self.values[field_id] = parsed.value
+        if parsed.annotation:
+            self.annotations[field_id] = parsed.annotation
+        if parsed.problem == "dash":
+            self.problem("cell-dash", "info", f"{field_id} 印作“{parsed.detail}”，按空白处理",
+                         line, [field_id])
+        elif parsed.problem:
+            self.problem("cell-unreadable", "error",
+                         f"{field_id} 的内容“{parsed.detail}”不是{_KIND[kind]}，留空", line, [field_id])
+
+    def sub_row(self, line: Line, parent: Row) -> None:
+        columns = self.columns_for(parent, line)
+        cells = fit(line.values, len(columns))
+        label = _flat(line.labels[-1])
+        if cells is None:
+            self.problem("cells-misaligned", "error",
+                         f"“{parent.label}”下的分项“{label}”数值格数与列数不符，该行留空", line)
+            values = {c.id: None for c in columns}
+        else:
+            values = {c.id: parse_value(x.text, c.type).value for c, x in zip(columns, cells)}
+        self.extra.append(ExtraRow(parent.table, parent.id, label, values, line.line))
+        self.seen.setdefault(f"{parent.table}.{parent.id}", line.line)
+
+    def unknown_row(self, line: Line) -> None:
+        label = _flat(" ".join(x for x in line.labels if x))
+        table = "apply" if len(line.values) >= len(cat.load().applicant) else "active"
+        columns = [c.id for c in cat.load().applicant] if table == "apply" else []
+        kept = fit(line.values, len(columns)) if columns else None
+        values = ({c: parse_value(x.text, "count").value for c, x in zip(columns, kept)}
+                  if kept else {str(i + 1): parse_value(x.text, "amount_wan").value
+                                for i, x in enumerate(line.values) if x.text.strip()})
+        self.extra.append(ExtraRow(table, None, label, values, line.line))
+        if norm(line.labels[-1]) in self.labels.groups:
+            return  # a group printed as one row (mixed templates): judged in finish()
+        self.problem("row-unknown", "warning",
+                     f"无法识别的行“{label}”，数值已作为附加行保留，未计入字段", line)
+
+    # -- after the last row
+
+    def finish(self) -> None:
+        self.sum_sub_rows()
+        self.mixed_other_row()
+        printed_tables = {k.split(".")[0] for k in self.seen}
+        for table in cat.TABLES:
+            rows = self.t.table_rows(table)
+            if table not in printed_tables:
+                self.problem("table-missing", "error",
+                             f"未找到表格“{cat.TABLE_TITLES[table]}”，该表全部字段留空",
+                             cells=[f"{table}.{r.id}" for r in rows])
+                continue
+            for row in rows:
+                if f"{table}.{row.id}" not in self.seen and not self._covered(row):
+                    self.problem("row-missing", "warning",
+                                 f"{cat.TABLE_TITLES[table][:2]}缺少“{row.label}”一行，相应字段留空（不是 0）",
+                                 cells=[f"{table}.{row.id}.{c.id}" for c in row.columns])
+
+    def _covered(self, row: Row) -> bool:
+        return row.table == "apply" and row.id.startswith("other_") and any(
+            e.table == "apply" and e.parent is None and norm(e.label) in self.labels.groups
+            for e in self.extra)
+
+    def sum_sub_rows(self) -> None:
+        parents = {e.parent for e in self.extra if e.parent}
+        for pid in parents:
+            row = self.t.row("active", pid)
+            subs = [e for e in self.extra if e.parent == pid]
+            if row is None:
+                continue
+            for col in row.columns:
+                fid = f"active.{pid}.{col.id}"
+                if self.values[fid] is not None:
+                    continue
+                parts = [e.values.get(col.id) for e in subs]
+                if all(p is not None for p in parts):
+                    self.values[fid] = sum(parts)
+                else:
+                    self.problem("sub-rows-incomplete", "warning",
+                                 f"{fid}：分项有空白，无法求和，留空", cells=[fid])
+
+    def mixed_other_row(self) -> None:
+        for e in self.extra:
+            if e.table == "apply" and e.parent is None and norm(e.label) in self.labels.groups:
+                subs = [r for r in self.t.table_rows("apply") if r.group and norm(r.group) == norm(e.label)]
+                if subs and all(f"apply.{r.id}" not in self.seen for r in subs):
+                    self.problem("mixed-template", "warning",
+                                 f"报告按旧模板只印了一行“{e.label}”，新模板的 {len(subs)} 个分项留空；"
+                                 "校验时以该行代替", cells=[f"apply.{r.id}" for r in subs])
+
+
+_KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额"}
+
+
+def fit(cells: list[Cell], n: int) -> list[Cell] | None:
+    """The n value cells of a row: padding blanks at either end dropped, nothing else moved."""
+    cells = list(cells)
+    while len(cells) > n and not cells[-1].text.strip():
+        cells.pop()
+    while len(cells) > n and not cells[0].text.strip():
+        cells.pop(0)
+    return cells if len(cells) == n else None
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split())
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def parse_tables(doc: Document, report: Report, where) -> None:
+    template, scores = detect_template(doc)
+    tables = table_lines(doc)
+    if not tables:
+        report.add(Problem("no-tables", "error", "未找到任何表格：报告正文可能在附件中，或不是年度报告",
+                           where(None, "")))
+        return
+    if template is None:
+        if any(scores.values()) and report.year:
+            template = "2021" if report.year >= 2021 else "2019"
+            report.add(Problem("template-ambiguous", "warning",
+                               f"表格同时使用了两种模板的标签（{scores}），按年份 {report.year} 采用 {template} 模板",
+                               where(None, "")))
+        else:
+            report.add(Problem("template-unknown", "error",
+                               "表格标签与两种官方模板都不符，无法识别模板", where(None, "")))
+            return
+    report.template = template
+    parsed = TableParser(cat.load().template(template), where).run(tables)
+    report.values = parsed.values
+    report.annotations = parsed.annotations
+    report.extra_rows = parsed.extra_rows
+    report.lines = parsed.seen_lines
+    report.problems.extend(parsed.problems)

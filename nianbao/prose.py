@@ -1,0 +1,114 @@
+"""The report's words: title, agency as printed, year, prose sections, signature date."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nianbao.model import Document, Paragraph, Section, Table
+
+_TITLE_TAIL = re.compile(r"(政府信息公开|政务公开)?(工作)?(年度)?(报告|年报)$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
+_HEADING = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(\S.*)$")
+_ATTACHMENT = re.compile(r"^附件\s*\d*$")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "O": 0, "o": 0, "○": 0}
+_DATE = re.compile(r"((?:19|20)\d{2}|[〇一二三四五六七八九零○Oo]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
+                   r"\s*([0-9一二三四五六七八九十]{1,3})\s*日$")
+_TABLE_SECTIONS = ("主动公开政府信息情况", "收到和处理政府信息公开申请", "行政复议", "行政诉讼")
+
+
+@dataclass
+class Front:
+    title: str
+    agency: str | None  # as the title prints it
+    year: int | None
+
+
+def front_matter(doc: Document) -> Front:
+    """The title lines before the first heading: '北京市通州区商务局 / 2020年…年度报告'."""
+    lines: list[str] = []
+    for block in doc.blocks:
+        if isinstance(block, Table) or _HEADING.match(block.text):
+            break
+        text = block.text.strip()
+        if _ATTACHMENT.match(text):
+            continue
+        if len(text) > 60:
+            if lines:
+                break
+            continue
+        lines.append(text)
+        if "报告" in text or "年报" in text:
+            break
+    title = "".join(lines)
+    year_match = _YEAR.search(title)
+    year = int(year_match.group(1)) if year_match else None
+    name = _YEAR.sub("", title)
+    name = _TITLE_TAIL.sub("", name).strip(" ：:　")
+    name = re.sub(r"关于$|的$", "", name)
+    return Front(title, name or None, year)
+
+
+def body_text(doc: Document) -> str:
+    return "\n".join(b.text for b in doc.blocks if isinstance(b, Paragraph))
+
+
+def sections(doc: Document) -> list[Section]:
+    """Prose under each 一、… heading as Markdown; the table sections keep only their prose."""
+    out: list[Section] = []
+    current = Section("", "", "")
+    paragraphs: list[str] = []
+
+    def close():
+        if current.title or paragraphs:
+            current.markdown = "\n\n".join(paragraphs)
+            out.append(current)
+
+    started = False
+    for block in doc.blocks:
+        if isinstance(block, Table):
+            started = True
+            continue
+        m = _HEADING.match(block.text)
+        if m and len(block.text) <= 40:
+            started = True
+            close()
+            current, paragraphs = Section(m.group(1), m.group(2).strip(), ""), []
+            continue
+        if not started:
+            continue  # title lines
+        if any(k in current.title for k in _TABLE_SECTIONS) and len(block.text) <= 12:
+            continue  # label fragments a PDF export left between table rows
+        paragraphs.append(escape_markdown(block.text.strip()))
+    close()
+    return [s for s in out if s.title or s.markdown]
+
+
+def escape_markdown(text: str) -> str:
+    """Report text is plain text: keep Markdown from reading it as markup."""
+    text = re.sub(r"([\\`*_\[\]<>#|~])", r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+
+
+def signature_date(doc: Document) -> str | None:
+    paragraphs = [b.text.strip() for b in doc.blocks if isinstance(b, Paragraph)][-4:]
+    for text in reversed(paragraphs):
+        m = _DATE.search(text)
+        if m and len(text) <= 40:
+            year, month, day = (_number(g) for g in m.groups())
+            if year and month and day and 1 <= month <= 12 and 1 <= day <= 31:
+                return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def _number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if len(text) == 4 and all(c in _CN_DIGITS for c in text):  # 二〇二〇
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    if "十" in text:  # 十, 十二, 二十, 二十一
+        head, _, tail = text.partition("十")
+        tens = _CN_DIGITS.get(head, 1) if head else 1
+        ones = _CN_DIGITS.get(tail, 0) if tail else 0
+        return tens * 10 + ones
+    return _CN_DIGITS.get(text)

@@ -1,0 +1,40 @@
+"""Readers turn a report file into the one document model (paragraphs and table grids).
+
+One class per format behind a registry; the format is chosen by sniffing the file's
+first bytes, with the extension only as a tie-breaker. Nothing format-specific leaves
+this package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nianbao.model import Document
+from nianbao.readers.base import Reader, ReadError
+from nianbao.readers.text import TextReader
+
+REGISTRY: list[type[Reader]] = [TextReader]
+
+
+def register(reader: type[Reader]) -> type[Reader]:
+    """Add a reader; later registrations are asked first, so a specific format wins over text."""
+    REGISTRY.insert(0, reader)
+    return reader
+
+
+def reader_for(path: Path) -> type[Reader]:
+    with open(path, "rb") as fh:
+        head = fh.read(8192)
+    if not head:
+        raise ReadError("empty-file", "文件为空")
+    for reader in REGISTRY:
+        if reader.sniff(head, path.suffix.lower()):
+            return reader
+    raise ReadError("unsupported-format", f"无法识别的文件格式（{path.suffix or '无扩展名'}）")
+
+
+def read(path: Path) -> Document:
+    return reader_for(path)().read(path)
+
+
+__all__ = ["REGISTRY", "ReadError", "Reader", "read", "reader_for", "register"]

