@@ -169,3 +169,38 @@ class Report:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
+
+
+# ---------------------------------------------------------------- package / render
+
+
+@dataclass
+class FileInfo:
+    """One downloadable file of a package, as the downloads pages list it."""
+
+    name: str  # file name inside the package folder
+    bytes: int
+    rows: int | None = None  # data rows, for CSVs
+    title: str = ""  # what it holds, in Chinese
+    resource: str | None = None  # the data resource / schema name, for CSVs
+
+
+@dataclass
+class PackageInfo:
+    """Where a data package was written, relative to the site root, and what it holds."""
+
+    path: str  # "data/<agency-id>/<year>/" or "data/all/"
+    files: list[FileInfo] = field(default_factory=list)
+    zip_name: str | None = None
+
+
+@dataclass
+class Site:
+    """Everything render needs, collected before any page is written (so links resolve)."""
+
+    reports: list[Report]  # publishable reports, sorted by agency id then year
+    problem_reports: list[Report]  # every report with at least one problem, published or not
+    all_reports: list[Report]
+    packages: dict[tuple[str, int], PackageInfo]
+    combined: PackageInfo | None
+    config: dict

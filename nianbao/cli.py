@@ -1,0 +1,108 @@
+"""Command line: `python build.py [build|extract|serve|schemas|validate]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="build.py", description="nianbao: 年报 → 开放数据与网站")
+    sub = parser.add_subparsers(dest="command")
+
+    def add_build_args(p):
+        p.add_argument("--content", type=Path, default=ROOT / "content", help="content folder")
+        p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder")
+        p.add_argument("--strict", action="store_true", help="fail when any report has an error")
+        p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
+
+    add_build_args(parser)
+    add_build_args(sub.add_parser("build", help="build data packages and the site (default)"))
+    p_extract = sub.add_parser("extract", help="print one JSON object per report file")
+    p_extract.add_argument("files", nargs="+", type=Path)
+    p_serve = sub.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on changes")
+    add_build_args(p_serve)
+    p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--port", type=int, default=8000)
+    p_serve.add_argument("--base-path", default="/", help="serve the site under this sub-path")
+    sub.add_parser("schemas", help="regenerate schemas/ from the field catalogue")
+    p_validate = sub.add_parser("validate", help="validate every data package with frictionless")
+    p_validate.add_argument("--output", type=Path, default=ROOT / "output")
+
+    args = parser.parse_args(argv)
+    command = args.command or "build"
+    if command == "extract":
+        return cmd_extract(args.files)
+    if command == "schemas":
+        from nianbao import schemas
+
+        for path in schemas.write():
+            print(path.relative_to(ROOT))
+        return 0
+    if command == "validate":
+        return cmd_validate(args.output)
+    if command == "serve":
+        from nianbao import serve
+
+        return serve.serve(args.content, args.output, host=args.host, port=args.port,
+                           base_path=args.base_path)
+    return cmd_build(args.content, args.output, strict=args.strict, search=not args.no_search)
+
+
+def cmd_extract(files: list[Path]) -> int:
+    from nianbao.discover import source_for
+    from nianbao.extract import extract
+    from nianbao.jsonout import dumps, report_json
+
+    for path in files:
+        source = source_for(path)
+        source.rel = str(path)
+        if not path.is_file():
+            print(f"{path}: no such file", file=sys.stderr)
+            continue
+        print(dumps(report_json(extract(source))), flush=True)
+    return 0
+
+
+def cmd_build(content: Path, output: Path, *, strict: bool, search: bool) -> int:
+    from nianbao.pipeline import build
+
+    if not (content / "reports").is_dir():
+        print(f"error: {content / 'reports'} is not a folder", file=sys.stderr)
+        return 2
+    result = build(content, output, search=search)
+    by_file = defaultdict(list)
+    for report in result.reports:
+        for problem in report.problems:
+            by_file[report.source.rel].append(problem)
+    for rel in sorted(by_file):
+        print(rel)
+        for p in by_file[rel]:
+            print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}")
+    print(result.summary())
+    print(f"output: {output}")
+    errors = sum(len(r.errors) for r in result.reports)
+    if strict and errors:
+        print(f"--strict: {errors} error-level problems", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_validate(output: Path) -> int:
+    from frictionless import Package
+
+    failed = 0
+    packages = sorted((output / "data").rglob("datapackage.json"))
+    for path in packages:
+        report = Package(str(path)).validate()
+        if not report.valid:
+            failed += 1
+            print(f"INVALID {path}")
+            for err in report.flatten(["type", "message"])[:10]:
+                print("   ", *err)
+    print(f"{len(packages) - failed}/{len(packages)} packages valid")
+    return 1 if failed else 0

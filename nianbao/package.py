@@ -1,0 +1,213 @@
+"""Frictionless data packages (v2): one per agency-year, and one combined.
+
+CSVs are UTF-8, numbers unformatted (exact decimals), null written as an empty cell.
+Schemas are inlined from schemas/ so a downloaded package is self-contained. Zips use a
+fixed timestamp so two builds of the same content are byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+from nianbao import __version__, schemas
+from nianbao import catalogue as cat
+from nianbao.model import FileInfo, PackageInfo, Report
+
+PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
+RESOURCES = ("active", "apply", "appeal", "values", "extra_rows", "problems")
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+# ---------------------------------------------------------------- table rows
+
+
+def table_rows(report: Report, table: str) -> list[list]:
+    """A report's rows of one data table, in the column order of its schema."""
+    template = cat.load().template(report.template) if report.template else None
+    v = report.values
+    if table == "problems":
+        return [[report.source.rel, p.code, p.severity, p.kind, p.rule or "", " ".join(p.cells),
+                 p.message, p.where] for p in report.problems]
+    if template is None:
+        return []
+    if table == "active":
+        return [[r.group, r.id, c.id, r.label, v.get(f"active.{r.id}.{c.id}")]
+                for r in template.table_rows("active") for c in r.columns]
+    if table == "apply":
+        return [[r.id, r.label, *(v.get(f"apply.{r.id}.{c.id}") for c in r.columns)]
+                for r in template.table_rows("apply")]
+    if table == "appeal":
+        return [[r.id, r.label, *(v.get(f"appeal.{r.id}.{c.id}") for c in r.columns)]
+                for r in template.table_rows("appeal")]
+    if table == "values":
+        return [[f, v.get(f)] for f in template.field_ids]
+    if table == "extra_rows":
+        return [[e.table, e.parent, e.label, col, value]
+                for e in report.extra_rows for col, value in e.values.items()]
+    raise KeyError(table)
+
+
+def report_key(report: Report) -> list:
+    return [report.agency_id, report.agency, report.region.code, report.year, report.template]
+
+
+def report_row(report: Report, original: str | None) -> list:
+    r = report.region
+    return [*report_key(report), r.province, r.city, r.county, report.title, report.signed,
+            original, report.sha256, report.source_url, report.format,
+            len(report.errors), sum(p.severity == "warning" for p in report.problems)]
+
+
+def write_csv(path: Path, schema: dict, rows: list[list]) -> int:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([f["name"] for f in schema["fields"]])
+    for row in rows:
+        writer.writerow([cell(x) for x in row])
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    return len(rows)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- packages
+
+
+def original_name(report: Report) -> str:
+    return f"{report.agency_id}-{report.year}{report.source.path.suffix.lower() or '.txt'}"
+
+
+def _resource(name: str, schema: dict, path: Path, rows: int) -> dict:
+    return {
+        "name": name.replace("_", "-"),
+        "type": "table",
+        "title": schemas.TABLES[name],
+        "path": path.name,
+        "scheme": "file",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "hash": f"sha256:{sha256(path)}",
+        "bytes": path.stat().st_size,
+        "schema": schema,
+        "nianbao:rows": rows,
+    }
+
+
+def _descriptor(name, title, description, config, resources, sources) -> dict:
+    lic = config.get("license", {})
+    return {
+        "$schema": PACKAGE_PROFILE,
+        "name": name,
+        "title": title,
+        "description": description,
+        "version": __version__,
+        "homepage": config.get("base_url"),
+        "licenses": [{k: lic[k] for k in ("name", "path", "title") if k in lic}],
+        "contributors": [{"title": config.get("publisher", "nianbao"), "roles": ["publisher"]}],
+        "keywords": ["政府信息公开", "年度报告", "开放数据"],
+        "sources": sources,
+        "resources": resources,
+    }
+
+
+def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
+    rel = f"data/{report.agency_id}/{report.year}/"
+    folder = root / rel
+    folder.mkdir(parents=True, exist_ok=True)
+    original = original_name(report)
+    shutil.copyfile(report.source.path, folder / original)
+    resources, files = [], []
+    for table in RESOURCES:
+        schema = schemas.load(f"{table}.schema.json")
+        path = folder / f"{table}.csv"
+        rows = write_csv(path, schema, table_rows(report, table))
+        resources.append(_resource(table, schema, path, rows))
+        files.append(FileInfo(path.name, path.stat().st_size, rows, schemas.TABLES[table], table))
+    source = {"title": f"原始报告（{report.source.rel}）", "path": original,
+              "nianbao:sha256": report.sha256}
+    if report.source_url:
+        source["url"] = report.source_url
+    title = f"{report.agency} {report.year} 年政府信息公开工作年度报告数据"
+    description = (f"{report.agency}（{_region_text(report)}）{report.year} 年度政府信息公开工作年度报告"
+                   f"中的表格数据，按 {report.template} 年模板逐项提取并校验勾稽关系。")
+    descriptor = _descriptor(f"{report.agency_id}-{report.year}", title, description, config,
+                             resources, [source])
+    _write_json(folder / "datapackage.json", descriptor)
+    files.insert(0, FileInfo("datapackage.json", (folder / "datapackage.json").stat().st_size,
+                             None, "数据包描述（Frictionless Data Package v2）"))
+    files.append(FileInfo(original, (folder / original).stat().st_size, None, "原始报告文件"))
+    zip_name = f"{report.agency_id}-{report.year}.zip"
+    _zip(folder / zip_name, folder, [f.name for f in files])
+    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size, None, "以上全部文件的压缩包"))
+    return PackageInfo(rel, files, zip_name)
+
+
+def package_combined(reports: list[Report], all_reports: list[Report], root: Path,
+                     config: dict) -> PackageInfo:
+    folder = root / "data" / "all"
+    folder.mkdir(parents=True, exist_ok=True)
+    resources, files = [], []
+    for table in (*RESOURCES, "reports"):
+        schema = schemas.load(f"all/{table}.schema.json")
+        if table == "reports":
+            rows = [report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports]
+        elif table == "problems":
+            rows = [report_key(r) + row for r in all_reports for row in table_rows(r, table)]
+        else:
+            rows = [report_key(r) + row for r in reports for row in table_rows(r, table)]
+        path = folder / f"{table}.csv"
+        count = write_csv(path, schema, rows)
+        resources.append(_resource(table, schema, path, count))
+        files.append(FileInfo(path.name, path.stat().st_size, count, schemas.TABLES[table], table))
+    years = sorted({r.year for r in reports})
+    span = f"{years[0]}—{years[-1]}" if years else ""
+    descriptor = _descriptor(
+        "nianbao-all", f"政府信息公开工作年度报告数据（全部 {len(reports)} 份）",
+        f"{len({r.agency_id for r in reports})} 个机关 {span} 年度报告的表格数据合集，"
+        "每张表一个 CSV，带机关、地区代码、年度和模板列。",
+        config, resources,
+        [{"title": "各机关发布的政府信息公开工作年度报告", "path": "reports.csv"}])
+    _write_json(folder / "datapackage.json", descriptor)
+    files.insert(0, FileInfo("datapackage.json", (folder / "datapackage.json").stat().st_size,
+                             None, "数据包描述（Frictionless Data Package v2）"))
+    zip_name = "nianbao-all.zip"
+    _zip(folder / zip_name, folder, [f.name for f in files])
+    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size, None, "以上全部文件的压缩包"))
+    return PackageInfo("data/all/", files, zip_name)
+
+
+def _region_text(report: Report) -> str:
+    r = report.region
+    parts = [r.province, r.city if r.city != r.province else None, r.county]
+    return "".join(p for p in parts if p) or "地区未定"
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def _zip(target: Path, folder: Path, names: list[str]) -> None:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in names:
+            info = zipfile.ZipInfo(name, _ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, (folder / name).read_bytes())
