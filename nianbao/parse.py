@@ -408,7 +408,7 @@ class TableParser:
         self.seen.setdefault(f"{parent.table}.{parent.id}", line.line)
 
     def unknown_row(self, line: Line) -> None:
-        label = _flat(" ".join(x for x in line.labels if x))
+        label = " ".join(_flat(x) for x in line.own_labels if x.strip()) or _flat(line.labels[-1])
         table = "apply" if len(line.values) >= len(cat.load().applicant) else "active"
         columns = [c.id for c in cat.load().applicant] if table == "apply" else []
         kept = fit(line.values, len(columns)) if columns else None

@@ -1,0 +1,183 @@
+"""Deterministic synthetic reports: both templates, both text layouts, real place names.
+
+Values satisfy every arithmetic rule unless `broken` asks for one to fail, so a parser
+that reads them back can be checked cell by cell. Used by the benchmark and the tests.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from nianbao import catalogue as cat
+from nianbao.resolve import gazetteer
+
+DEPARTMENTS = ["商务局", "财政局", "教育局", "民政局", "司法局", "自然资源局", "生态环境局",
+               "住房和城乡建设局", "交通运输局", "农业农村局", "文化和旅游局", "卫生健康局",
+               "市场监督管理局", "统计局", "医疗保障局", "人力资源和社会保障局", "应急管理局"]
+
+
+@dataclass
+class SynthReport:
+    agency: str
+    region_code: str
+    year: int
+    template: str
+    layout: str  # "cells" (one cell per line) or "rows" (one row per line)
+    values: dict
+    broken: str | None  # the field whose value breaks a rule, if any
+    text: str
+
+
+def _active(template, rng) -> dict:
+    values = {}
+    for row in template.table_rows("active"):
+        for col in row.columns:
+            fid = f"active.{row.id}.{col.id}"
+            if col.type == "amount_wan":
+                values[fid] = Decimal(rng.randint(0, 2_000_000)) / Decimal(10000)
+            elif col.type == "delta":
+                values[fid] = rng.randint(-5, 5)
+            else:
+                values[fid] = rng.choice([0, 0, rng.randint(0, 40), rng.randint(0, 900)])
+    return values
+
+
+def _apply(template, rng) -> dict:
+    rows = [r.id for r in template.table_rows("apply")]
+    results = [r for r in rows if r not in ("new", "carried_over", "total", "carried_forward")]
+    columns = [c.id for c in cat.load().applicant if c.id != "total"]
+    values = {}
+    for col in columns:
+        busy = rng.random() < 0.5
+        for r in results:
+            values[f"apply.{r}.{col}"] = rng.randint(0, 12) if busy and rng.random() < 0.4 else 0
+        total = sum(values[f"apply.{r}.{col}"] for r in results)
+        values[f"apply.total.{col}"] = total
+        forward = rng.randint(0, 3) if busy else 0
+        carried = rng.randint(0, total + forward)
+        values[f"apply.carried_forward.{col}"] = forward
+        values[f"apply.carried_over.{col}"] = carried
+        values[f"apply.new.{col}"] = total + forward - carried
+    for r in rows:
+        values[f"apply.{r}.total"] = sum(values[f"apply.{r}.{c}"] for c in columns)
+    return values
+
+
+def _appeal(template, rng) -> dict:
+    values = {}
+    for row in template.table_rows("appeal"):
+        parts = [rng.choice([0, 0, rng.randint(0, 6)]) for _ in range(4)]
+        for col, v in zip(("upheld", "corrected", "other", "pending"), parts):
+            values[f"appeal.{row.id}.{col}"] = v
+        values[f"appeal.{row.id}.total"] = sum(parts)
+    return values
+
+
+def _cell(value, col_type="count", rng=None) -> str:
+    if value is None:
+        return ""
+    if col_type == "delta" and value > 0 and rng and rng.random() < 0.5:
+        return f"＋{value}"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)
+
+
+def _tables(template, values, rng) -> list[list[list[str]]]:
+    c = cat.load()
+    active: list[list[str]] = []
+    for item in template.active_items:
+        rows = [r for r in template.table_rows("active") if r.group == item]
+        active.append([item])
+        active.append(["信息内容", *(col.label for col in rows[0].columns)])
+        for r in rows:
+            active.append([r.label, *(_cell(values[f"active.{r.id}.{col.id}"], col.type, rng)
+                                      for col in r.columns)])
+    applicant = [col.label for col in c.applicant]
+    apply = [
+        ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "申请人情况"],
+        ["", applicant[0], "法人或其他组织", applicant[-1]],
+        ["", "", *applicant[1:-1], ""],
+    ]
+    last_group = None
+    for r in template.table_rows("apply"):
+        cells = [_cell(values[f"apply.{r.id}.{col.id}"]) for col in c.applicant]
+        if r.group:
+            first = r.group if r.group != last_group else ""
+            apply.append(["", first, r.item_label, *cells])
+        elif r.id in ("new", "carried_over", "carried_forward"):
+            apply.append([r.label, *cells])
+        else:
+            apply.append(["三、本年度办理结果" if r.id == "disclosed" else "", r.label, *cells])
+        last_group = r.group
+    appeal_cols = [col.label for col in c.appeal]
+    appeal = [
+        ["行政复议", "行政诉讼"],
+        [*appeal_cols, "未经复议直接起诉", "复议后起诉"],
+        ["", "", "", "", "", *appeal_cols, *appeal_cols],
+        [_cell(values[f"appeal.{r.id}.{col.id}"]) for r in template.table_rows("appeal")
+         for col in c.appeal],
+    ]
+    return [active, apply, appeal]
+
+
+def _render_table(rows: list[list[str]], layout: str) -> str:
+    if layout == "rows":
+        return "\n".join("\t".join(r) for r in rows)
+    return "\n\n".join("\n".join(f"\t{cell}" for cell in r) for r in rows)
+
+
+def report(seed: int, template_id: str | None = None, layout: str | None = None,
+           broken: bool | None = None) -> SynthReport:
+    rng = random.Random(seed)
+    counties = [p for p in gazetteer().by_code.values() if p.level == "county"]
+    county = rng.choice(sorted(counties, key=lambda p: p.code))
+    gaz = gazetteer()
+    prefix = ""
+    if len(gaz.by_name[county.name]) > 1:  # 朝阳区 alone is ambiguous: real reports add the city
+        region = gaz.region(county)
+        prefix = region.city or region.province or ""
+    agency = prefix + county.name + rng.choice(DEPARTMENTS)
+    template_id = template_id or rng.choice(["2019", "2021"])
+    year = rng.choice([2019, 2020]) if template_id == "2019" else rng.choice([2021, 2022, 2023])
+    layout = layout or rng.choice(["cells", "rows"])
+    template = cat.load().template(template_id)
+    values = {**_active(template, rng), **_apply(template, rng), **_appeal(template, rng)}
+    broken_field = None
+    if broken if broken is not None else rng.random() < 0.1:
+        broken_field = "apply.total.total"
+        values[broken_field] += 1
+    titles = list(cat.TABLE_TITLES.values())
+    tables = _tables(template, values, rng)
+    body = [
+        agency, "", f"{year}年政府信息公开工作年度报告", "",
+        "一、总体情况", "",
+        f"{year}年，{agency}认真贯彻落实《中华人民共和国政府信息公开条例》，"
+        f"全年主动公开政府信息{rng.randint(20, 400)}条，办理行政复议相关事项若干。", "",
+    ]
+    for title, table in zip(titles, tables):
+        body += [title, "", _render_table(table, layout), "", ""]
+    body += ["五、存在的主要问题及改进情况", "", "一是公开内容还不够全面；二是解读形式较为单一。", "",
+             "六、其他需要报告的事项", "", "无。", "", f"{year + 1}年1月{rng.randint(10, 28)}日", ""]
+    return SynthReport(agency, county.code, year, template_id, layout, values, broken_field,
+                       "\n".join(body))
+
+
+def write_corpus(folder: Path, n: int, seed: int = 0) -> list[SynthReport]:
+    """n reports under folder/reports, one agency-year each (duplicates are skipped)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out, seen, i = [], set(), 0
+    while len(out) < n:
+        r = report(seed * 1_000_003 + i)
+        i += 1
+        if (r.agency, r.year) in seen:
+            continue
+        seen.add((r.agency, r.year))
+        path = folder / "reports" / str(r.year) / f"r{len(out):06d}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(r.text, encoding="utf-8")
+        out.append(r)
+    return out

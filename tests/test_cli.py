@@ -1,0 +1,65 @@
+"""The command line contract: extract's JSON lines, build's summary and exit status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from nianbao import catalogue as cat
+from tests.conftest import CONTENT, REPORTS, ROOT, SEEDS
+
+KEYS = {"source", "agency", "agency_id", "region", "year", "template", "values", "extra_rows",
+        "problems"}
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_extract_prints_one_json_object_per_file(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    files = [str(REPORTS / rel) for rel in SEEDS.values()] + [str(empty)]
+    proc = run("extract", *files)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().split("\n")
+    assert len(lines) == len(files)
+    for line, path in zip(lines, files):
+        obj = json.loads(line)
+        assert set(obj) == KEYS
+        assert obj["source"] == path
+        assert set(obj["region"]) == {"province", "city", "county", "code"}
+        for p in obj["problems"]:
+            assert set(p) == {"code", "severity", "message", "where"}
+        if obj["template"]:
+            assert list(obj["values"]) == cat.load().template(obj["template"]).field_ids
+    last = json.loads(lines[-1])
+    assert last["template"] is None and last["problems"][0]["code"] == "empty-file"
+    assert str(empty) in last["problems"][0]["where"]
+
+
+def test_build_summary_problems_and_exit_status(tmp_path):
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    (content / "site.yaml").write_text((CONTENT / "site.yaml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    seed = REPORTS / SEEDS["002_90cadabf32ab491f.json"]
+    (content / "reports" / "good.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    (content / "reports" / "binary.txt").write_bytes(bytes(range(256)) * 8)
+    out = tmp_path / "out"
+    proc = run("--content", str(content), "--output", str(out), "--no-search")
+    assert proc.returncode == 0, proc.stderr
+    assert "2 reports, 1 agency-years published" in proc.stdout
+    assert "binary.txt" in proc.stdout
+    assert (out / "data" / "beijing-tongzhou-shangwuju" / "2020" / "datapackage.json").exists()
+    strict = run("build", "--content", str(content), "--output", str(out), "--no-search",
+                 "--strict")
+    assert strict.returncode == 1
+    assert (out / "data" / "all" / "datapackage.json").exists()  # a strict failure still built
+
+
+def test_build_cannot_run_without_content(tmp_path):
+    proc = run("--content", str(tmp_path / "nowhere"), "--output", str(tmp_path / "o"))
+    assert proc.returncode != 0

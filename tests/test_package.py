@@ -1,0 +1,101 @@
+"""Data packages: valid per frictionless, schemas in step with the spec, CSVs as promised."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+
+import pytest
+import yaml
+from frictionless import Package
+
+from nianbao import catalogue as cat
+from nianbao import schemas
+from nianbao.pipeline import build
+from tests.conftest import CONTENT, ROOT, SEEDS, SHARED, TRUTH
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site") / "output"
+    return build(CONTENT, out, search=False)
+
+
+def test_every_package_validates_with_frictionless(built):
+    packages = sorted((built.output / "data").rglob("datapackage.json"))
+    assert len(packages) == len(built.published) + 1
+    for path in packages:
+        report = Package(str(path)).validate()
+        assert report.valid, (path, report.flatten(["type", "message"])[:5])
+
+
+def test_spec_copy_is_the_spec():
+    spec = SHARED / "spec" / "templates.yaml"
+    if not spec.exists():
+        pytest.skip("shared/ is not beside the checkout")
+    assert (cat.DATA / "templates.yaml").read_bytes() == spec.read_bytes()
+
+
+def test_committed_schemas_are_generated_from_the_catalogue():
+    for name, data in schemas.generate().items():
+        path = ROOT / "schemas" / name
+        assert path.exists(), f"run `python build.py schemas`: {name} missing"
+        assert json.loads(path.read_text(encoding="utf-8")) == data, name
+
+
+def test_schemas_agree_with_spec():
+    spec = yaml.safe_load((cat.DATA / "templates.yaml").read_text(encoding="utf-8"))
+    values = schemas.load("values.schema.json")["fields"][0]["constraints"]["enum"]
+    for tid, template in cat.load().templates.items():
+        assert len(template.fields) == {"2019": 198, "2021": 200}[tid]
+        assert set(template.field_ids) <= set(values)
+        apply_rows = schemas.load("apply.schema.json")["fields"][0]["constraints"]["enum"]
+        assert set(spec["templates"][tid]["apply"]) <= set(apply_rows)
+    apply_cols = [f["name"] for f in schemas.load("apply.schema.json")["fields"][2:]]
+    assert apply_cols == list(spec["columns"]["applicant"])
+    appeal_cols = [f["name"] for f in schemas.load("appeal.schema.json")["fields"][2:]]
+    assert appeal_cols == list(spec["columns"]["appeal"])
+
+
+def _rows(path):
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_csv_values_match_truth_and_null_is_empty(built):
+    for name, rel in SEEDS.items():
+        truth = json.loads((TRUTH / name).read_text(encoding="utf-8"))
+        folder = built.output / "data" / _id(built, rel) / str(truth["year"])
+        values = {r["field_id"]: r["value"] for r in _rows(folder / "values.csv")}
+        for field_id, expected in truth["values"].items():
+            if isinstance(expected, dict):
+                continue
+            assert values[field_id] == ("" if expected is None else str(expected)), field_id
+
+
+def _id(built, rel):
+    return next(r.agency_id for r in built.published if r.source.rel == rel)
+
+
+def test_amounts_unformatted_and_original_hashed(built):
+    folder = built.output / "data" / "beijing-tongzhou-shangwuju" / "2020"
+    active = {(r["row"], r["column"]): r["value"] for r in _rows(folder / "active.csv")}
+    assert active[("procurement", "amount")] == "5.0475"
+    assert active[("normative", "published")] == "1"
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    source = descriptor["sources"][0]
+    original = folder / source["path"]
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == source["nianbao:sha256"]
+    assert descriptor["licenses"][0]["name"] == "CC-BY-4.0"
+    assert (folder / "beijing-tongzhou-shangwuju-2020.zip").exists()
+
+
+def test_combined_package_has_report_columns(built):
+    rows = _rows(built.output / "data" / "all" / "apply.csv")
+    assert list(rows[0])[:5] == ["agency_id", "agency", "region_code", "year", "template"]
+    assert {r["agency_id"] for r in rows} == {r.agency_id for r in built.published}
+    reports = _rows(built.output / "data" / "all" / "reports.csv")
+    assert len(reports) == len(built.published)
+    extra = _rows(built.output / "data" / "all" / "extra_rows.csv")
+    assert {r["label"] for r in extra} == {"行政检查", "行政确认"}

@@ -1,0 +1,56 @@
+"""Reading one printed cell: numbers, signs, 万元 amounts, annotations, blanks."""
+
+from decimal import Decimal
+
+import pytest
+
+from nianbao.values import parse_value
+
+
+@pytest.mark.parametrize("text, kind, value, annotation", [
+    ("0", "count", 0, None),
+    ("１２", "count", 12, None),  # full-width digits
+    (" 7　", "count", 7, None),
+    ("＋1", "delta", 1, None),
+    ("-2", "delta", -2, None),
+    ("－3", "delta", -3, None),
+    ("26.8万元", "amount_wan", Decimal("26.8"), None),
+    ("5.0475", "amount_wan", Decimal("5.0475"), None),
+    ("268000元", "amount_wan", Decimal("26.8"), None),
+    ("984361元", "amount_wan", Decimal("98.4361"), None),
+    ("13.840", "amount_wan", Decimal("13.84"), None),
+    ("1,234", "count", 1234, None),
+    ("22（其中修订16件）", "count", 22, "(其中修订16件)"),
+    ("55(含自然失效29件)", "count", 55, "(含自然失效29件)"),
+    ("2笔", "count", 2, "笔"),
+])
+def test_numbers(text, kind, value, annotation):
+    got = parse_value(text, kind)
+    assert got.value == value and type(got.value) is type(value)
+    assert got.annotation == annotation
+    assert got.problem is None
+
+
+def test_amounts_are_exact():
+    assert str(parse_value("5.0475", "amount_wan").value) == "5.0475"
+    assert str(parse_value("0.1元", "amount_wan").value) == "0.00001"
+
+
+@pytest.mark.parametrize("text", ["", "  ", "\u3000"])
+def test_blank_is_null_not_zero(text):
+    got = parse_value(text, "count")
+    assert got.value is None and got.problem is None
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("—", "dash"), ("/", "dash"), ("无", "dash"),
+    ("三", "not-a-number"), ("约10", "not-a-number"), ("1.5", "not-an-integer"),
+])
+def test_not_guessed(text, problem):
+    got = parse_value(text, "count")
+    assert got.value is None
+    assert got.problem == problem
+
+
+def test_negative_count_kept_for_the_rule_to_show():
+    assert parse_value("-1", "count").value == -1
