@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -69,15 +69,15 @@ class Template:
     def row(self, table: str, row_id: str) -> Row | None:
         return next((r for r in self.rows if r.table == table and r.id == row_id), None)
 
-    @property
+    @cached_property
     def field_ids(self) -> list[str]:
         return [f.id for f in self.fields]
 
-    @property
+    @cached_property
     def field_map(self) -> dict[str, Field]:
         return {f.id: f for f in self.fields}
 
-    @property
+    @cached_property
     def active_items(self) -> list[str]:
         return list(dict.fromkeys(r.group for r in self.table_rows("active")))
 
@@ -100,6 +100,7 @@ _NUMBERING = re.compile(
 _DROP = re.compile(r"[\s\u00a0\u3000()（）\[\]【】,，、.．。:：;；\"'“”‘’/／\\|_\-－—–]+")
 
 
+@lru_cache(maxsize=65536)
 def norm(label: str | None) -> str:
     """A label reduced to what identifies it: no widths, spaces, breaks, numbering or punctuation."""
     if not label:
@@ -148,7 +149,8 @@ def load() -> Catalogue:
     return Catalogue(templates, applicant, appeal, tuple(spec["rules"]), variants)
 
 
-def template_markers(template_id: str) -> set[str]:
+@cache
+def template_markers(template_id: str) -> frozenset[str]:
     """Normalised labels only this template prints: how the template is recognised."""
     cat = load()
 
@@ -161,4 +163,4 @@ def template_markers(template_id: str) -> set[str]:
 
     mine = labels(cat.templates[template_id])
     others = set().union(*(labels(t) for k, t in cat.templates.items() if k != template_id))
-    return mine - others
+    return frozenset(mine - others)

@@ -65,11 +65,16 @@ def _row_key(field_id: str) -> str:
     return ".".join(field_id.split(".")[:2])
 
 
-def _expand(names: list[str], ids: list[str]) -> list[str]:
+def _expand(names, ids) -> list[str]:
+    return list(_expand_cached(tuple(names), tuple(ids)))
+
+
+@cache
+def _expand_cached(names: tuple[str, ...], ids: tuple[str, ...]) -> tuple[str, ...]:
     out: list[str] = []
     for name in names:
         out.extend(i for i in ids if fnmatch(i, name) and i not in out)
-    return out
+    return tuple(out)
 
 
 def _equations(report: Report, template, rule):

@@ -9,7 +9,9 @@ A row whose cells cannot be aligned with its columns stays null with a problem.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
+from functools import cache
 
 from nianbao import catalogue as cat
 from nianbao.catalogue import Column, Row, Template, norm
@@ -72,8 +74,6 @@ def table_lines(doc: Document) -> list[list[Line]]:
 
 
 def _is_heading(text: str) -> bool:
-    import re
-
     return bool(re.match(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*\S", text)) and len(text) <= 40
 
 
@@ -82,6 +82,11 @@ def _is_heading(text: str) -> bool:
 
 class Labels:
     """Label → catalogue lookups for one template (exact, known variant, then close)."""
+
+    @classmethod
+    @cache
+    def of(cls, template_id: str) -> Labels:
+        return cls(cat.load().template(template_id))
 
     def __init__(self, template: Template):
         self.template = template
@@ -183,7 +188,7 @@ class Parsed:
 class TableParser:
     def __init__(self, template: Template, where):
         self.t = template
-        self.labels = Labels(template)
+        self.labels = Labels.of(template.id)
         self.where = where  # (line, section) → "file:line section"
         self.values: dict[str, Number | None] = {f: None for f in template.field_ids}
         self.annotations: dict[str, str] = {}
