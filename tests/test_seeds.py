@@ -64,3 +64,21 @@ def test_stable_ids(seed_results):
         "003_d67b1e978b819952.json": "zibo-zichuan-zhaoshangju",
         "004_6d2805c236cf6dac.json": "hangzhou-gongshu-shangwuju",
     }
+
+
+def test_prose_sections_and_signature():
+    from nianbao.discover import source_for
+    from nianbao.extract import extract
+    from tests.conftest import REPORTS
+
+    report = extract(source_for(REPORTS / SEEDS["002_90cadabf32ab491f.json"]))
+    titles = [(s.number, s.title) for s in report.sections]
+    assert ("一", "总体情况") in titles and ("六", "其他需要报告的事项") in titles
+    overview = next(s for s in report.sections if s.title == "总体情况")
+    assert "全年主动公开政府信息80条" in overview.markdown
+    problems = next(s for s in report.sections if s.number == "五")
+    assert problems.markdown.count("\n\n") == 1  # two paragraphs
+    zhongmu = extract(source_for(REPORTS / SEEDS["001_2c2532b92fa8338a.json"]))
+    assert zhongmu.signed == "2020-12-28"
+    table_section = next(s for s in zhongmu.sections if s.number == "二")
+    assert "本年度办" not in table_section.markdown  # label fragments are not prose
