@@ -124,3 +124,18 @@ def _non_negative(report: Report, template, rule_id, types, where) -> None:
             report.add(Problem("rule-broken", "error", f"{rule_id}：{f.id} 为 {value}，不应为负数",
                                where(report.lines.get(_row_key(f.id)), cat.TABLE_TITLES[f.table]),
                                rule=rule_id, cells=[f.id], kind="report"))
+
+
+def satisfied(template_id: str, values: dict) -> bool:
+    """True when every equation whose cells are all present holds: how splits are judged."""
+    probe = Report(source=None, template=template_id, values=values)
+    template = cat.load().template(template_id)
+    for rule in rules().values():
+        if "types" in rule:
+            continue
+        for _, left, right in _equations(probe, template, rule):
+            cells = [v for _, v in (*left, *right)]
+            if all(v is not None for v in cells) and \
+                    sum(v for _, v in left) != sum(v for _, v in right):
+                return False
+    return True

@@ -49,6 +49,8 @@ def _extract(report: Report) -> None:
         return
     report.format = doc.format
     front = prose.front_matter(doc)
+    if not front.agency and doc.meta.get("title"):
+        front = prose.parse_title(doc.meta["title"])
     report.title = front.title
     sidecar = source.sidecar
     report.year = sidecar.get("year") or front.year or _body_year(doc)
@@ -61,8 +63,8 @@ def _extract(report: Report) -> None:
     parse_tables(doc, report, where)
     report.sections = prose.sections(doc)
     report.signed = prose.signature_date(doc)
-    report.source_url = sidecar.get("source_url")
-    report.published = sidecar.get("published")
+    report.source_url = sidecar.get("source_url") or doc.meta.get("source_url")
+    report.published = sidecar.get("published") or doc.meta.get("published")
     identify(report, front.agency, prose.body_text(doc), where)
     check(report, where)
 

@@ -63,6 +63,9 @@ class Document:
     blocks: list[Block]
     encoding: str | None = None
     format: str = "text"
+    # What the container says about the report, when it says it: "title", "source_url",
+    # "published" (a web page's <title>, a saved page's header, PDF metadata).
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- problems

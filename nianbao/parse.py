@@ -498,9 +498,30 @@ def _flat(text: str) -> str:
 # ---------------------------------------------------------------- entry point
 
 
+def detect_in_text(doc: Document) -> str | None:
+    """The template of a report whose tables survive only as glued text."""
+    text = norm("".join(b.text for b in doc.blocks if isinstance(b, Paragraph)))
+    scores = {tid: sum(m in text for m in cat.template_markers(tid)) for tid in cat.load().templates}
+    best = max(scores.values())
+    winners = [t for t, s in scores.items() if s == best]
+    return winners[0] if best >= 3 and len(winners) == 1 else None
+
+
 def parse_tables(doc: Document, report: Report, where) -> None:
     template, scores = detect_template(doc)
     tables = table_lines(doc)
+    if not any(line.has_values for lines in tables for line in lines):
+        glued_template = template or detect_in_text(doc)
+        if glued_template:
+            from nianbao.recover import recover
+
+            recovered, problems = recover(doc, cat.load().template(glued_template), where)
+            if recovered:
+                template, tables = glued_template, table_lines(Document(recovered))
+                report.add(Problem("cells-glued", "warning",
+                                   "正文中的表格丢失了单元格边界（如从网页复制），已按行标签、格数与勾稽关系恢复；"
+                                   "无法唯一确定的行留空", where(None, "")))
+                report.problems.extend(problems)
     if not tables:
         report.add(Problem("no-tables", "error", "未找到任何表格：报告正文可能在附件中，或不是年度报告",
                            where(None, "")))

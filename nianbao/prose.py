@@ -40,7 +40,11 @@ def front_matter(doc: Document) -> Front:
         lines.append(text)
         if "报告" in text or "年报" in text:
             break
-    title = "".join(lines)
+    return parse_title("".join(lines))
+
+
+def parse_title(title: str) -> Front:
+    """'2020年南关区商务局政府信息公开工作年度报告' → agency 南关区商务局, year 2020."""
     year_match = _YEAR.search(title)
     year = int(year_match.group(1)) if year_match else None
     name = _YEAR.sub("", title)

@@ -23,11 +23,36 @@ _ARTEFACTS = re.compile(r"\[bookmark: [^\]]*\]|<!--\[if [^\]]*\]-->|<!--\[endif\
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+def utf16_variant(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' for UTF-16 without a BOM, told by where its NUL bytes fall.
+
+    Chinese text in UTF-16 has NULs only in the ASCII characters (digits, line breaks),
+    always in the same byte of each pair; 8-bit encodings have no NULs at all.
+    """
+    sample = data[:4096]
+    nuls = sample.count(0)
+    if nuls < 4 or nuls < len(sample) // 64:
+        return None
+    odd = sum(1 for i in range(1, len(sample), 2) if sample[i] == 0)
+    even = nuls - odd
+    if odd >= 0.95 * nuls and even <= 1:
+        return "utf-16-le"
+    if even >= 0.95 * nuls and odd <= 1:
+        return "utf-16-be"
+    return None
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode by BOM, then strict UTF-8, then GB18030; a maintained detector settles the rest."""
+    """Decode by BOM, UTF-16 NUL pattern, strict UTF-8, then GB18030; a detector settles the rest."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return data.decode(name), name
+    variant = utf16_variant(data)
+    if variant:
+        try:
+            return data.decode(variant), variant
+        except UnicodeDecodeError:
+            pass
     for name in ("utf-8", "gb18030"):
         try:
             return data.decode(name), name
@@ -49,7 +74,7 @@ class TextReader(Reader):
     def sniff(cls, head: bytes, suffix: str) -> bool:
         if head.startswith(_BINARY_MAGIC):
             return False
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or utf16_variant(head):
             return True
         return b"\x00" not in head
 
@@ -59,7 +84,27 @@ class TextReader(Reader):
         if sum(ch.isprintable() or ch.isspace() for ch in sample) < 0.95 * len(sample):
             raise ReadError("not-text", "文件内容不是可读的文本")
         lines = [_ARTEFACTS.sub("", ln).rstrip("\r") for ln in text.split("\n")]
-        return Document(parse_lines(lines), encoding=encoding, format=self.format)
+        meta, lines = saved_page_header(lines)
+        return Document(parse_lines(lines), encoding=encoding, format=self.format, meta=meta)
+
+
+_SAVED_KEYS = {"标题": "title", "原文链接": "source_url", "发布时间": "published"}
+
+
+def saved_page_header(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """A web archive's saved page: 'key: value' lines, then '==== 正文 ====', then the text."""
+    marker = next((i for i, ln in enumerate(lines[:40]) if "正文" in ln and ln.startswith("====")),
+                  None)
+    if marker is None:
+        return {}, lines
+    meta = {}
+    for line in lines[:marker]:
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in _SAVED_KEYS and value.strip():
+            meta[_SAVED_KEYS[key.strip()]] = value.strip()
+    if "published" in meta:
+        meta["published"] = meta["published"][:10]
+    return meta, [""] * (marker + 1) + lines[marker + 1:]  # keep line numbers
 
 
 def _kind(line: str, row_per_line: bool) -> str:

@@ -1,0 +1,257 @@
+"""Tables whose cell boundaries were lost: text copied from a web page.
+
+"规章000行政规范性文件303…（一）予以公开3000003" — the labels survive, the cells are
+glued. We find the catalogue's labels in the text (numbering and punctuation optional),
+take the digits between them, and split them into the row's cells only where exactly one
+split fits: first by the digits alone (one digit per cell, no leading zeros), then by the
+arithmetic rules of the row, then by the rules across rows. Where several splits still fit,
+the row stays blank with a problem: never one picked silently.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from nianbao import catalogue as cat
+from nianbao.catalogue import Row, Template, norm
+from nianbao.check import satisfied
+from nianbao.model import Cell, Document, Paragraph, Problem, Table
+
+_MAX_CANDIDATES = 20000
+_NUMBERING = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.．]+|\d+[.．、])")
+_VALUE_TEXT = re.compile(r"^[\s\d.+\-＋－]*$")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    kind: str  # "row" | "item" | "header" | "group" | "heading"
+    key: str  # row id, item label or normalised header word
+    row: Row | None = None
+
+
+def _pattern(label: str, official: str | None = None) -> str:
+    """A label as printed, with spacing, punctuation and widths left loose.
+
+    The numbering of the official label ("2." of "2.重复申请") is part of the pattern so the
+    digits before it are not read as the previous row's cells; it is required for short
+    labels (（七）总计), which would otherwise match every 总计 in a header.
+    """
+    m = _NUMBERING.match(official or label)
+    numbering = ""
+    if m:
+        digits = re.sub(r"[^\w]", "", m.group(0))
+        optional = "" if len(norm(label)) <= 4 else "?"
+        numbering = rf"(?:[(（]?\s*{re.escape(digits)}\s*[)）、.．]*\s*){optional}"
+    chars = [re.escape(ch) for ch in norm(label)]
+    return numbering + r"[^\w]*?".join(chars)
+
+
+@cache
+def _lexicon(template_id: str) -> list[tuple[re.Pattern, str, str, Row | None]]:
+    """Every label the glued text may carry, longest first, so 其他 never eats 其他处理."""
+    template = cat.load().template(template_id)
+    variants = cat.load().variants
+    entries: list[tuple[str, str, str, Row | None]] = []
+    for row in template.rows:
+        if row.table == "appeal":
+            continue
+        labels = {row.item_label, *variants["rows"].get(f"{row.table}.{row.id}", [])}
+        entries += [(lab, "row", row.id, row) for lab in labels]
+    numbered = {row.id: row.item_label for row in template.rows}
+    for item in template.active_items:
+        entries.append((item, "item", item, None))
+    words = set()
+    for row in template.rows:
+        words.update(c.label for c in row.columns)
+        if row.group:
+            words.add(row.group)
+    words.update(w for ws in variants["headers"].values() for w in ws)
+    words.update(w for ws in variants["row_groups"].values() for w in ws)
+    words.update(["未经复议直接起诉", "复议后起诉", "本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和"])
+    entries += [(w, "header", norm(w), None) for w in words]
+    entries += [(t, "heading", t, None) for t in cat.TABLE_TITLES.values()]
+    entries.sort(key=lambda e: (-len(norm(e[0])), e[1] != "row"))
+    return [(re.compile(_pattern(lab, numbered.get(key) if kind == "row" else None)), kind, key, row)
+            for lab, kind, key, row in entries if norm(lab)]
+
+
+def find_spans(text: str, template_id: str) -> list[Span]:
+    taken = bytearray(len(text))
+    spans: list[Span] = []
+    for pattern, kind, key, row in _lexicon(template_id):
+        for m in pattern.finditer(text):
+            if m.end() > m.start() and not any(taken[m.start():m.end()]):
+                taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+                spans.append(Span(m.start(), m.end(), kind, key, row))
+    return sorted(spans, key=lambda s: s.start)
+
+
+# ---------------------------------------------------------------- splitting digits
+
+
+def _parts(token: str, k: int, decimal: bool) -> list[list[str]]:
+    """Ways to cut one token into k numbers (no leading zeros; a sign only in front)."""
+    if k == 1:
+        return [[token]] if _valid(token, decimal) else []
+    out = []
+    for i in range(1, len(token)):
+        head = token[:i]
+        if _valid(head, decimal):
+            out += [[head, *rest] for rest in _parts(token[i:], k - 1, decimal)]
+    return out
+
+
+def _valid(piece: str, decimal: bool) -> bool:
+    body = piece.lstrip("+-")
+    if not body or (len(piece) - len(body)) > 1:
+        return False
+    if decimal and "." in body:
+        whole, _, frac = body.partition(".")
+        return bool(whole) and bool(frac) and frac.isdigit() and (whole == "0" or not whole.startswith("0")) and whole.isdigit()
+    return body.isdigit() and (body == "0" or not body.startswith("0"))
+
+
+def splits(text: str, n: int, decimal: bool = False) -> list[list[str]]:
+    tokens = text.replace("＋", "+").replace("－", "-").split()
+    if not tokens or len("".join(tokens)) < n and not decimal:
+        return []
+    out: list[list[str]] = []
+    for counts in _compositions(n, len(tokens)):
+        choices = [_parts(tok, k, decimal) for tok, k in zip(tokens, counts)]
+        for combo in itertools.product(*choices):
+            out.append([p for part in combo for p in part])
+            if len(out) > _MAX_CANDIDATES:
+                return out
+    return out
+
+
+def _compositions(n: int, k: int):
+    if k == 1:
+        if n >= 1:
+            yield (n,)
+        return
+    for first in range(1, n - k + 2):
+        for rest in _compositions(n - first, k - 1):
+            yield (first, *rest)
+
+
+# ---------------------------------------------------------------- recovery
+
+
+@dataclass
+class Glued:
+    label: str
+    row: Row | None  # None for table 四's value run
+    text: str
+    candidates: list[list[str]]
+    columns: list[str]  # field ids, in the order the cells are printed
+
+
+def recover(doc: Document, template: Template, where) -> tuple[list[Table], list[Problem]]:
+    text = "\n".join(b.text for b in doc.blocks if isinstance(b, Paragraph))
+    spans = find_spans(text, template.id)
+    if not any(s.kind == "row" for s in spans):
+        return [], []
+    problems: list[Problem] = []
+    glued: list[Glued] = []
+    first_item = next((s.start for s in spans if s.kind == "item"), 0)
+    spans = [s for s in spans if s.kind != "row" or s.start >= first_item]  # prose before 表二
+    for span, nxt in zip(spans, [*spans[1:], None]):
+        value_text = text[span.end: nxt.start if nxt else len(text)]
+        if span.kind == "row":
+            row = span.row
+            columns = [f"{row.table}.{row.id}.{c.id}" for c in row.columns]
+            decimal = any(c.type == "amount_wan" for c in row.columns)
+            value_text = _numbers_only(value_text)
+            if not value_text.strip():
+                continue  # the label in prose, or a row left blank: nothing to recover
+            glued.append(Glued(row.label, row, value_text,
+                               splits(value_text, len(columns), decimal), columns))
+        elif span.kind == "header" and span.key == norm("总计") and _numbers_only(value_text).strip():
+            if any(g.row is None for g in glued):
+                continue
+            columns = [f"appeal.{r.id}.{c.id}" for r in template.table_rows("appeal")
+                       for c in r.columns]
+            value_text = _numbers_only(value_text)
+            glued.append(Glued("表四", None, value_text, splits(value_text, len(columns)), columns))
+    _narrow(glued, template)
+    rows: list[list[Cell]] = []
+    for g in glued:
+        cells = g.candidates[0] if len(g.candidates) == 1 else [""] * len(g.columns)
+        if len(g.candidates) != 1 and g.text.strip():
+            options = "；".join(" ".join(c) for c in g.candidates[:3])
+            more = f"等 {len(g.candidates)} 种" if len(g.candidates) > 3 else ""
+            reason = (f"可拆分为 {options}{more}，无法确定" if g.candidates
+                      else "无法拆分为应有的格数")
+            problems.append(Problem("cells-ambiguous", "error",
+                                    f"“{g.label}”一行的数字“{g.text.strip()}”粘连在一起，{reason}；该行留空",
+                                    where(None, "正文表格（单元格边界丢失）"), cells=g.columns))
+        if g.row is None:
+            rows += _appeal_rows(template, cells)
+        else:
+            label = [g.row.group, g.row.item_label] if g.row.table == "apply" and g.row.group else [g.row.label]
+            if g.row.table == "active":
+                rows.append([Cell(g.row.group)])
+            rows.append([Cell(x) for x in label] + [Cell(c) for c in cells])
+    return [Table(rows, [0] * len(rows))], problems
+
+
+def _numbers_only(text: str) -> str:
+    """The digits right after a label; prose that follows them is not ours to read."""
+    text = re.sub(r"^[^\w+\-＋－]*", "", text)  # the label's closing ）or ” is not a cell
+    m = re.match(r"[\s\d.+\-＋－]*", text)
+    value = m.group(0) if m else ""
+    return value.rstrip(".") if not _VALUE_TEXT.match(text) else value
+
+
+def _narrow(glued: list[Glued], template: Template) -> None:
+    """Keep the splits the rules allow: each row alone, then the rows of table 三 together."""
+    for g in glued:
+        if len(g.candidates) > 1:
+            ok = [c for c in g.candidates if satisfied(template.id, dict(zip(g.columns, _nums(c))))]
+            if ok:
+                g.candidates = ok
+    fixed = {}
+    for g in glued:
+        if len(g.candidates) == 1:
+            fixed.update(zip(g.columns, _nums(g.candidates[0])))
+    open_rows = [g for g in glued if len(g.candidates) > 1 and g.row is not None
+                 and g.row.table == "apply"]
+    size = 1
+    for g in open_rows:
+        size *= len(g.candidates)
+    if not open_rows or size > _MAX_CANDIDATES:
+        return
+    fits = []
+    for combo in itertools.product(*(g.candidates for g in open_rows)):
+        values = dict(fixed)
+        for g, cand in zip(open_rows, combo):
+            values.update(zip(g.columns, _nums(cand)))
+        if satisfied(template.id, values):
+            fits.append(combo)
+    if len(fits) == 1:
+        for g, cand in zip(open_rows, fits[0]):
+            g.candidates = [cand]
+
+
+def _nums(cells: list[str]):
+    from decimal import Decimal
+
+    return [Decimal(c) if "." in c else int(c) for c in cells]
+
+
+def _appeal_rows(template: Template, cells: list[str]) -> list[list[Cell]]:
+    c = cat.load()
+    groups = template.table_rows("appeal")
+    cols = [col.label for col in c.appeal]
+    return [
+        [Cell(groups[0].item_label), Cell("行政诉讼")],
+        [*(Cell(x) for x in cols), *(Cell(g.item_label) for g in groups[1:])],
+        [*(Cell("") for _ in cols), *(Cell(x) for _ in groups[1:] for x in cols)],
+        [Cell(x) for x in cells],
+    ]

@@ -1,0 +1,93 @@
+"""Text copied from a web page, cell boundaries lost: recovered only where one split fits."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.synth import report
+from nianbao.jsonout import dumps
+from nianbao.recover import splits
+from tests.conftest import extract_json
+
+WEB = Path(__file__).parent / "corpus" / "web-text"
+
+
+def test_splits_use_digit_count_and_no_leading_zeros():
+    assert splits("3000003", 7) == [["3", "0", "0", "0", "0", "0", "3"]]
+    assert splits("0 0 0 0 0 00", 7) == [["0"] * 7]
+    assert sorted(splits("4500", 3)) == [["4", "50", "0"], ["45", "0", "0"]]
+    assert splits("0 00000", 7) == []  # six digits for seven cells: not recoverable
+    assert ["221", "26.8"] in splits("22126.8", 2, decimal=True)
+
+
+@pytest.mark.parametrize("path", sorted(WEB.glob("*.txt")), ids=lambda p: p.name)
+def test_real_web_pages_never_crash_and_never_zero_fill(path):
+    got = extract_json(path)
+    codes = {p["code"] for p in got["problems"]}
+    assert "internal-error" not in codes
+    if "EMPTYBODY" in path.name:
+        assert "no-tables" in codes and got["template"] is None
+        return
+    assert got["template"] in ("2019", "2021") and got["agency"].startswith("平潭综合实验区")
+    assert "cells-glued" in codes
+    ambiguous = [p for p in got["problems"] if p["code"] == "cells-ambiguous"]
+    for p in ambiguous:  # every ambiguous row stays blank
+        row = re.search(r"“(.+?)”一行", p["message"]).group(1)
+        assert row and "留空" in p["message"]
+
+
+def test_recovered_values_and_self_contradiction_kept():
+    got = extract_json(WEB / "dept_jjf_2024_97025_page.txt")
+    assert got["template"] == "2021" and got["year"] == 2024
+    assert got["values"]["apply.new.natural"] == 3 and got["values"]["apply.new.total"] == 3
+    assert got["values"]["apply.unable_not_held.total"] == 3
+    assert got["values"]["active.rules.issued"] == 0
+    assert got["values"]["active.normative.issued"] is None  # 1129: three splits fit
+    msg = next(p["message"] for p in got["problems"] if p["code"] == "cells-ambiguous")
+    assert "1129" in msg and "1 12 9" in msg
+    broken = [p for p in got["problems"] if p["code"] == "rule-broken"]
+    assert {p["message"].split("（")[0] for p in broken} == {"apply-balance", "apply-results-total"}
+
+
+def _glue(text: str) -> str:
+    """Flatten a report's tables the way a web page copy does: cells run together."""
+    out = re.sub(r"\n\t", "", text)
+    return re.sub(r"\n{2,}(?=\S)", "\n", out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_glued_synthetic_reports_are_exact_or_blank(tmp_path, seed):
+    synth = report(seed, layout="cells", broken=False)
+    path = tmp_path / "glued.txt"
+    path.write_text(_glue(synth.text), encoding="utf-8")
+    got = extract_json(path)
+    assert got["template"] == synth.template
+    expected = json.loads(dumps(synth.values))
+    blank = {c for p in got["problems"] if p["code"] == "cells-ambiguous"
+             for c in _cells(got, p)}
+    for field_id, value in expected.items():
+        if got["values"][field_id] is None:
+            assert field_id in blank or field_id.startswith("appeal"), field_id
+        else:
+            assert got["values"][field_id] == value, field_id
+
+
+def _cells(got, problem):
+    row = re.search(r"“(.+?)”一行", problem["message"]).group(1)
+    return [f for f in got["values"] if row == "表四" and f.startswith("appeal")
+            or _row_label_matches(f, row)]
+
+
+def _row_label_matches(field_id, row_label):
+    from nianbao import catalogue as cat
+
+    table, row_id, _ = field_id.split(".")
+    for template in cat.load().templates.values():
+        row = template.row(table, row_id)
+        if row and row.label == row_label:
+            return True
+    return False
