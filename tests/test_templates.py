@@ -86,3 +86,18 @@ def test_rows_found_by_label_not_position(tmp_path):
     lines[a], lines[b] = lines[b], lines[a]
     got = extract_json(_write(tmp_path, "\n".join(lines)))
     assert got["values"] == json.loads(dumps(synth.values))
+
+
+@pytest.mark.parametrize("template", ["2019", "2021"])
+def test_pipe_tables(tmp_path, template):
+    """Markdown pipe tables, as PDF-to-Markdown converters write them."""
+    synth = report(3, template, "rows", broken=False)
+    lines = []
+    for line in synth.text.split("\n"):
+        cells = line.split("\t")
+        lines.append(f"| {' | '.join(cells)} |" if len(cells) > 1 else line)
+        if cells[0] == "信息内容":
+            lines.append("|" + "---|" * len(cells))
+    got = extract_json(_write(tmp_path, "\n".join(lines), "report.md"))
+    assert got["template"] == template
+    assert got["values"] == json.loads(dumps(synth.values))

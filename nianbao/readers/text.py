@@ -117,7 +117,22 @@ def _kind(line: str, row_per_line: bool) -> str:
     return "row"
 
 
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_PIPE_RULE = re.compile(r"^[\s|:\-]+$")
+
+
+def _pipe_to_tabs(line: str) -> str:
+    """'| 规章 | 0 | 0 | 0 |' (PDF-to-Markdown converters) → a tab-separated row."""
+    if not _PIPE_ROW.match(line):
+        return line
+    if _PIPE_RULE.match(line):
+        return ""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    return "\t".join(cells) + ("\t" if len(cells) == 1 else "")
+
+
 def parse_lines(lines: list[str]) -> list[Paragraph | Table]:
+    lines = [_pipe_to_tabs(ln) for ln in lines]
     cells = sum(1 for ln in lines if ln.startswith("\t") and "\t" not in ln[1:] and ln.strip())
     rows = sum(1 for ln in lines if "\t" in ln.strip("\t"))
     row_per_line = rows > cells
