@@ -19,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder")
         p.add_argument("--strict", action="store_true", help="fail when any report has an error")
         p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
+        p.add_argument("--jobs", type=int, default=None, help="processes for extraction (default: all cores)")
+        p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "extract",
+                       help="extraction cache folder (default: .cache/extract)")
+        p.add_argument("--no-cache", action="store_true", help="re-read every report")
 
     add_build_args(parser)
     add_build_args(sub.add_parser("build", help="build data packages and the site (default)"))
@@ -50,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve.serve(args.content, args.output, host=args.host, port=args.port,
                            base_path=args.base_path)
-    return cmd_build(args.content, args.output, strict=args.strict, search=not args.no_search)
+    return cmd_build(args.content, args.output, strict=args.strict, search=not args.no_search,
+                     jobs=args.jobs, cache_dir=None if args.no_cache else args.cache)
 
 
 def cmd_extract(files: list[Path]) -> int:
@@ -68,13 +73,14 @@ def cmd_extract(files: list[Path]) -> int:
     return 0
 
 
-def cmd_build(content: Path, output: Path, *, strict: bool, search: bool) -> int:
+def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, jobs=None,
+              cache_dir=None) -> int:
     from nianbao.pipeline import build
 
     if not (content / "reports").is_dir():
         print(f"error: {content / 'reports'} is not a folder", file=sys.stderr)
         return 2
-    result = build(content, output, search=search)
+    result = build(content, output, search=search, jobs=jobs, cache_dir=cache_dir)
     by_file = defaultdict(list)
     for report in result.reports:
         for problem in report.problems:

@@ -9,14 +9,16 @@ import os
 import shutil
 import tempfile
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from nianbao.cache import ExtractCache
 from nianbao.discover import discover
 from nianbao.extract import extract
-from nianbao.model import Problem, Report, Site
+from nianbao.model import Problem, Report, Site, SourceFile
 from nianbao.package import package_combined, package_report
 
 
@@ -45,10 +47,11 @@ def load_config(content: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def build(content: Path, output: Path, *, search: bool = True) -> BuildResult:
+def build(content: Path, output: Path, *, search: bool = True, jobs: int | None = None,
+          cache_dir: Path | None = None) -> BuildResult:
     config = load_config(content)
     sources = discover(content / "reports")
-    reports = [extract(source) for source in sources]  # read → parse → resolve → check
+    reports = extract_all(sources, jobs=jobs, cache=ExtractCache(cache_dir))
     settle_identities(reports)
     site = collect(reports, config)
     staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=output.parent))
@@ -68,6 +71,30 @@ def build(content: Path, output: Path, *, search: bool = True) -> BuildResult:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return BuildResult(reports, site, output)
+
+
+def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
+                cache: ExtractCache | None = None) -> list[Report]:
+    """read → parse → resolve → check for every file: cached ones from the cache, the rest
+    across processes when there are enough of them to pay for starting the workers."""
+    cache = cache or ExtractCache(None)
+    looked_up = [cache.get(s) for s in sources]
+    todo = [s for s, (_, hit) in zip(sources, looked_up) if hit is None]
+    jobs = jobs or os.cpu_count() or 1
+    if jobs > 1 and len(todo) >= 64:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            fresh = list(pool.map(extract, todo, chunksize=max(1, len(todo) // (jobs * 8))))
+    else:
+        fresh = [extract(s) for s in todo]
+    done = iter(fresh)
+    reports = []
+    for source, (k, hit) in zip(sources, looked_up):
+        if hit is None:
+            hit = next(done)
+            hit.source = source
+            cache.put(k, hit)
+        reports.append(hit)
+    return reports
 
 
 def settle_identities(reports: list[Report]) -> None:
