@@ -41,6 +41,9 @@ def main() -> int:
     parser.add_argument("--no-site", action="store_true", help="skip render and search index")
     parser.add_argument("--validate", type=int, default=20,
                         help="validate this many packages with frictionless (slow; 0 = none)")
+    parser.add_argument("--vs-hugo", action="store_true",
+                        help="also build the same pages with Hugo (Debian package hugo) and compare")
+    parser.add_argument("--jobs", type=int, default=None, help="extraction processes")
     args = parser.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
@@ -78,8 +81,23 @@ def main() -> int:
     shutil.rmtree(staging)
     from nianbao.pipeline import build
 
-    _, t_build = timed("whole build, cold", n, lambda: build(content, output,
-                                                              search=not args.no_site))
+    cache = work / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    _, t_build = timed("whole build, cold", n, lambda: build(
+        content, output, search=not args.no_site, jobs=args.jobs, cache_dir=cache))
+    _, t_warm = timed("whole build, warm (no-op)", n, lambda: build(
+        content, output, search=not args.no_site, jobs=args.jobs, cache_dir=cache))
+    if not args.no_site:
+        _, t_nosearch = timed("whole build, cold, no search", n, lambda: build(
+            content, work / "output-nosearch", search=False, jobs=args.jobs,
+            cache_dir=work / "cache-nosearch"))
+    if args.vs_hugo:
+        from bench.hugo import hugo_build
+
+        t_hugo = hugo_build(site.reports, work / "hugo")
+        print(f"  {'hugo, same pages':<28} {t_hugo:8.2f} s")
+        ours = t_nosearch if not args.no_site else t_build
+        print(f"  ratio cold build (no search) / hugo: {ours / t_hugo:.2f}x")
     errors = sum(bool(r.errors) for r in reports)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out_bytes = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
@@ -87,7 +105,7 @@ def main() -> int:
           f"(synthetic broken rules ≈10%)")
     print(f"  extract throughput  {n / t_extract:8.0f} reports/s")
     print(f"  package throughput  {len(site.reports) / t_package:8.0f} packages/s")
-    print(f"  whole build         {t_build:8.2f} s")
+    print(f"  whole build         {t_build:8.2f} s cold, {t_warm:.2f} s warm")
     print(f"  peak RSS            {rss:8.0f} MiB (this process)")
     print(f"  output              {out_bytes / 1e6:8.1f} MB, {out_bytes / max(n, 1) / 1e3:.1f} kB/report")
     if not args.keep:
