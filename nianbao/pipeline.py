@@ -20,6 +20,7 @@ from nianbao.discover import discover
 from nianbao.extract import extract
 from nianbao.model import Problem, Report, Site, SourceFile
 from nianbao.package import package_combined, package_report
+from nianbao.publish import publish
 
 
 @dataclass
@@ -43,8 +44,14 @@ class BuildResult:
 
 
 def load_config(content: Path) -> dict:
+    """content/site.yaml, with NIANBAO_BASE_URL (set by the Pages workflow) overriding base_url."""
     path = content / "site.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    config = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    if os.environ.get("NIANBAO_BASE_URL"):
+        config["base_url"] = os.environ["NIANBAO_BASE_URL"]
+    if config.get("base_url") and not config["base_url"].endswith("/"):
+        config["base_url"] += "/"
+    return config
 
 
 def build(content: Path, output: Path, *, search: bool = True, jobs: int | None = None,
@@ -59,6 +66,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         for report in site.reports:
             site.packages[(report.agency_id, report.year)] = package_report(report, staging, config)
         site.combined = package_combined(site.reports, site.all_reports, staging, config)
+        publish(site, staging)  # xlsx, SQLite, DCAT catalogue, sitemap, feed, data zip
         from nianbao import render
 
         render.render(site, staging, content)

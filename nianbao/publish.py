@@ -1,0 +1,761 @@
+"""Publish the packaged data the way open-data portals do.
+
+Runs after packaging and before rendering (so /data/ can list every file added here with its
+size) and writes, from the CSVs just packaged, so every format holds exactly the same numbers:
+
+- Excel workbooks, because most readers open data in Excel or WPS and CSV encodings trip them:
+  one per agency-year (``data/<id>/<year>/<id>-<year>.xlsx``) and ``data/all/nianbao-all.xlsx``;
+- ``data/nianbao.db``, one SQLite database of everything, documented in ``data/nianbao-db.md``;
+- ``data/nianbao-data.zip``, every package, workbook and the database in one download;
+- ``catalog.jsonld`` (DCAT 3 / DCAT-AP 3), ``sitemap.xml``, ``robots.txt`` and the Atom feed
+  ``feed.xml`` at the site root, with absolute URLs from ``base_url`` (env NIANBAO_BASE_URL wins,
+  so the Pages workflow can pass the address GitHub gives the site).
+
+Nothing depends on the clock: zip entries, workbook properties and feed dates come from the
+data, from SOURCE_DATE_EPOCH, or from a constant, so two builds of one content are byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import sqlite3
+import unicodedata
+import zipfile
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import quote, urljoin
+from xml.etree import ElementTree as ET
+
+from nianbao import __version__, schemas
+from nianbao.model import FileInfo, PackageInfo, Report, Site
+from nianbao.package import PACKAGE_PROFILE, RESOURCES
+
+DB_NAME = "nianbao.db"
+DB_DOC_NAME = "nianbao-db.md"
+DATA_ZIP_NAME = "nianbao-data.zip"
+COMBINED_XLSX = "nianbao-all.xlsx"
+SITE_PAGES = ("", "data/", "quality/", "search/", "about/", "compare/")
+FEED_ENTRIES = 100  # newest reports in feed.xml; the catalogue and sitemap list every one
+
+# Used when SOURCE_DATE_EPOCH is not set: the earliest date a zip entry can carry, the same
+# one package.py stamps on its zips.
+DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+
+XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, less the header row
+XLSX_MAX_TEXT = 32_767  # Excel's cell limit; longer text is cut so the file still opens
+# Text a spreadsheet would take for a formula when typed in or pasted from a CSV.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 (and so xlsx, Atom, sitemaps) cannot carry at all.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+ZH = "zh-CN"
+
+
+# ---------------------------------------------------------------- settings
+
+
+def base_url(config: dict) -> str:
+    """The site's absolute address, ending in "/": env NIANBAO_BASE_URL, else site.yaml."""
+    url = os.environ.get("NIANBAO_BASE_URL") or config.get("base_url") or "http://localhost/"
+    return url if url.endswith("/") else url + "/"
+
+
+def build_date() -> dt.datetime:
+    """The one timestamp files carry: SOURCE_DATE_EPOCH (reproducible-builds.org) or a constant."""
+    try:
+        return dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return DEFAULT_DATE
+
+
+def _zip_date() -> tuple:
+    when = min(max(build_date(), DEFAULT_DATE), dt.datetime(2107, 12, 31, tzinfo=dt.UTC))
+    return when.timetuple()[:6]
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def publish(site: Site, root: Path) -> None:
+    """Write every download and metadata file into the staging site root."""
+    base = base_url(site.config)
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    for report in site.reports:
+        package = site.packages.get((report.agency_id, report.year))
+        if package is not None:
+            _package_workbook(root, package, f"{report.agency_id}-{report.year}.xlsx", "",
+                              page_url(base, report.agency_id, report.year))
+    if site.combined is not None:
+        _package_workbook(root, site.combined, COMBINED_XLSX, "all/", page_url(base, "data"))
+    write_database(data / DB_NAME, site.config)
+    write_data_zip(data / DATA_ZIP_NAME, data)
+    if site.combined is not None:
+        for name, title in ((DB_NAME, "全部数据的 SQLite 数据库"),
+                            (DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
+                            (DATA_ZIP_NAME, "全部数据包、Excel 工作簿和数据库的压缩包")):
+            # FileInfo names are relative to the package folder, data/all/.
+            site.combined.files.append(
+                FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
+    _write_json(root / "catalog.jsonld", catalog(site, root, base))
+    (root / "sitemap.xml").write_bytes(sitemap(site, base))
+    (root / "robots.txt").write_text(robots(base), encoding="utf-8")
+    (root / "feed.xml").write_bytes(feed(site, root, base))
+
+
+# ---------------------------------------------------------------- reading the CSVs back
+
+
+def read_table(path: Path, schema: dict) -> list[list[str]]:
+    """The CSV's data rows as text, after checking its header is the schema's."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    names = [field["name"] for field in schema["fields"]]
+    if not rows or rows[0] != names:
+        raise ValueError(f"{path}: header is not the schema's {names}")
+    return rows[1:]
+
+
+def number(text: str) -> int | Decimal:
+    """A schema "number" as printed: integers stay integers, amounts exact decimals."""
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else Decimal(text)
+
+
+def _xlsx_value(text: str, kind: str):
+    if text == "":
+        return None
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return number(text)
+        if kind == "date":
+            return dt.date.fromisoformat(text)
+    except (ValueError, InvalidOperation):
+        pass  # not what the schema says: keep the text rather than lose it
+    return text
+
+
+def _sql_value(text: str, kind: str):
+    """Counts as INTEGER, amounts as REAL (see DB_DOC), dates and text as TEXT, blank as NULL.
+
+    Amounts go in as REAL, not TEXT, so SUM, AVG and comparisons work in SQL. That is exact in
+    practice: a double gives back any decimal of up to 15 significant digits as printed, and the
+    amounts (万元, a few decimals) have far fewer; the CSVs keep the printed text regardless.
+    (TEXT would not survive anyway: SQLite's NUMERIC affinity turns numeric text into REAL.)
+    """
+    if text == "":
+        return None
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            value = number(text)
+            return value if isinstance(value, int) else float(value)
+    except (ValueError, InvalidOperation):
+        pass  # not what the schema says: keep the text rather than lose it
+    return text
+
+
+# ---------------------------------------------------------------- Excel
+
+
+def xlsx_text(text: str) -> str:
+    """Text as a workbook can hold it: no XML-illegal characters, at most 32,767 characters."""
+    text = XML_ILLEGAL.sub("", text)
+    return text if len(text) <= XLSX_MAX_TEXT else text[:XLSX_MAX_TEXT - 1] + "…"
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
+                      landing: str) -> None:
+    """One workbook of a package's tables, listed before the package zip, which then holds it."""
+    folder = root / package.path
+    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    sheets = []
+    for table in (*RESOURCES, "reports") if kind else RESOURCES:
+        schema = schemas.load(f"{kind}{table}.schema.json")
+        sheets.append((table, schema, read_table(folder / f"{table}.csv", schema)))
+    write_xlsx(folder / name, sheets, _about(descriptor, sheets, landing))
+    info = FileInfo(name, (folder / name).stat().st_size, None,
+                    "全部表格的 Excel 工作簿（每张表一个工作表，另有“说明”）")
+    zipped = [f for f in package.files if f.name == package.zip_name]
+    if not zipped:
+        package.files.append(info)
+        return
+    package.files.insert(package.files.index(zipped[0]), info)
+    members = [f.name for f in package.files if f.name != package.zip_name]
+    write_zip(folder / package.zip_name, [(m, folder / m) for m in members])
+    zipped[0].bytes = (folder / package.zip_name).stat().st_size
+
+
+def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
+    """The 说明 sheet: what the workbook is, its licence and source, and every column."""
+    lic = (descriptor.get("licenses") or [{}])[0]
+    rows = [
+        ["标题", descriptor.get("title", "")],
+        ["说明", descriptor.get("description", "")],
+        ["许可协议", " ".join(x for x in (lic.get("title"), lic.get("path")) if x)
+         or lic.get("name", "")],
+    ]
+    for source in descriptor.get("sources", []):
+        rows.append(["来源", " ".join(x for x in (source.get("title"), source.get("url")) if x)])
+    rows += [
+        ["网址", landing],
+        ["版本", f"nianbao {descriptor.get('version', __version__)}"],
+        ["注意", "空白单元格表示报告中没有填写；以 = + - @ 开头的文字按文本保存，不是公式。"],
+        [],
+        ["工作表", "列", "中文名", "类型", "说明"],
+    ]
+    for table, schema, _rows in sheets:
+        rows.append([table, "", schemas.TABLES.get(table, ""), "", ""])
+        for field in schema["fields"]:
+            rows.append([table, field["name"], field.get("title", ""), field.get("type", ""),
+                         field.get("description", "")])
+    return rows
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
+               about: list[list]) -> None:
+    """A workbook with a 说明 sheet and one sheet per (name, schema, CSV text rows).
+
+    Header bold and frozen, with a filter; numbers as numbers, blanks as empty cells; text
+    that starts like a formula stored as text with Excel's quote prefix (as if typed after an
+    apostrophe), so it shows exactly and stays text even when edited.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb = Workbook(write_only=True)  # streams rows: the combined tables can be large
+    bold = Font(bold=True)
+
+    def cell(ws, value, header=False):
+        if isinstance(value, str):
+            value = xlsx_text(value)
+        c = WriteOnlyCell(ws, value)
+        if isinstance(value, str):
+            c.data_type = "s"  # never a formula, whatever openpyxl guessed
+            if value.startswith(FORMULA_START):
+                c.quotePrefix = True
+        if header:
+            c.font = bold
+        return c
+
+    ws = wb.create_sheet("说明")
+    for letter, width in zip("ABCDE", (12, 24, 40, 10, 50)):
+        ws.column_dimensions[letter].width = width  # long values overflow into empty cells
+    dictionary = False  # the column dictionary follows the first empty row
+    for row in about:
+        dictionary = dictionary or not row
+        ws.append([cell(ws, v, header=(j == 0 and not dictionary) or row[0] == "工作表")
+                   for j, v in enumerate(row)])
+
+    for name, schema, rows in sheets:
+        fields = schema["fields"]
+        kinds = [f.get("type", "string") for f in fields]
+        chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
+        for n, chunk in enumerate(chunks, 1):
+            ws = wb.create_sheet(name if n == 1 else f"{name}_{n}")
+            ws.freeze_panes = "A2"
+            for col, field in enumerate(fields, 1):
+                sample = [field["name"], *(r[col - 1] for r in chunk[:200] if col <= len(r))]
+                width = max(_display_width(s) for s in sample) + 2
+                ws.column_dimensions[get_column_letter(col)].width = min(max(width, 8), 60)
+            last = get_column_letter(len(fields))
+            ws.auto_filter.ref = f"A1:{last}{len(chunk) + 1}"
+            ws.append([cell(ws, f["name"], header=True) for f in fields])
+            for row in chunk:
+                values = [_xlsx_value(text, kind) for text, kind in zip(row, kinds)]
+                ws.append([cell(ws, v) for v in values])
+
+    when = build_date().replace(tzinfo=None)
+    props = wb.properties
+    props.creator = props.lastModifiedBy = "nianbao"
+    props.title = xlsx_text(str(about[0][1])) if about and len(about[0]) > 1 else None
+    props.language = ZH
+    props.created = props.modified = when
+    buf = io.BytesIO()
+    # ExcelWriter, not Workbook.save(): save() stamps the wall clock into docProps/core.xml.
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
+    # openpyxl dates its zip entries (and the sheets' temp files) with the clock: re-stamp them.
+    with zipfile.ZipFile(buf) as src:
+        entries = [(info.filename, src.read(info)) for info in src.infolist()]
+    write_zip(path, entries)
+
+
+# ---------------------------------------------------------------- zips
+
+
+def write_zip(target: Path, members: list[tuple[str, Path | bytes]]) -> None:
+    """A zip whose bytes depend only on its members: fixed dates, modes and order."""
+    date = _zip_date()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members:
+            info = zipfile.ZipInfo(name, date)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, content if isinstance(content, bytes) else content.read_bytes())
+
+
+def write_data_zip(target: Path, data: Path) -> None:
+    """Everything under data/ but the zips (whose contents it already holds) and the pages
+    (data/ is also the /data/ page's folder), in one folder."""
+    members = sorted(p for p in data.rglob("*")
+                     if p.is_file() and p.suffix.lower() not in (".zip", ".html") and p != target)
+    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members])
+
+
+# ---------------------------------------------------------------- SQLite
+
+_SQL_TYPES = {"integer": "INTEGER", "number": "NUMERIC", "date": "TEXT", "string": "TEXT"}
+
+DB_DOC = """\
+# nianbao.db：全部数据的 SQLite 数据库
+
+{title}的全部表格数据，与 `data/all/` 中的 CSV 逐行逐格相同：每张数据表一个 SQL 表，另有
+`reports`（每个机关年度一行）。每张数据表都带报告键列 `agency_id`、`agency`、`region_code`
+（GB/T 2260 行政区划代码）、`year`、`template`，可直接与 `reports` 连接。
+
+- 许可协议：{license}
+- 发布者：{publisher}
+- 网址：{base}
+- 生成：nianbao {version}
+
+## 怎样打开
+
+```sh
+sqlite3 nianbao.db          # 命令行
+datasette nianbao.db        # 在浏览器里浏览、筛选、写 SQL（pip install datasette）
+```
+
+DB Browser for SQLite、DBeaver、Python（`sqlite3`）、R（`RSQLite`）、pandas
+（`pd.read_sql("SELECT * FROM apply", sqlite3.connect("nianbao.db"))`）都可以直接打开。
+
+## 数值怎样存
+
+- 件数（表三、表四各列，schema 类型为 integer）是 INTEGER。
+- 数值列（`value`，schema 类型为 number）声明为 NUMERIC：整数存为 INTEGER，万元金额等小数存为
+  REAL。双精度浮点数能原样还原不超过 15 位有效数字的小数，报告中的金额只有几位小数，
+  读出的值与报告印的数字相同（CSV 则保留原文）。
+- 报告中空白（没有填写）的单元格是 NULL，不是 0。
+- 日期（`signed`）是 ISO 8601 文本（YYYY-MM-DD）。
+
+`value` 列的 SUM 等计算使用浮点数；需要精确小数时请用 CSV（小数按原文）或在程序里用十进制类型。
+
+## 索引
+
+{indexes}
+
+## 示例查询
+
+```sql
+-- 各机关每年新收政府信息公开申请总数
+SELECT agency, year, total FROM apply WHERE "row" = 'new' ORDER BY agency_id, year;
+
+-- 某一字段在各报告中的数值
+SELECT agency_id, year, value FROM "values" WHERE field_id = 'apply.new.total';
+
+-- 报告自身勾稽关系不符的地方
+SELECT agency, year, rule, message FROM problems WHERE kind = 'report' AND severity = 'error';
+```
+
+`values`、`row`、`group`、`column`、`table` 是 SQL 关键字，作列名或表名时请加双引号。
+
+## 表与列
+
+{tables}
+"""
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _comment(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tables() -> list[tuple[str, dict]]:
+    return [(t, schemas.load(f"all/{t}.schema.json")) for t in ("reports", *RESOURCES)]
+
+
+def _create_sql(table: str, schema: dict) -> str:
+    """CREATE TABLE with each column's Chinese title as a comment: SQLite keeps the text, so
+    `.schema` and datasette show it."""
+    names = [f["name"] for f in schema["fields"]]
+    lines = []
+    for f in schema["fields"]:
+        null = " NOT NULL" if f.get("constraints", {}).get("required") else ""
+        lines.append(f"  {_q(f['name'])} {_SQL_TYPES.get(f.get('type'), 'TEXT')}{null}, "
+                     f"-- {_comment(f.get('title', ''))}")
+    if table == "reports":
+        lines.append("  PRIMARY KEY (agency_id, year)")
+    elif table != "problems" and {"agency_id", "year"} <= set(names):
+        # Problems also cover reports that were not published, so they have no parent row.
+        lines.append("  FOREIGN KEY (agency_id, year) REFERENCES reports (agency_id, year)")
+    else:
+        lines[-1] = lines[-1].replace(", --", " --", 1)
+    body = "\n".join(lines)
+    return f"CREATE TABLE {_q(table)} ( -- {_comment(schemas.TABLES[table])}\n{body}\n)"
+
+
+def _indexes(table: str, schema: dict) -> list[tuple[str, list[str]]]:
+    names = {f["name"] for f in schema["fields"]}
+    out = []
+    if table != "reports" and {"agency_id", "year"} <= names:
+        out.append((f"{table}_report", ["agency_id", "year"]))
+    if "field_id" in names:
+        out.append((f"{table}_field_id", ["field_id"]))
+    if table == "reports":
+        out.append(("reports_region_code", ["region_code"]))
+    return out
+
+
+def write_database(path: Path, config: dict) -> None:
+    """data/all's CSVs as one SQLite database, and its documentation beside it."""
+    path.unlink(missing_ok=True)
+    folder = path.parent / "all"
+    counts, index_lines = {}, []
+    con = sqlite3.connect(path)
+    try:
+        for table, schema in _tables():
+            con.execute(_create_sql(table, schema))
+            kinds = [f.get("type", "string") for f in schema["fields"]]
+            rows = read_table(folder / f"{table}.csv", schema)
+            marks = ", ".join("?" * len(kinds))
+            con.executemany(f"INSERT INTO {_q(table)} VALUES ({marks})",
+                            ([_sql_value(t, k) for t, k in zip(row, kinds)] for row in rows))
+            counts[table] = len(rows)
+            for name, columns in _indexes(table, schema):
+                cols = ", ".join(_q(c) for c in columns)
+                con.execute(f"CREATE INDEX {_q('idx_' + name)} ON {_q(table)} ({cols})")
+                index_lines.append(f"- `{table}` ({', '.join(columns)})")
+        con.commit()
+        con.execute("VACUUM")
+    finally:
+        con.close()
+    doc = _database_doc(config, counts, index_lines)
+    (path.parent / DB_DOC_NAME).write_text(doc, encoding="utf-8")
+
+
+def _database_doc(config: dict, counts: dict, index_lines: list[str]) -> str:
+    lic = config.get("license", {})
+    parts = []
+    for table, schema in _tables():
+        parts.append(f"### `{table}`：{schemas.TABLES[table]}（{counts[table]} 行）\n\n"
+                     "| 列 | 类型 | 中文名 | 说明 |\n| --- | --- | --- | --- |")
+        for f in schema["fields"]:
+            cells = [f"`{f['name']}`", _SQL_TYPES.get(f.get("type"), "TEXT"),
+                     f.get("title", ""), f.get("description", "")]
+            parts[-1] += "\n| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+    return DB_DOC.format(
+        title=config.get("title", "政府信息公开工作年度报告"),
+        license=" ".join(x for x in (lic.get("title"), lic.get("path")) if x) or lic.get("name", ""),
+        publisher=config.get("publisher", "nianbao"),
+        base=base_url(config),
+        version=__version__,
+        indexes="\n".join(["- `reports` 主键 (agency_id, year)", *index_lines]),
+        tables="\n\n".join(parts),
+    )
+
+
+# ---------------------------------------------------------------- DCAT catalogue
+
+CONTEXT = {
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dct": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "spdx": "http://spdx.org/rdf/terms#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+}
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "https://www.iana.org/assignments/media-types/"
+# suffix → (IANA media type, EU file-type code or None)
+FORMATS = {
+    ".csv": ("text/csv", "CSV"),
+    ".json": ("application/json", "JSON"),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX"),
+    ".zip": ("application/zip", "ZIP"),
+    ".txt": ("text/plain", "TXT"),
+    ".pdf": ("application/pdf", "PDF"),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "DOCX"),
+    ".doc": ("application/msword", "DOC"),
+    ".html": ("text/html", "HTML"),
+    ".htm": ("text/html", "HTML"),
+    ".db": ("application/vnd.sqlite3", None),
+    ".md": ("text/markdown", None),
+}
+
+
+def _zh(text: str) -> dict:
+    return {"@value": text, "@language": ZH}
+
+
+def _date(value: str) -> dict:
+    return {"@value": value, "@type": "xsd:date"}
+
+
+def page_url(base: str, *parts) -> str:
+    return base + "".join(quote(str(p), safe="") + "/" for p in parts)
+
+
+def region_name(report: Report) -> str:
+    r = report.region
+    names = [r.province, r.city if r.city != r.province else None, r.county]
+    return "".join(n for n in names if n)
+
+
+def _distribution(base: str, root: Path, package: PackageInfo, info: FileInfo, lic) -> dict:
+    path = root / package.path / info.name
+    url = urljoin(base, package.path + info.name)
+    media, code = FORMATS.get(Path(info.name).suffix.lower(), ("application/octet-stream", None))
+    out = {
+        "@type": "dcat:Distribution",
+        "dct:title": _zh(info.title or Path(info.name).name),
+        "dcat:accessURL": {"@id": url},
+        "dcat:downloadURL": {"@id": url},
+        "dcat:mediaType": {"@id": IANA + media},
+        "dcat:byteSize": {"@value": path.stat().st_size, "@type": "xsd:nonNegativeInteger"},
+        "spdx:checksum": {
+            "@type": "spdx:Checksum",
+            "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+            "spdx:checksumValue": {"@value": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                   "@type": "xsd:hexBinary"},
+        },
+    }
+    if code:
+        out["dct:format"] = {"@id": f"{EU}file-type/{code}"}
+    if info.name.endswith("datapackage.json"):
+        out["dct:conformsTo"] = {"@id": PACKAGE_PROFILE}
+    if lic:
+        out["dct:license"] = lic
+    return out
+
+
+def _descriptor(root: Path, package: PackageInfo) -> dict:
+    path = root / package.path / "datapackage.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def catalog(site: Site, root: Path, base: str) -> dict:
+    """A DCAT 3 catalogue (DCAT-AP 3 terms): each agency-year a dataset, each file a distribution.
+
+    Ids are stable URLs: <agency-year page>#dataset and <agency page>#agency, so the pages'
+    own JSON-LD can name the same things.
+    """
+    config = site.config
+    lic = {"@id": config["license"]["path"]} if config.get("license", {}).get("path") else None
+    publisher = {"@id": base + "#publisher", "@type": "foaf:Agent",
+                 "foaf:name": _zh(config.get("publisher", "nianbao"))}
+    common = {
+        "dct:accessRights": {"@id": f"{EU}access-right/PUBLIC"},
+        "dcat:theme": {"@id": f"{EU}data-theme/GOVE"},
+        "dct:language": {"@id": f"{EU}language/ZHO"},
+    }
+    datasets = []
+    for report in site.reports:
+        package = site.packages.get((report.agency_id, report.year))
+        if package is None:
+            continue
+        desc = _descriptor(root, package)
+        page = page_url(base, report.agency_id, report.year)
+        dataset = {
+            "@id": page + "#dataset",
+            "@type": "dcat:Dataset",
+            "dct:identifier": f"{report.agency_id}-{report.year}",
+            "dct:title": _zh(desc.get("title") or f"{report.agency} {report.year} 年度报告数据"),
+            "dct:description": _zh(desc.get("description") or report.title),
+            "dct:publisher": {"@id": page_url(base, report.agency_id) + "#agency",
+                              "@type": "foaf:Agent", "foaf:name": _zh(report.agency or "")},
+            "dct:creator": publisher,
+            "dct:temporal": {"@type": "dct:PeriodOfTime",
+                             "dcat:startDate": _date(f"{report.year}-01-01"),
+                             "dcat:endDate": _date(f"{report.year}-12-31")},
+            "dcat:keyword": [_zh(k) for k in desc.get("keywords", [])],
+            "dcat:landingPage": {"@id": page},
+            **common,
+        }
+        if report.region.code:
+            dataset["dct:spatial"] = {
+                "@type": "dct:Location",
+                "dct:identifier": report.region.code,  # GB/T 2260
+                "skos:prefLabel": _zh(region_name(report) or report.region.code),
+            }
+        published = _day(report.published)
+        if published:
+            dataset["dct:issued"] = _date(published.isoformat())
+        if report.source_url:
+            dataset["dct:source"] = {"@id": report.source_url}
+        if lic:
+            dataset["dct:license"] = lic
+        dataset["dcat:distribution"] = [_distribution(base, root, package, f, lic)
+                                        for f in package.files]
+        datasets.append(dataset)
+    if site.combined is not None:
+        desc = _descriptor(root, site.combined)
+        years = sorted({r.year for r in site.reports})
+        combined = {
+            "@id": page_url(base, "data") + "#dataset",
+            "@type": "dcat:Dataset",
+            "dct:identifier": "nianbao-all",
+            "dct:title": _zh(desc.get("title") or "全部数据"),
+            "dct:description": _zh(desc.get("description") or ""),
+            "dct:publisher": publisher,
+            "dcat:keyword": [_zh(k) for k in desc.get("keywords", [])],
+            "dcat:landingPage": {"@id": page_url(base, "data")},
+            **common,
+        }
+        if years:
+            combined["dct:temporal"] = {"@type": "dct:PeriodOfTime",
+                                        "dcat:startDate": _date(f"{years[0]}-01-01"),
+                                        "dcat:endDate": _date(f"{years[-1]}-12-31")}
+        if lic:
+            combined["dct:license"] = lic
+        combined["dcat:distribution"] = [_distribution(base, root, site.combined, f, lic)
+                                         for f in site.combined.files]
+        datasets.append(combined)
+    out = {
+        "@context": CONTEXT,
+        "@id": base + "catalog.jsonld",
+        "@type": "dcat:Catalog",
+        "dct:title": _zh(config.get("title", "nianbao")),
+        "dct:description": _zh(config.get("description", "")),
+        "dct:publisher": publisher,
+        "foaf:homepage": {"@id": base},
+        "dct:language": common["dct:language"],
+        "dcat:dataset": datasets,
+    }
+    if lic:
+        out["dct:license"] = lic
+    return out
+
+
+# ---------------------------------------------------------------- sitemap, robots, feed
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root)
+    buf = io.BytesIO()
+    ET.ElementTree(root).write(buf, encoding="utf-8", xml_declaration=True)
+    return buf.getvalue().replace(b"<?xml version='1.0' encoding='utf-8'?>",
+                                  b'<?xml version="1.0" encoding="utf-8"?>', 1) + b"\n"
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: XML_ILLEGAL.sub("", v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = XML_ILLEGAL.sub("", text)
+    return el
+
+
+def site_urls(site: Site, base: str) -> list[str]:
+    """Every page of the site: fixed pages, each year, each agency, each agency-year."""
+    urls = [base + p for p in SITE_PAGES]
+    urls += [page_url(base, "years", y) for y in sorted({r.year for r in site.reports})]
+    urls += [page_url(base, a) for a in sorted({r.agency_id for r in site.reports})]
+    urls += [page_url(base, r.agency_id, r.year) for r in site.reports]
+    return list(dict.fromkeys(urls))
+
+
+def sitemap(site: Site, base: str) -> bytes:
+    """sitemaps.org 0.9, without lastmod: the build knows no honest modification date."""
+    ET.register_namespace("", SITEMAP_NS)
+    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+    for url in site_urls(site, base):
+        _sub(_sub(root, f"{{{SITEMAP_NS}}}url"), f"{{{SITEMAP_NS}}}loc", url)
+    return _xml(root)
+
+
+def robots(base: str) -> str:
+    """Crawlers read robots.txt only at a host's root; under a sub-path it is harmless."""
+    return f"User-agent: *\nAllow: /\n\nSitemap: {base}sitemap.xml\n"
+
+
+def _day(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def report_date(report: Report) -> dt.date:
+    """When a report came out: the sidecar's published date, else its signature date, else
+    31 January of the next year, the legal deadline (《政府信息公开条例》第五十条)."""
+    return (_day(report.published) or _day(report.signed)
+            or dt.date((report.year or 2008) + 1, 1, 31))
+
+
+def _stamp(day: dt.date) -> str:
+    return f"{day.isoformat()}T00:00:00+08:00"  # dates in the reports are Beijing time
+
+
+def feed(site: Site, root: Path, base: str) -> bytes:
+    """Atom feed of the newest reports; entry ids are their page URLs, dates from the data."""
+    ET.register_namespace("", ATOM_NS)
+    a = f"{{{ATOM_NS}}}"
+    config = site.config
+    reports = sorted(site.reports, key=lambda r: (report_date(r), r.year, r.agency_id),
+                     reverse=True)[:FEED_ENTRIES]
+    top = ET.Element(f"{a}feed", {"{http://www.w3.org/XML/1998/namespace}lang": ZH})
+    _sub(top, f"{a}id", base)
+    _sub(top, f"{a}title", config.get("title", "nianbao"))
+    if config.get("description"):
+        _sub(top, f"{a}subtitle", config["description"])
+    latest = report_date(reports[0]) if reports else build_date().date()
+    _sub(top, f"{a}updated", _stamp(latest))
+    _sub(top, f"{a}link", rel="self", type="application/atom+xml", href=base + "feed.xml")
+    _sub(top, f"{a}link", rel="alternate", type="text/html", href=base)
+    _sub(_sub(top, f"{a}author"), f"{a}name", config.get("publisher", "nianbao"))
+    lic = config.get("license", {})
+    if lic:
+        _sub(top, f"{a}rights", " ".join(x for x in (lic.get("title"), lic.get("path")) if x))
+    _sub(top, f"{a}generator", "nianbao", version=__version__)
+    for report in reports:
+        page = page_url(base, report.agency_id, report.year)
+        package = site.packages.get((report.agency_id, report.year))
+        entry = _sub(top, f"{a}entry")
+        _sub(entry, f"{a}id", page)
+        _sub(entry, f"{a}title", f"{report.agency} {report.year} 年政府信息公开工作年度报告")
+        _sub(entry, f"{a}updated", _stamp(report_date(report)))
+        published = _day(report.published)
+        if published:
+            _sub(entry, f"{a}published", _stamp(published))
+        _sub(_sub(entry, f"{a}author"), f"{a}name", report.agency or "")
+        _sub(entry, f"{a}link", rel="alternate", type="text/html", href=page)
+        if package is not None:
+            _sub(entry, f"{a}link", rel="describedby", type="application/json",
+                 href=urljoin(base, package.path + "datapackage.json"))
+            if package.zip_name:
+                zipped = root / package.path / package.zip_name
+                _sub(entry, f"{a}link", rel="enclosure", type="application/zip",
+                     href=urljoin(base, package.path + package.zip_name),
+                     length=str(zipped.stat().st_size))
+        _sub(entry, f"{a}category", term=str(report.year), label=f"{report.year} 年度")
+        if report.region.code:
+            _sub(entry, f"{a}category", term=report.region.code,  # GB/T 2260
+                 label=region_name(report) or report.region.code)
+        summary = _descriptor(root, package).get("description") if package else None
+        warnings = sum(p.severity == "warning" for p in report.problems)
+        note = f"数据质量：{len(report.errors)} 个错误，{warnings} 个警告。"
+        _sub(entry, f"{a}summary", f"{summary or report.title} {note}")
+    return _xml(top)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,376 @@
+"""The published downloads and metadata: every xlsx and the SQLite database hold exactly the
+numbers of the CSVs, the catalogue, sitemap and feed list everything, hostile text stays text,
+and two builds are byte-identical."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+import shutil
+import sqlite3
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from openpyxl import load_workbook
+
+from nianbao import schemas
+from nianbao.package import RESOURCES
+from nianbao.pipeline import BuildResult, build
+from nianbao.publish import (
+    DB_NAME,
+    FORMULA_START,
+    publish,
+    site_urls,
+    write_xlsx,
+    write_zip,
+    xlsx_text,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "https://data.example.org/nianbao/"
+HOSTILE = '=HYPERLINK("http://evil.example/","点我")'
+ATOM = "{http://www.w3.org/2005/Atom}"
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+# A report given a hostile agency name (and a URL that needs escaping) through its sidecar.
+SIDECAR = f"""\
+agency: '{HOSTILE}'
+id: hostile-agency
+region: '110112'
+published: 2099-02-03
+source_url: 'http://example.com/report?a=1&b=<2>'
+"""
+MY_ROOT_FILES = ("catalog.jsonld", "sitemap.xml", "robots.txt", "feed.xml")
+
+
+def _build(tmp: Path) -> BuildResult:
+    content = tmp / "content"
+    shutil.copytree(ROOT / "content", content)
+    seed = next(p for p in sorted((content / "reports").rglob("*.txt")) if "beijing" in p.name)
+    seed.with_name(seed.name + ".yaml").write_text(SIDECAR, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("NIANBAO_BASE_URL", BASE.rstrip("/"))  # the slash is added back
+        mp.delenv("SOURCE_DATE_EPOCH", raising=False)
+        result = build(content, tmp / "output", search=False)
+        if not (result.output / "data" / DB_NAME).exists():  # until build() calls publish()
+            publish(result.site, result.output)
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> BuildResult:
+    return _build(tmp_path_factory.mktemp("publish-a"))
+
+
+@pytest.fixture(scope="module")
+def out(built) -> Path:
+    return built.output
+
+
+def _packages(built):
+    """(package, table prefix for its schemas) for every agency-year and the combined one."""
+    yield from ((p, "") for p in built.site.packages.values())
+    yield built.site.combined, "all/"
+
+
+def _tables(prefix: str) -> tuple[str, ...]:
+    return (*RESOURCES, "reports") if prefix else RESOURCES
+
+
+def _csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.reader(f))
+
+
+def _same(kind: str, text: str, value) -> bool:
+    """Does a cell read back from xlsx or SQLite hold exactly what the CSV says?"""
+    if text == "":
+        return value is None
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        return Decimal(repr(value)) == Decimal(text)
+    if kind == "date" and isinstance(value, dt.datetime | dt.date):
+        return value.strftime("%Y-%m-%d") == text
+    return value == xlsx_text(text)
+
+
+def test_the_site_has_reports_to_publish(built):
+    assert len(built.site.reports) >= 5
+    assert any(r.agency_id == "hostile-agency" for r in built.site.reports)
+
+
+# ---------------------------------------------------------------- xlsx
+
+
+def test_every_workbook_holds_exactly_the_csv_values(built, out):
+    checked = 0
+    for package, prefix in _packages(built):
+        folder = out / package.path
+        [name] = [f.name for f in package.files if f.name.endswith(".xlsx")]
+        wb = load_workbook(folder / name)
+        assert wb.sheetnames == ["说明", *_tables(prefix)]
+        for table in _tables(prefix):
+            fields = schemas.load(f"{prefix}{table}.schema.json")["fields"]
+            rows = _csv(folder / f"{table}.csv")
+            ws = wb[table]
+            assert ws.freeze_panes == "A2"
+            header = next(ws.iter_rows(max_row=1))
+            assert [c.value for c in header] == rows[0]
+            assert all(c.font.b for c in header)
+            sheet = list(ws.iter_rows(min_row=2, max_col=len(fields), values_only=True))
+            assert len(sheet) == len(rows) - 1, (name, table)
+            for csv_row, xlsx_row in zip(rows[1:], sheet, strict=True):
+                for field, text, value in zip(fields, csv_row, xlsx_row, strict=True):
+                    assert _same(field["type"], text, value), (name, table, field["name"], text,
+                                                               value)
+                    checked += 1
+    assert checked > 5000
+
+
+def test_workbook_explains_itself(built, out):
+    wb = load_workbook(out / "data/all/nianbao-all.xlsx")
+    about = {row[0]: row[1] for row in wb["说明"].iter_rows(values_only=True) if row[0]}
+    lic = built.site.config["license"]
+    assert lic["path"] in about["许可协议"] and lic["title"] in about["许可协议"]
+    assert about["网址"] == BASE + "data/"
+    assert wb.properties.created == wb.properties.modified == dt.datetime(1980, 1, 1)
+
+
+def _sheet_xml(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as zf:
+        return [zf.read(n).decode("utf-8") for n in zf.namelist()
+                if n.startswith("xl/worksheets/")]
+
+
+def test_hostile_text_in_the_data_stays_text(out):
+    path = out / "data/all/nianbao-all.xlsx"
+    assert not any("<f>" in xml or "<f " in xml for xml in _sheet_xml(path))
+    ws = load_workbook(path)["reports"]
+    agency = next(row[1] for row in ws.iter_rows(min_row=2) if row[0].value == "hostile-agency")
+    assert agency.value == HOSTILE
+    assert agency.data_type == "s" and agency.quotePrefix
+    # The per-package workbook carries it too, in its 说明 sheet's title.
+    own = out / "data/hostile-agency/2020/hostile-agency-2020.xlsx"
+    assert not any("<f>" in xml for xml in _sheet_xml(own))
+
+
+def test_formula_like_text_is_neutralised(tmp_path):
+    hostile = ["=1+2", "+SUM(A1:A2)", "-2+3", "@cmd", "\t=1+2", "\r=1+2", HOSTILE,
+               "=" + "x" * 40_000]
+    schema = {"fields": [{"name": "label", "type": "string"},
+                         {"name": "value", "type": "integer"}]}
+    rows = [[text, "-3"] for text in hostile]
+    path = tmp_path / "h.xlsx"
+    write_xlsx(path, [("t", schema, rows)], [["标题", "=2*3"]])
+    assert not any("<f>" in xml or "<f " in xml for xml in _sheet_xml(path))
+    wb = load_workbook(path)
+    cells = list(wb["t"].iter_rows(min_row=2))
+    for text, (label, value) in zip(hostile, cells, strict=True):
+        assert label.value == xlsx_text(text) and label.data_type == "s"
+        assert label.quotePrefix and label.value.startswith(FORMULA_START)
+        assert value.value == -3 and value.data_type == "n"  # numbers stay numbers
+    assert len(cells[-1][0].value) == 32_767
+    title = wb["说明"]["B1"]
+    assert title.value == "=2*3" and title.data_type == "s" and title.quotePrefix
+
+
+def test_workbook_and_zip_dates_follow_source_date_epoch(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
+    schema = {"fields": [{"name": "a", "type": "string"}]}
+    write_xlsx(tmp_path / "a.xlsx", [("t", schema, [["x"]])], [])
+    assert load_workbook(tmp_path / "a.xlsx").properties.created == dt.datetime(2023, 11, 14,
+                                                                                22, 13, 20)
+    write_zip(tmp_path / "a.zip", [("a.txt", b"a")])
+    for path in (tmp_path / "a.xlsx", tmp_path / "a.zip"):
+        with zipfile.ZipFile(path) as zf:
+            assert {i.date_time for i in zf.infolist()} == {(2023, 11, 14, 22, 13, 20)}
+    first = (tmp_path / "a.xlsx").read_bytes()
+    write_xlsx(tmp_path / "a.xlsx", [("t", schema, [["x"]])], [])
+    assert (tmp_path / "a.xlsx").read_bytes() == first
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+def test_database_holds_exactly_the_csv_values(out):
+    con = sqlite3.connect(out / "data" / DB_NAME)
+    checked = 0
+    for table in ("reports", *RESOURCES):
+        fields = schemas.load(f"all/{table}.schema.json")["fields"]
+        rows = _csv(out / f"data/all/{table}.csv")
+        cursor = con.execute(f'SELECT * FROM "{table}" ORDER BY rowid')
+        assert [d[0] for d in cursor.description] == rows[0]
+        db_rows = cursor.fetchall()
+        assert len(db_rows) == len(rows) - 1, table
+        for csv_row, db_row in zip(rows[1:], db_rows, strict=True):
+            for field, text, value in zip(fields, csv_row, db_row, strict=True):
+                if field["type"] == "integer" and text:
+                    assert isinstance(value, int), (table, field["name"], value)
+                if field["type"] == "date":
+                    assert value == (text or None)
+                else:
+                    assert _same(field["type"], text, value), (table, field["name"], text, value)
+                checked += 1
+    assert checked > 5000
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    decimals = con.execute("SELECT count(*) FROM \"values\" WHERE typeof(value) = 'real'")
+    assert decimals.fetchone()[0] > 0  # amounts in 万元 are numbers, not text
+
+
+def test_database_indexes_and_documentation(out):
+    con = sqlite3.connect(out / "data" / DB_NAME)
+    indexed = {}
+    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        for index in con.execute(f'PRAGMA index_list("{name}")').fetchall():
+            columns = [c[2] for c in con.execute(f'PRAGMA index_info("{index[1]}")')]
+            indexed.setdefault(name, []).append(columns)
+    for table in RESOURCES:
+        assert ["agency_id", "year"] in indexed[table], table
+    assert ["field_id"] in indexed["values"]
+    assert ["agency_id", "year"] in indexed["reports"]  # the primary key
+    doc = (out / "data/nianbao-db.md").read_text(encoding="utf-8")
+    assert "datasette nianbao.db" in doc
+    for table in ("reports", *RESOURCES):
+        assert f"### `{table}`" in doc
+
+
+# ---------------------------------------------------------------- files and zips
+
+
+def test_every_listed_file_exists_with_its_size(built, out):
+    names = set()
+    for package, _prefix in _packages(built):
+        for info in package.files:
+            path = (out / package.path / info.name).resolve()
+            assert path.stat().st_size == info.bytes, info.name
+            names.add(path.name)
+        others = [f.name for f in package.files if f.name != package.zip_name
+                  and not f.name.startswith("../")]
+        with zipfile.ZipFile(out / package.path / package.zip_name) as zf:
+            assert zf.namelist() == others  # the package zip holds its workbook too
+    assert {"nianbao.db", "nianbao-db.md", "nianbao-data.zip", "nianbao-all.xlsx"} <= names
+
+
+def test_data_zip_holds_everything(out):
+    data = out / "data"
+    with zipfile.ZipFile(data / "nianbao-data.zip") as zf:
+        names = set(zf.namelist())
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert zf.read("nianbao-data/nianbao.db") == (data / DB_NAME).read_bytes()
+    expected = {f"nianbao-data/{p.relative_to(data).as_posix()}" for p in data.rglob("*")
+                if p.is_file() and p.suffix not in (".zip", ".html")}
+    assert names == expected
+    assert any(n.endswith(".xlsx") for n in names) and any(n.endswith(".csv") for n in names)
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+def test_catalog_lists_every_dataset_and_distribution(built, out):
+    cat = json.loads((out / "catalog.jsonld").read_text(encoding="utf-8"))
+    assert cat["@type"] == "dcat:Catalog"
+    assert cat["@context"]["dcat"] == "http://www.w3.org/ns/dcat#"
+    assert cat["@context"]["dct"] == "http://purl.org/dc/terms/"
+    lic = built.site.config["license"]["path"]
+    assert cat["dct:license"] == {"@id": lic}
+    datasets = {d["dct:identifier"]: d for d in cat["dcat:dataset"]}
+    assert len(datasets) == len(built.site.reports) + 1
+    for report in built.site.reports:
+        d = datasets[f"{report.agency_id}-{report.year}"]
+        assert d["@type"] == "dcat:Dataset"
+        assert d["dcat:landingPage"] == {"@id": f"{BASE}{report.agency_id}/{report.year}/"}
+        assert d["dct:publisher"]["foaf:name"]["@value"] == report.agency
+        assert d["dct:temporal"]["dcat:startDate"]["@value"] == f"{report.year}-01-01"
+        assert d["dct:temporal"]["dcat:endDate"]["@value"] == f"{report.year}-12-31"
+        assert d["dct:license"] == {"@id": lic}
+        if report.region.code:
+            assert d["dct:spatial"]["dct:identifier"] == report.region.code
+        assert d["dct:title"]["@value"] and d["dct:description"]["@value"]
+    assert sum("dct:spatial" in d for d in datasets.values()) == len(built.site.reports)
+    urls = {}
+    for d in cat["dcat:dataset"]:
+        for dist in d["dcat:distribution"]:
+            assert dist["@type"] == "dcat:Distribution"
+            assert dist["dcat:mediaType"]["@id"].startswith("https://www.iana.org/")
+            assert dist["dct:license"] == {"@id": lic}
+            urls[dist["dcat:downloadURL"]["@id"]] = dist
+    for package, _prefix in _packages(built):
+        for info in package.files:
+            path = (out / package.path / info.name).resolve()
+            url = BASE + path.relative_to(out.resolve()).as_posix()
+            assert url in urls, url
+            assert urls[url]["dcat:byteSize"]["@value"] == path.stat().st_size
+            for kind in ("csv", "json", "xlsx", "zip"):
+                if url.endswith("." + kind):
+                    assert urls[url]["dct:format"]["@id"].endswith("/" + kind.upper())
+    assert len(urls) == sum(len(p.files) for p, _ in _packages(built))
+
+
+# ---------------------------------------------------------------- sitemap, robots, feed
+
+
+def test_sitemap_lists_every_page(built, out):
+    locs = [el.text for el in ET.parse(out / "sitemap.xml").getroot().iter(f"{SITEMAP}loc")]
+    assert len(locs) == len(set(locs))
+    expected = {BASE, *(BASE + p for p in ("data/", "quality/", "search/", "about/", "compare/"))}
+    for r in built.site.reports:
+        expected |= {f"{BASE}{r.agency_id}/", f"{BASE}{r.agency_id}/{r.year}/",
+                     f"{BASE}years/{r.year}/"}
+    assert set(locs) == expected == set(site_urls(built.site, BASE))
+
+
+def test_robots_points_to_the_sitemap(out):
+    text = (out / "robots.txt").read_text(encoding="utf-8")
+    assert f"Sitemap: {BASE}sitemap.xml" in text.splitlines()
+    assert "User-agent: *" in text
+
+
+def test_feed_is_atom_newest_first(built, out):
+    feed = ET.parse(out / "feed.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == len(built.site.reports)
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    assert len(set(ids)) == len(ids)
+    assert set(ids) == {f"{BASE}{r.agency_id}/{r.year}/" for r in built.site.reports}
+    stamps = [e.findtext(f"{ATOM}updated") for e in entries]
+    rfc3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$")
+    assert all(rfc3339.match(s) for s in stamps)
+    assert stamps == sorted(stamps, reverse=True)
+    assert feed.findtext(f"{ATOM}updated") == stamps[0]
+    first = entries[0]  # the report with a published date in its sidecar
+    assert first.findtext(f"{ATOM}id") == f"{BASE}hostile-agency/2020/"
+    assert first.findtext(f"{ATOM}published") == "2099-02-03T00:00:00+08:00"
+    assert first.findtext(f"{ATOM}author/{ATOM}name") == HOSTILE
+    raw = (out / "feed.xml").read_text(encoding="utf-8")
+    assert "http://evil.example/" in raw and "<2>" not in raw
+
+
+def test_catalog_escapes_urls(out):
+    cat = json.loads((out / "catalog.jsonld").read_text(encoding="utf-8"))
+    [d] = [d for d in cat["dcat:dataset"] if d["dct:identifier"] == "hostile-agency-2020"]
+    assert d["dct:source"] == {"@id": "http://example.com/report?a=1&b=<2>"}
+    assert d["dct:issued"]["@value"] == "2099-02-03"
+
+
+# ---------------------------------------------------------------- reproducibility
+
+
+def _published_files(root: Path) -> dict[str, bytes]:
+    files = [p for p in (root / "data").rglob("*") if p.is_file()]
+    files += [root / name for name in MY_ROOT_FILES]
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+
+
+def test_two_builds_are_byte_identical(out, tmp_path):
+    again = _build(tmp_path).output
+    first, second = _published_files(out), _published_files(again)
+    assert sorted(first) == sorted(second)
+    different = [name for name in first if first[name] != second[name]]
+    assert different == []
