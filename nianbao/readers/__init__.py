@@ -11,9 +11,13 @@ from pathlib import Path
 
 from nianbao.model import Document
 from nianbao.readers.base import Reader, ReadError
+from nianbao.readers.docx import DocReader, DocxReader
+from nianbao.readers.html import HtmlReader
+from nianbao.readers.pdf import PdfReader
 from nianbao.readers.text import TextReader
 
-REGISTRY: list[type[Reader]] = [TextReader]
+# Asked in order: binary formats by their magic first, HTML before plain text.
+REGISTRY: list[type[Reader]] = [PdfReader, DocxReader, DocReader, HtmlReader, TextReader]
 
 
 def register(reader: type[Reader]) -> type[Reader]:

@@ -26,20 +26,22 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 def utf16_variant(data: bytes) -> str | None:
     """'utf-16-le'/'utf-16-be' for UTF-16 without a BOM, told by where its NUL bytes fall.
 
-    Chinese text in UTF-16 has NULs only in the ASCII characters (digits, line breaks),
-    always in the same byte of each pair; 8-bit encodings have no NULs at all.
+    Chinese text in UTF-16 has NULs only in its ASCII characters (digits, line breaks),
+    always in the same byte of each pair, and 8-bit encodings have none; a sample that
+    also decodes to printable text settles it.
     """
     sample = data[:4096]
+    sample = sample[: len(sample) // 2 * 2]
     nuls = sample.count(0)
-    if nuls < 4 or nuls < len(sample) // 64:
+    if nuls < 8:
         return None
-    odd = sum(1 for i in range(1, len(sample), 2) if sample[i] == 0)
-    even = nuls - odd
-    if odd >= 0.95 * nuls and even <= 1:
-        return "utf-16-le"
-    if even >= 0.95 * nuls and odd <= 1:
-        return "utf-16-be"
-    return None
+    odd = sample[1::2].count(0)  # U+xx00 characters (一, 退) put a few NULs on the other side
+    variant = "utf-16-le" if odd >= 0.8 * nuls else "utf-16-be" if odd <= 0.2 * nuls else None
+    if variant is None:
+        return None
+    text = sample.decode(variant, "replace")
+    printable = sum(ch.isprintable() or ch.isspace() for ch in text if ch != "\ufffd")
+    return variant if printable >= 0.95 * len(text) else None
 
 
 def decode(data: bytes) -> tuple[str, str]:

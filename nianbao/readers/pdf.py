@@ -1,0 +1,321 @@
+"""PDF with a text layer, read with pdfplumber.
+
+Tables come from the ruling lines (`find_tables`), never from the text stream: the text
+stream of a PDF table loses empty cells and breaks wrapped labels into extra lines. Prose
+is the text outside the tables' boxes, joined back into paragraphs by indentation and
+line length. A table that runs onto the next page is stitched back into one table; the
+page break's empty stubs of merged cells become spanned copies, and a repeated header
+row is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nianbao.model import Document, Paragraph, Table
+from nianbao.readers.base import Reader, ReadError
+from nianbao.readers.docx import span_grid
+from nianbao.values import looks_like_value
+
+_PAGE_NUMBER = re.compile(
+    r"^[-—–－_\s]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*\d{1,4}|\s*共\s*\d{1,4}\s*页)?[-—–－_\s]*$"
+)
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*[、.．]|[（(][一二三四五六七八九十]+[)）])")
+_NUMBERED = re.compile(r"^\s*(?:[（(]?[一二三四五六七八九十\d]+[)）、.．])")
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+# a gap the PDF's glyph spacing left between two CJK characters, or a digit and one
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}\d])|(?<=\d)[ \t]+(?=[{_CJK}])")
+_TOL = 2.0  # points: edges closer than this are the same ruling line
+
+
+@dataclass
+class _Cell:
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    text: str
+    full: bool = False  # its last text line fills the cell's width: the text may go on
+
+
+@dataclass
+class _Part:
+    """The piece of a table that one page holds."""
+
+    page: int
+    cells: list[_Cell]
+    bbox: tuple[float, float, float, float]
+
+
+@dataclass
+class _Line:
+    page: int
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    text: str
+
+
+@dataclass
+class _TableItem:
+    parts: list[_Part] = field(default_factory=list)
+
+
+def _clusters(values: list[float]) -> list[float]:
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > _TOL:
+            out.append(v)
+    return out
+
+
+def _index(edges: list[float], v: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
+
+
+def _clean(text: str) -> str:
+    return _CJK_GAP.sub("", text or "").strip(" \u3000\u00a0\t")
+
+
+class PdfReader(Reader):
+    format = "pdf"
+    extensions = (".pdf",)
+
+    @classmethod
+    def sniff(cls, head: bytes, suffix: str) -> bool:
+        return b"%PDF-" in head[:1024]
+
+    def read(self, path: Path) -> Document:
+        meta: dict[str, str] = {}
+        try:
+            items = self._items(path, meta)
+            return Document(self._blocks(items), encoding=None, format=self.format, meta=meta)
+        except ReadError:
+            raise
+        except Exception as exc:  # a PDF nothing above foresaw: a named problem, not a crash
+            raise ReadError("unreadable-file", f"PDF 文件无法读取（{type(exc).__name__}: {exc}）") from exc
+
+    # -- pages → lines and table parts, in reading order
+
+    def _items(self, path: Path, meta: dict) -> list[_Line | _TableItem]:
+        import pdfplumber
+        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+        from pdfminer.pdfparser import PDFSyntaxError
+        from pdfplumber.utils.exceptions import PdfminerException
+
+        try:
+            pdf = pdfplumber.open(path)
+        except PdfminerException as exc:
+            raise _error(exc.args[0] if exc.args else exc) from exc
+        except (PDFPasswordIncorrect, PDFEncryptionError, PDFSyntaxError) as exc:
+            raise _error(exc) from exc
+        except Exception as exc:
+            raise ReadError("damaged-file", f"PDF 文件已损坏，无法打开（{type(exc).__name__}）") from exc
+        items: list[_Line | _TableItem] = []
+        chars = 0
+        title = pdf.metadata.get("Title") if isinstance(pdf.metadata, dict) else None
+        if isinstance(title, str) and title.strip():  # "Microsoft Word - 2020年报.docx"
+            title = re.sub(r"^Microsoft Word\s*-\s*|\.(docx?|wps|pdf)$", "", title.strip())
+            if title:
+                meta["title"] = title
+        try:
+            with pdf:
+                for number, page in enumerate(pdf.pages, start=1):
+                    try:
+                        chars += len(page.chars)
+                        items.extend(self._page(page, number))
+                    except ReadError:
+                        raise
+                    except Exception as exc:
+                        raise ReadError("damaged-file",
+                                        f"PDF 第 {number} 页已损坏，无法读取（{type(exc).__name__}）",
+                                        number) from exc
+                    finally:
+                        page.close()
+        except PdfminerException as exc:
+            raise _error(exc.args[0] if exc.args else exc) from exc
+        except (PDFPasswordIncorrect, PDFEncryptionError, PDFSyntaxError) as exc:
+            raise _error(exc) from exc
+        if not pdf.pages:
+            raise ReadError("damaged-file", "PDF 文件没有任何页面，可能已损坏或不完整")
+        if chars == 0:
+            raise ReadError("needs-ocr",
+                            "PDF 没有文字层（扫描件），需要 OCR 识别后才能读取；请提供可复制文字的 PDF 或 Word 版本")
+        return items
+
+    def _page(self, page, number: int) -> list[_Line | _TableItem]:
+        found = []
+        for table in page.find_tables():
+            cells = []
+            for row, texts in zip(table.rows, table.extract()):
+                for bbox, text in zip(row.cells, texts):
+                    if bbox is not None:
+                        cells.append(_Cell(*bbox, _clean(text or "")))
+            if len(cells) > 1:  # a lone box around prose is a frame, not a table
+                bottom = table.bbox[3]
+                for c in cells:
+                    if abs(c.bottom - bottom) <= _TOL and c.text:
+                        c.full = _fills_width(page.chars, c)
+                found.append(_Part(number, cells, table.bbox))
+        outside = page
+        for part in found:
+            outside = outside.outside_bbox(part.bbox)
+        entries: list[tuple[float, _Line | _TableItem]] = []
+        for ln in outside.extract_text_lines(strip=True):
+            text = _clean(ln["text"])
+            if text and not _PAGE_NUMBER.match(text):
+                entries.append((ln["top"], _Line(number, ln["x0"], ln["x1"], ln["top"],
+                                                 ln["bottom"], text)))
+        for part in found:
+            entries.append((part.bbox[1], _TableItem([part])))
+        entries.sort(key=lambda e: e[0])
+        return [e for _, e in entries]
+
+    # -- lines → paragraphs, parts → tables
+
+    def _blocks(self, items: list[_Line | _TableItem]) -> list[Paragraph | Table]:
+        items = self._stitch(items)
+        lines = [i for i in items if isinstance(i, _Line)]
+        if lines:
+            left = min(round(ln.x0) for ln in lines)
+            ends = sorted(ln.x1 for ln in lines)
+            right = ends[int(len(ends) * 0.95) - 1 if len(ends) > 1 else 0]
+        blocks: list[Paragraph | Table] = []
+        prev: _Line | None = None
+        for item in items:
+            if isinstance(item, _TableItem):
+                table = _table(item)
+                if table is not None:
+                    blocks.append(table)
+                prev = None
+                continue
+            size = max(item.bottom - item.top, 6.0)
+            starts = (
+                prev is None
+                or (_HEADING.match(item.text) is not None and item.x1 < right - 1.5 * size)
+                or item.x0 - left > 0.8 * size
+                or prev.x1 < right - 1.5 * size
+                or (item.page == prev.page and item.top - prev.bottom > 1.5 * size)
+            )
+            if starts or not blocks or not isinstance(blocks[-1], Paragraph):
+                blocks.append(Paragraph(item.text, item.page))
+            else:
+                last = blocks[-1]
+                joiner = " " if last.text[-1:].isascii() and item.text[:1].isascii() else ""
+                last.text += joiner + item.text
+            prev = item
+        return blocks
+
+    def _stitch(self, items: list[_Line | _TableItem]) -> list[_Line | _TableItem]:
+        """Join a table part that opens a page to the table that closed the page before."""
+        out: list[_Line | _TableItem] = []
+        for item in items:
+            if isinstance(item, _TableItem) and out and isinstance(out[-1], _TableItem):
+                before, part = out[-1].parts[-1], item.parts[0]
+                if (part.page == before.page + 1 and abs(part.bbox[0] - before.bbox[0]) <= 3 * _TOL
+                        and abs(part.bbox[2] - before.bbox[2]) <= 3 * _TOL):
+                    out[-1].parts.append(part)
+                    continue
+            out.append(item)
+        return out
+
+
+def _fills_width(chars: list[dict], cell: _Cell) -> bool:
+    """True when the cell's last line of text runs to its right edge: a wrapped line, so a
+    row the page break cut may go on at the top of the next page."""
+    inside = [ch for ch in chars if ch["x0"] >= cell.x0 - 1 and ch["x1"] <= cell.x1 + 1
+              and ch["top"] >= cell.top - 1 and ch["bottom"] <= cell.bottom + 1
+              and ch["text"].strip()]
+    if not inside:
+        return False
+    last_top = max(ch["top"] for ch in inside)
+    line = [ch for ch in inside if abs(ch["top"] - last_top) <= 2]
+    size = max(ch["x1"] - ch["x0"] for ch in line)
+    return (cell.x1 - cell.x0) - (max(ch["x1"] for ch in line) - min(ch["x0"] for ch in line)) \
+        < 3 * size + 12
+
+
+def _error(exc) -> ReadError:
+    name = type(exc).__name__
+    if "Password" in name or "Encrypt" in name:
+        return ReadError("encrypted-pdf", "PDF 文件已加密（需要密码才能打开），无法读取；请提供未加密的版本")
+    if name == "PSEOF":
+        return ReadError("damaged-file", "PDF 文件不完整（文件在结尾之前被截断，可能下载未完成），无法读取")
+    return ReadError("damaged-file", f"PDF 文件已损坏，无法读取（{name}）")
+
+
+def _table(item: _TableItem) -> Table | None:
+    """Parts → one grid: shared column edges, spans from the cell boxes, page stubs resolved."""
+    xs = _clusters([v for p in item.parts for c in p.cells for v in (c.x0, c.x1)])
+    placed: list[list] = []  # [row, col, rowspan, colspan, text]
+    row_lines: list[int] = []
+    header: list[list[str]] = []
+    for n, part in enumerate(item.parts):
+        ys = _clusters([v for c in part.cells for v in (c.top, c.bottom)])
+        mine = []
+        for c in part.cells:
+            r0, r1 = _index(ys, c.top), _index(ys, c.bottom)
+            c0, c1 = _index(xs, c.x0), _index(xs, c.x1)
+            if r1 > r0 and c1 > c0:
+                mine.append([r0, c0, r1 - r0, c1 - c0, c.text, c.full])
+        nrows = len(ys) - 1
+        texts = [[x[4] for x in sorted(mine, key=lambda x: x[1]) if x[0] == r] for r in range(nrows)]
+        skip = 0
+        if n == 0:
+            header = texts
+        else:  # a header row the exporter repeats on every page
+            while skip < min(len(header), nrows) and texts[skip] == header[skip] and any(texts[skip]):
+                skip += 1
+        offset = len(row_lines)
+        kept = [x for x in mine if x[0] >= skip]
+        for x in kept:
+            x[0] += offset - skip
+        if n > 0 and kept:
+            kept = _join_page_break(placed, kept, offset)
+        placed.extend(kept)
+        rows_added = max((x[0] + x[2] for x in kept), default=offset) - offset
+        row_lines.extend([part.page] * max(rows_added, 0))
+    if not placed:
+        return None
+    grid = span_grid([tuple(x[:5]) for x in placed])
+    while len(row_lines) < len(grid):
+        row_lines.append(row_lines[-1] if row_lines else 0)
+    return Table(grid, row_lines[: len(grid)])
+
+
+def _join_page_break(placed: list[list], kept: list[list], offset: int) -> list[list]:
+    """The first row of a continued part holds stubs of cells merged across the page break
+    (empty boxes under a label: the label spans on), or the tail of a row the break cut in
+    two (only label text, unnumbered, under labels whose last line ran full width): glued
+    back onto that row."""
+    above = {x[1]: x for x in placed if x[0] + x[2] == offset}  # cells ending at the break
+    first = [x for x in kept if x[0] == offset]
+
+    def under_label(x: list) -> bool:
+        up = above.get(x[1])
+        return up is not None and up[3] == x[3] and bool(up[4]) and not looks_like_value(up[4])
+
+    tail = (any(x[4] for x in first)
+            and all(not x[4] or (x[2] == 1 and under_label(x) and above[x[1]][5]
+                                 and not looks_like_value(x[4]) and not _NUMBERED.match(x[4]))
+                    for x in first))
+    out = []
+    for x in kept:
+        if x[0] != offset:
+            out.append(x)
+        elif x[4] and tail:
+            above[x[1]][4] += "\n" + x[4]
+        elif not x[4] and under_label(x):  # a merged label cell going on below the break
+            above[x[1]][2] += x[2] - 1 if tail else x[2]
+        elif tail:
+            if x[2] > 1:  # an empty merged cell: what is left of it below the glued row
+                out.append([x[0] + 1, x[1], x[2] - 1, *x[3:]])
+        else:
+            out.append(x)
+    if tail:
+        for x in out:
+            x[0] -= 1
+    return out

@@ -1,0 +1,389 @@
+"""The PDF, Word and HTML readers: every format of a report gives the values its text gives.
+
+Fixtures are committed (tests/fixtures/generated/, written by make_fixtures.py there, and
+tests/fixtures/shared/, copied from shared/fixtures), so only the .doc conversion test
+needs LibreOffice at test time; it is skipped without it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from nianbao import catalogue as cat
+from nianbao import prose, readers
+from nianbao.discover import source_for
+from nianbao.extract import extract
+from nianbao.model import Cell, Paragraph, Table
+from nianbao.readers import ReadError, reader_for
+from nianbao.readers.docx import DocReader, DocxReader, libreoffice
+from nianbao.readers.html import HtmlReader, decode_html
+from nianbao.readers.pdf import PdfReader
+from nianbao.readers.text import TextReader, decode, utf16_variant
+from tests.conftest import ROOT, TRUTH, extract_json
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GENERATED = FIXTURES / "generated"
+SHARED = FIXTURES / "shared"
+MANIFEST = json.loads((GENERATED / "manifest.json").read_text(encoding="utf-8"))
+TRUTH_2021 = json.loads((GENERATED / "ningbo-yinzhou-shangwuju-2021.truth.json")
+                        .read_text(encoding="utf-8"))
+TONGZHOU_TEXT = ROOT / "content" / "reports" / "2020" / "beijing-tongzhou-shangwuju-2020.txt"
+
+
+@cache
+def extracted(path: Path) -> dict:
+    return extract_json(path)
+
+
+def truth_for(name: str) -> dict:
+    """The seeds' truth (tests/truth), or the 2021 report's, written with its fixtures."""
+    truth = MANIFEST[name]["truth"]
+    path = TRUTH / truth if (TRUTH / truth).exists() else GENERATED / truth
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _matches(expected, got) -> bool:
+    if isinstance(expected, dict):  # {"any_of": [...]}: the printed text cannot decide
+        return any(got == option and type(got) is type(option) for option in expected["any_of"])
+    if expected is None:
+        return got is None
+    return got == expected and not isinstance(got, bool)
+
+
+def _same_values(name: str, got: dict) -> None:
+    """Cell by cell as the text of the same report, and as the truth."""
+    ref = extracted(ROOT / MANIFEST[name]["text"])
+    truth = truth_for(name)
+    assert set(got["values"]) == set(ref["values"])
+    wrong = {k: (ref["values"][k], v) for k, v in got["values"].items()
+             if not isinstance(truth["values"][k], dict) and v != ref["values"][k]}
+    assert not wrong, wrong
+    untrue = {k: (v, got["values"][k]) for k, v in truth["values"].items()
+              if not _matches(v, got["values"][k])}
+    assert not untrue, untrue
+    for key in ("agency", "year", "template"):
+        assert got[key] == ref[key], key
+
+
+ALL = sorted(n for n, info in MANIFEST.items() if "needs" not in info)
+
+
+# ---------------------------------------------------------------- every fixture, every format
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_format_gives_the_values_of_the_text(name):
+    got = extracted(GENERATED / name)
+    _same_values(name, got)
+    assert not [p for p in got["problems"] if p["code"] in ("internal-error", "cells-misaligned",
+                                                              "row-unknown", "label-approximate")]
+
+
+def test_both_templates_and_every_format_are_covered():
+    templates = {truth_for(n)["template"] for n in ALL}
+    suffixes = {Path(n).suffix for n in ALL}
+    assert templates == {"2019", "2021"}
+    assert {".docx", ".pdf", ".html", ".txt"} <= suffixes
+    encodings = {readers.read(GENERATED / n).encoding for n in ALL if n.endswith(".html")}
+    assert {"utf-8", "gb18030", "utf-16"} <= encodings
+
+
+def test_2021_report_every_field():
+    for name in ALL:
+        if MANIFEST[name]["truth"].startswith("ningbo"):
+            got = extracted(GENERATED / name)["values"]
+            assert got["active.fees.amount"] == 26.8  # printed "26.8万元"
+            assert got["active.licensing.decisions"] == 1024  # printed "1,024"
+            assert got["apply.new.natural"] == TRUTH_2021["values"]["apply.new.natural"]  # full width
+            assert got["active.rules.issued"] is None  # blank, not 0
+            assert len(got) == 200
+
+
+@pytest.mark.skipif(libreoffice() is None, reason="LibreOffice is not installed")
+def test_legacy_doc_is_converted():
+    name = "ningbo-yinzhou-shangwuju-2021-a.doc"
+    assert reader_for(GENERATED / name) is DocReader
+    got = extract_json(GENERATED / name)
+    _same_values(name, got)
+
+
+def test_legacy_doc_without_libreoffice(monkeypatch):
+    monkeypatch.setattr("nianbao.readers.docx.libreoffice", lambda: None)
+    report = extract(source_for(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.doc"))
+    assert [p.code for p in report.errors] == ["needs-libreoffice"]
+    assert report.template is None
+
+
+# ---------------------------------------------------------------- shared fixtures
+
+
+@pytest.mark.parametrize("name", ["002_tongzhou_2020.docx", "002_tongzhou_2020.pdf"])
+def test_shared_tongzhou_as_its_text(name):
+    got = extracted(SHARED / name)
+    ref = extracted(TONGZHOU_TEXT)
+    assert got["values"] == ref["values"]
+    assert got["extra_rows"] == ref["extra_rows"]
+    assert (got["agency"], got["year"], got["template"]) == (ref["agency"], ref["year"],
+                                                             ref["template"])
+
+
+@pytest.mark.parametrize("name", ["002_tongzhou_2020_numbered.docx",
+                                  "002_tongzhou_2020_numbered.pdf"])
+def test_shared_numbered_columns_align(name):
+    expected = json.loads((SHARED / "002_tongzhou_2020_numbered.expected.json")
+                          .read_text(encoding="utf-8"))
+    got = extracted(SHARED / name)["values"]
+    template = cat.load().template("2019")
+    rows = template.table_rows("apply")
+    assert len(rows) == len(expected["table3_values"])
+    for row, printed in zip(rows, expected["table3_values"]):
+        assert [got[f"apply.{row.id}.{c.id}"] for c in row.columns] == printed, row.id
+    appeal = [got[f"appeal.{r.id}.{c.id}"] for r in template.table_rows("appeal")
+              for c in r.columns]
+    assert appeal == [int(x) for x in expected["table4_values"]]
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if n.startswith("ningbo") and
+                                  not n.endswith(".txt")])
+def test_prose_reads_as_in_the_text(name):
+    """Title, sections and signature: PDF lines joined back into the text's paragraphs."""
+    text = readers.read(GENERATED / MANIFEST[name]["text"].rsplit("/", 1)[-1])
+    doc = readers.read(GENERATED / name)
+    assert prose.front_matter(doc) == prose.front_matter(text)
+    assert prose.sections(doc) == prose.sections(text)
+    assert prose.signature_date(doc) == prose.signature_date(text) == "2022-01-20"
+
+
+# ---------------------------------------------------------------- sniffing
+
+
+@pytest.mark.parametrize(("name", "reader"), [
+    ("beijing-tongzhou-shangwuju-2020.pdf", PdfReader),
+    ("beijing-tongzhou-shangwuju-2020.docx", DocxReader),
+    ("beijing-tongzhou-shangwuju-2020.utf-8.html", HtmlReader),
+    ("zibo-zichuan-zhaoshangju-2020.gbk.html", HtmlReader),
+    ("ningbo-yinzhou-shangwuju-2021-a.utf16.html", HtmlReader),
+    ("ningbo-yinzhou-shangwuju-2021-a.doc", DocReader),
+    ("ningbo-yinzhou-shangwuju-2021-a.txt", TextReader),
+    ("ningbo-yinzhou-shangwuju-2021-a.utf16le.txt", TextReader),
+])
+@pytest.mark.parametrize("suffix", ["", ".txt", ".pdf", ".docx", ".html", ".bin"])
+def test_sniffing_ignores_the_extension(tmp_path, name, reader, suffix):
+    path = tmp_path / ("report" + suffix)
+    shutil.copyfile(GENERATED / name, path)
+    assert reader_for(path) is reader
+
+
+@pytest.mark.parametrize("name", ["beijing-tongzhou-shangwuju-2020.pdf",
+                                  "beijing-tongzhou-shangwuju-2020.docx",
+                                  "zibo-zichuan-zhaoshangju-2020.gbk.html"])
+def test_misnamed_file_still_gives_its_values(tmp_path, name):
+    path = tmp_path / "2020年报.txt"
+    shutil.copyfile(GENERATED / name, path)
+    _same_values(name, extract_json(path))
+
+
+# ---------------------------------------------------------------- files that cannot be read
+
+
+def _unreadable(path: Path, code: str) -> None:
+    report = extract(source_for(path))
+    assert [p.code for p in report.errors] == [code], report.problems
+    assert report.template is None and not report.values  # a problem, never data
+
+
+def test_scanned_pdf_needs_ocr():
+    _unreadable(GENERATED / "scanned.pdf", "needs-ocr")
+    with pytest.raises(ReadError, match="扫描件") as err:
+        readers.read(GENERATED / "scanned.pdf")
+    assert "OCR" in err.value.message
+
+
+def test_encrypted_pdf():
+    _unreadable(GENERATED / "encrypted.pdf", "encrypted-pdf")
+
+
+def test_truncated_pdf(tmp_path):
+    data = (GENERATED / "zibo-zichuan-zhaoshangju-2020.pdf").read_bytes()
+    path = tmp_path / "cut.pdf"
+    path.write_bytes(data[: len(data) // 2])
+    _unreadable(path, "damaged-file")
+
+
+def test_zip_that_is_not_word(tmp_path):
+    path = tmp_path / "report.docx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    _unreadable(path, "not-a-word-document")
+
+
+def test_truncated_docx(tmp_path):
+    data = (GENERATED / "zibo-zichuan-zhaoshangju-2020.docx").read_bytes()
+    path = tmp_path / "cut.docx"
+    path.write_bytes(data[: len(data) // 2])
+    _unreadable(path, "damaged-file")
+
+
+def test_html_without_a_report(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("<html><body><nav>首页</nav><p>页面不存在</p></body></html>", encoding="utf-8")
+    report = extract(source_for(path))
+    assert "no-tables" in [p.code for p in report.problems]
+
+
+# ---------------------------------------------------------------- PDF structure
+
+
+def test_pdf_table_across_pages_is_one_table():
+    doc = readers.read(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.pdf")
+    tables = [b for b in doc.blocks if isinstance(b, Table)]
+    assert len(tables) == 3
+    apply = tables[1]
+    assert len(set(apply.row_lines)) > 1, "table 三 breaks across pages in this fixture"
+    labels = [" ".join(c.text for c in row) for row in apply.rows]
+    assert sum("申请人情况" in x for x in labels) == 1  # the repeated header row is dropped
+    assert len(apply.rows) == 3 + 25  # header rows and the 2021 rows, none split or lost
+
+
+def test_pdf_prose_is_outside_the_tables():
+    doc = readers.read(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.pdf")
+    texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    assert texts[:2] == ["宁波市鄞州区商务局", "2021年政府信息公开工作年度报告"]
+    assert "三、收到和处理政府信息公开申请情况" in texts
+    assert not any("申请人情况" in t or "本年新收" in t for t in texts)
+    assert any(t.startswith("（一）主动公开。") and t.endswith("等社会关注度高的信息。") for t in texts)
+
+
+def test_pdf_merged_cells_are_spanned_not_repeated():
+    doc = readers.read(SHARED / "002_tongzhou_2020.pdf")
+    apply = [b for b in doc.blocks if isinstance(b, Table)][1]
+    group = [row for row in apply.rows if any("不予" in c.text and "公开" in c.text for c in row)]
+    assert len(group) == 8  # （三）不予公开 over its 8 rows, across the page break
+    assert [c.spanned for row in group for c in row if "不予" in c.text] == [False] + [True] * 7
+    assert not any(c.spanned for row in apply.rows for c in row if c.text.strip() == "0")
+
+
+# ---------------------------------------------------------------- DOCX structure
+
+
+def _docx(build) -> Path:
+    import docx
+
+    doc = docx.Document()
+    build(doc)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf
+
+
+def test_docx_merges_by_cell_not_by_text(tmp_path):
+    def build(doc):
+        doc.add_paragraph("前言")
+        table = doc.add_table(rows=3, cols=3)
+        table.cell(0, 0).merge(table.cell(0, 1)).text = "合并"
+        table.cell(0, 2).text = "0"
+        table.cell(1, 0).merge(table.cell(2, 0)).text = "竖向"
+        table.cell(1, 1).text = "0"
+        table.cell(1, 2).text = "0"  # the same text side by side: two cells, both values
+        table.cell(2, 1).text = "1"
+        table.cell(2, 2).text = "2"
+        doc.add_paragraph("后记")
+
+    path = tmp_path / "t.docx"
+    path.write_bytes(_docx(build).getvalue())
+    blocks = DocxReader().read(path).blocks
+    assert [type(b).__name__ for b in blocks] == ["Paragraph", "Table", "Paragraph"]
+    assert blocks[1].rows == [
+        [Cell("合并"), Cell("0")],
+        [Cell("竖向"), Cell("0"), Cell("0")],
+        [Cell("竖向", spanned=True), Cell("1"), Cell("2")],
+    ]
+
+
+def test_docx_layout_frame_and_nested_table(tmp_path):
+    def build(doc):
+        frame = doc.add_table(rows=1, cols=1)
+        inner = frame.cell(0, 0)
+        inner.paragraphs[0].text = "框内标题"
+        table = inner.add_table(rows=1, cols=2)
+        table.cell(0, 0).text = "规章"
+        table.cell(0, 1).text = "3"
+        outer = doc.add_table(rows=1, cols=2)
+        outer.cell(0, 0).text = "说明"
+        nested = outer.cell(0, 1).add_table(rows=1, cols=2)
+        nested.cell(0, 0).text = "甲"
+        nested.cell(0, 1).text = "乙"
+
+    path = tmp_path / "t.docx"
+    path.write_bytes(_docx(build).getvalue())
+    blocks = DocxReader().read(path).blocks
+    assert isinstance(blocks[0], Paragraph) and blocks[0].text == "框内标题"
+    assert blocks[1].rows == [[Cell("规章"), Cell("3")]]  # the frame is looked through
+    assert blocks[2].rows[0][0].text == "说明"
+    assert "甲 乙" in blocks[2].rows[0][1].text  # a table inside a cell: its text, flattened
+
+
+# ---------------------------------------------------------------- HTML structure and encodings
+
+
+PAGE = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>某区商务局2021年政府信息公开工作年度报告_某区人民政府</title>
+<meta name="PubDate" content="2022-01-20 10:00"></head><body>
+<div class="nav"><a href="/">首页</a><a href="/a">2020年政府信息公开工作年度报告</a></div>
+<h1>某区商务局<br>2021年政府信息公开工作年度报告</h1><div>发布时间：2022-01-20 【打印】</div>
+<div id="zoom"><p>一、总体情况</p><p>正文&nbsp;第一段，
+跨行的文字。</p><p style="display:none">隐藏</p>
+<table><tr><td rowspan="2">行政<br/>复议</td><td colspan="2"><p>结果</p><p>维持</p></td></tr>
+<tr><td>1</td><td> 2 </td></tr></table><p>二、主动公开政府信息情况</p></div>
+<footer>版权所有</footer><div class="share">分享到</div></body></html>"""
+
+
+def test_html_finds_the_report_inside_the_page(tmp_path):
+    path = tmp_path / "page.htm"
+    path.write_bytes(PAGE.encode("gb18030"))
+    doc = HtmlReader().read(path)
+    assert doc.encoding == "gb18030"
+    texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    assert texts == ["某区商务局", "2021年政府信息公开工作年度报告", "一、总体情况",
+                     "正文 第一段，跨行的文字。", "二、主动公开政府信息情况"]
+    table = next(b for b in doc.blocks if isinstance(b, Table))
+    assert table.rows == [[Cell("行政\n复议"), Cell("结果\n维持")],
+                          [Cell("行政\n复议", spanned=True), Cell("1"), Cell("2")]]
+    assert doc.meta["title"] == "某区商务局2021年政府信息公开工作年度报告"
+    assert doc.meta["published"] == "2022-01-20"
+
+
+def test_html_declared_charset_wrong_falls_back():
+    data = PAGE.replace("gb2312", "utf-8").encode("gbk")
+    text, encoding = decode_html(data)
+    assert "总体情况" in text and encoding == "gb18030"
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(codec):
+    text = "宁波市鄞州区商务局\n2021年政府信息公开工作年度报告\n一、总体情况\n\t规章\n\t0\n"
+    data = text.encode(codec)
+    assert utf16_variant(data) == codec
+    assert decode(data) == (text, codec)
+    assert TextReader.sniff(data, ".txt")
+
+
+@pytest.mark.parametrize("codec", ["utf-8", "gb18030"])
+def test_eight_bit_text_is_not_utf16(codec):
+    data = "一、总体情况\n本年新收 12 件".encode(codec)
+    assert utf16_variant(data) is None
+    assert decode(data)[0].startswith("一、总体情况")
+
+
+def test_amount_in_yuan_and_wan(tmp_path):
+    """Values print as "26.8万元" in the fixtures; the parser keeps the exact decimal."""
+    got = extract(source_for(GENERATED / "ningbo-yinzhou-shangwuju-2021-b.docx"))
+    assert got.values["active.fees.amount"] == Decimal("26.8")
