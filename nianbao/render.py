@@ -1,14 +1,796 @@
-"""Placeholder site renderer (the portal is built on top of this in its own change)."""
+"""The static site: Jinja2 templates from site_src/templates, assets from site_src/assets.
+
+Every figure, table layout and link is computed here (and in figures.py, site_form.py,
+site_svg.py); templates only print. All internal links are relative to the page, so the site
+works at a domain root and under a sub-path. Pages are written as <path>/index.html.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import re
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from nianbao.model import Site
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from nianbao import catalogue as cat
+from nianbao import figures as fg
+from nianbao import schemas, site_text
+from nianbao.catalogue import norm
+from nianbao.model import FileInfo, PackageInfo, Report, Site
+from nianbao.package import original_name
+from nianbao.site_form import HtmlTable, form_tables
+from nianbao.site_svg import bar_chart
+
+_HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w-]*)\}\s*$")
+ROOT = Path(__file__).resolve().parent.parent
+SITE_SRC = ROOT / "site_src"
+NAV = (
+    ("home", "", "首页"),
+    ("years", "years/", "年度比较"),
+    ("agencies", "agencies/", "机关"),
+    ("compare", "compare/", "多机关对比"),
+    ("data", "data/", "数据下载"),
+    ("quality", "quality/", "数据质量"),
+    ("search", "search/", "搜索"),
+    ("about", "about/", "关于"),
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def jsonld_script(data: dict) -> Markup:
+    """JSON for a <script> element: `<`, `>` and `&` escaped so no text can end the element."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, default=_json_default)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return Markup(text)
+
+
+def _json_default(obj):
+    if isinstance(obj, Decimal):
+        return int(obj) if obj == obj.to_integral_value() else float(obj)
+    raise TypeError(type(obj).__name__)
+
+
+def size_text(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def csv_text(rows: list[list[str]]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def page_url(report: Report) -> str:
+    return f"{report.agency_id}/{report.year}/"
+
+
+def markdown_renderer(root: str) -> MarkdownIt:
+    """Markdown with raw HTML off; links written as /path are made relative to the page."""
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    default = md.renderer.rules.get("link_open")
+
+    def link_open(tokens, idx, options, env):
+        href = tokens[idx].attrGet("href") or ""
+        if href.startswith("/") and not href.startswith("//"):
+            tokens[idx].attrSet("href", (root + href[1:]) or "./")
+        if default:
+            return default(tokens, idx, options, env)
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    md.renderer.rules["link_open"] = link_open
+
+    def heading_ids(state):
+        """`## Title {#id}` gives the heading id="id" (commonmark has no attribute syntax)."""
+        tokens = state.tokens
+        for i, tok in enumerate(tokens[:-1]):
+            inline = tokens[i + 1]
+            if tok.type != "heading_open" or not inline.children:
+                continue
+            last = inline.children[-1]
+            m = _HEADING_ID.search(last.content) if last.type == "text" else None
+            if m:
+                tok.attrSet("id", m.group(1))
+                last.content = last.content[: m.start()].rstrip()
+                inline.content = _HEADING_ID.sub("", inline.content).rstrip()
+
+    md.core.ruler.push("heading_ids", heading_ids)
+    return md
+
+
+@dataclass
+class Out:
+    """Writes pages below the site root, each with the relative prefix back to the root."""
+
+    root: Path
+    env: Environment
+    common: dict
+
+    def page(self, path: str, template: str, **context) -> None:
+        depth = path.count("/")
+        rel_root = "../" * depth
+        target = self.root / path / "index.html" if path else self.root / "index.html"
+        if path.endswith(".html"):
+            target = self.root / path
+            rel_root = "../" * path.count("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        html = self.env.get_template(template).render(
+            **self.common, **context, root=rel_root, home=rel_root or "./", path=path)
+        target.write_text(html, encoding="utf-8")
+
+    def file(self, path: str, data: bytes | str) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        target.write_bytes(data)
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(SITE_SRC / "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["size"] = size_text
+    return env
+
+
+# ---------------------------------------------------------------- shared view data
+
+
+@dataclass
+class ReportView:
+    """What list pages show about one published report."""
+
+    report: Report
+    url: str
+    region: str
+    type: str
+    figures: fg.KeyFigures
+
+    @property
+    def errors(self) -> int:
+        return len(self.report.errors)
+
+
+def report_views(site: Site) -> list[ReportView]:
+    return [ReportView(r, page_url(r), site_text.region_text(r), site_text.agency_type(r),
+                       fg.key_figures(r)) for r in site.reports]
+
+
+def by_agency(views: list[ReportView]) -> dict[str, list[ReportView]]:
+    out: dict[str, list[ReportView]] = defaultdict(list)
+    for v in views:
+        out[v.report.agency_id].append(v)
+    for items in out.values():
+        items.sort(key=lambda v: v.report.year)
+    return dict(sorted(out.items(), key=lambda kv: _agency_sort(kv[1][-1].report)))
+
+
+def _agency_sort(r: Report) -> tuple:
+    g = r.region
+    return (g.province or "", g.city or "", g.county or "", r.agency or "")
+
+
+def measures() -> list[dict]:
+    """Every number the comparison views offer: each key figure, and each share."""
+    out = []
+    for f in fg.FIGURES:
+        out.append({"id": f.id, "label": f.label, "unit": "件", "description": f.description,
+                    "percent": False})
+        if f.share:
+            out.append({"id": f"{f.id}_share", "label": f"{f.label}占比", "unit": "%",
+                        "description": f"{f.label} ÷ 办理结果总计", "percent": True})
+    return out
+
+
+def measure_value(kf: fg.KeyFigures, measure_id: str):
+    if measure_id.endswith("_share"):
+        return kf.shares.get(measure_id[: -len("_share")])
+    return kf.values.get(measure_id)
+
+
+# ---------------------------------------------------------------- entry point
 
 
 def render(site: Site, out: Path, content: Path) -> None:
-    rows = "".join(f"<li>{r.agency} {r.year}</li>" for r in site.reports)
-    (out / "index.html").write_text(
-        f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>年报</title><ul>{rows}</ul>',
-        encoding="utf-8")
+    config = site.config or {}
+    env = environment()
+    views = report_views(site)
+    agencies = by_agency(views)
+    years = sorted({r.year for r in site.reports})
+    lic = {"name": "", "title": "", "path": "", **(config.get("license") or {})}
+    common = {
+        "config": {"description": "", **config},
+        "site_title": config.get("title", "年报"),
+        "short_title": config.get("short_title", "年报"),
+        "license": lic,
+        "publisher": config.get("publisher", ""),
+        "nav": NAV,
+        "years": years,
+    }
+    o = Out(out, env, common)
+    copy_assets(out)
+    render_home(o, site, views, agencies, years)
+    for v in views:
+        render_report(o, site, v, agencies[v.report.agency_id], content)
+    for agency_id, items in agencies.items():
+        render_agency(o, agency_id, items)
+    render_agencies(o, agencies)
+    render_years(o, views, years)
+    render_compare(o, agencies, years)
+    render_data(o, site, views)
+    render_quality(o, site, views)
+    render_search(o, site, views, years)
+    render_pages(o, content)
+    render_404(o, config)
+
+
+def copy_assets(out: Path) -> None:
+    src = SITE_SRC / "assets"
+    if src.is_dir():
+        shutil.copytree(src, out / "assets", dirs_exist_ok=True)
+
+
+# ---------------------------------------------------------------- home
+
+
+def render_home(o: Out, site: Site, views, agencies, years) -> None:
+    totals = fg.totals(site.reports)
+    provinces: dict[str, list] = defaultdict(list)
+    for agency_id, items in agencies.items():
+        r = items[-1].report
+        provinces[r.region.province or "地区未定"].append(
+            {"id": agency_id, "name": r.agency, "region": items[-1].region,
+             "years": [(v.report.year, v.url) for v in items]})
+    latest = sorted(views, key=lambda v: (v.report.year, v.report.signed or ""), reverse=True)[:10]
+    problems = [p for r in site.all_reports for p in r.problems]
+    quality = {
+        "broken": sum(p.code == "rule-broken" for p in problems),
+        "parse": sum(p.kind == "parse" and p.severity != "info" for p in problems),
+        "unchecked": sum(p.code == "rule-unchecked" for p in problems),
+        "unpublished": sum(not r.publishable for r in site.all_reports),
+        "reports_ok": sum(not r.errors for r in site.reports),
+    }
+    o.page("", "home.html", page_title=None, totals=totals, n_agencies=len(agencies),
+           provinces=dict(sorted(provinces.items())), latest=latest, quality=quality,
+           fmt=fg.fmt, year_counts=Counter(r.year for r in site.reports), active="home")
+
+
+# ---------------------------------------------------------------- agency-year page
+
+
+def report_blocks(report: Report, tables: dict[str, list[HtmlTable]], md: MarkdownIt) -> list[dict]:
+    """The report in its own order: prose sections, with each table where its heading was."""
+    by_title = {norm(title): t for t, title in cat.TABLE_TITLES.items()}
+    blocks: list[dict] = []
+    placed: set[str] = set()
+    for s in report.sections:
+        t = by_title.get(norm(s.title))
+        heading = f"{s.number}、{s.title}" if s.number else s.title
+        block = {"heading": heading, "html": Markup(md.render(s.markdown)) if s.markdown.strip()
+                 else None, "table": None, "tables": [], "note": None,
+                 "id": f"section-{len(blocks) + 1}"}
+        if t and t not in placed:
+            placed.add(t)
+            block.update(table=t, tables=tables[t], id=f"sec-{t}")
+        blocks.append(block)
+    order = list(cat.TABLE_TITLES)
+    for t in order:
+        if t in placed:
+            continue
+        block = {"heading": cat.TABLE_TITLES[t], "html": None, "table": t, "tables": tables[t],
+                 "note": "报告中没有找到这一节的标题，表格按模板的位置列出。", "id": f"sec-{t}"}
+        later = [i for i, b in enumerate(blocks) if b["table"] and order.index(b["table"]) > order.index(t)]
+        earlier = [i for i, b in enumerate(blocks) if b["table"] and order.index(b["table"]) < order.index(t)]
+        if later:
+            blocks.insert(later[0], block)
+        elif earlier:
+            blocks.insert(earlier[-1] + 1, block)
+        else:
+            blocks.insert(min(1, len(blocks)), block)
+        placed.add(t)
+    if "extra" in tables:
+        last = max(i for i, b in enumerate(blocks) if b["table"])
+        blocks[last]["tables"] = blocks[last]["tables"] + tables["extra"]
+    return blocks
+
+
+def figure_cards(kf: fg.KeyFigures, template: str | None) -> list[dict]:
+    cards = []
+    for f in fg.FIGURES:
+        v = kf.values[f.id]
+        missing = kf.missing[f.id]
+        cards.append({
+            "id": f.id, "label": f.label, "description": f.description, "group": f.group,
+            "value": fg.fmt(v), "known": v is not None,
+            "is_share": f.share,
+            "share": fg.share_text(kf, f.id) if f.share else None,
+            "note": f.notes.get(template or "", ""),
+            "missing": f"有 {len(missing)} 个单元格空白，无法计算" if missing else "",
+        })
+    return cards
+
+
+def check_summary(report: Report) -> list[dict]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for key, status in report.checks.items():
+        counts[key.split(":", 1)[0]][status] += 1
+    return [{"rule": rule, "text": site_text.RULES.get(rule, rule), "ok": c["ok"],
+             "broken": c["broken"], "unchecked": c["unchecked"]}
+            for rule, c in sorted(counts.items(), key=lambda kv: list(site_text.RULES).index(kv[0])
+                                  if kv[0] in site_text.RULES else 99)]
+
+
+def problem_rows(report: Report, link: str | None = None) -> list[dict]:
+    rows = []
+    for i, p in enumerate(report.problems, 1):
+        rows.append({
+            "n": i, "anchor": f"problem-{i}", "code": p.code, "code_label": site_text.code_label(p.code),
+            "severity": p.severity, "severity_label": site_text.SEVERITIES.get(p.severity, p.severity),
+            "kind": p.kind, "kind_label": site_text.KINDS.get(p.kind, p.kind),
+            "message": p.message, "where": p.where,
+            "rule": site_text.RULES.get(p.rule or "", ""),
+            "link": f"{link}#problem-{i}" if link else None,
+        })
+    return rows
+
+
+def download_rows(pkg: PackageInfo | None, prefix: str) -> list[dict]:
+    if pkg is None:
+        return []
+    return [{"name": f.name, "href": prefix + pkg.path + f.name, "size": size_text(f.bytes),
+             "bytes": f.bytes, "rows": f.rows, "title": f.title or _file_title(f),
+             "zip": f.name == pkg.zip_name} for f in pkg.files]
+
+
+def _file_title(f: FileInfo) -> str:
+    ext = f.name.rsplit(".", 1)[-1].lower()
+    return {"xlsx": "Excel 工作簿", "sqlite": "SQLite 数据库", "db": "SQLite 数据库",
+            "json": "JSON", "jsonld": "JSON-LD 元数据", "csv": "CSV 表格",
+            "parquet": "Parquet 表格"}.get(ext, ext.upper())
+
+
+def absolute(config: dict, path: str) -> str:
+    base = (config.get("base_url") or "").rstrip("/") + "/"
+    return base + path
+
+
+def dataset_jsonld(report: Report, pkg: PackageInfo | None, config: dict) -> dict:
+    lic = config.get("license", {})
+    region = site_text.region_text(report)
+    place: dict = {"@type": "Place", "name": region}
+    if report.region.code:
+        place["identifier"] = report.region.code
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Dataset",
+        "name": f"{report.agency} {report.year} 年政府信息公开工作年度报告数据",
+        "description": (f"{report.agency}（{region}）{report.year} 年度政府信息公开工作年度报告中的"
+                        f"主动公开、依申请公开和行政复议、行政诉讼数据，按 {report.template} 年模板逐项提取"
+                        "并校验勾稽关系。"),
+        "url": absolute(config, page_url(report)),
+        "inLanguage": "zh-CN",
+        "keywords": ["政府信息公开", "年度报告", report.agency, region],
+        "publisher": {"@type": "GovernmentOrganization", "name": report.agency},
+        "spatialCoverage": place,
+        "temporalCoverage": str(report.year),
+    }
+    if lic.get("path"):
+        data["license"] = lic["path"]
+    if report.source_url:
+        data["isBasedOn"] = report.source_url
+    if pkg:
+        dist = []
+        for f in pkg.files:
+            if f.name.endswith(".csv") or f.name == "datapackage.json":
+                dist.append({
+                    "@type": "DataDownload", "name": f.name,
+                    "description": f.title,
+                    "encodingFormat": "text/csv" if f.name.endswith(".csv") else "application/json",
+                    "contentUrl": absolute(config, pkg.path + f.name),
+                    "contentSize": f"{f.bytes} B",
+                })
+        data["distribution"] = dist
+    return data
+
+
+def cite_text(report: Report, config: dict) -> str:
+    publisher = config.get("publisher", "nianbao")
+    lic = config.get("license", {}).get("name", "")
+    return (f"{publisher}. {report.agency} {report.year} 年政府信息公开工作年度报告数据[DS/OL]. "
+            f"{absolute(config, page_url(report))}" + (f"（{lic}）" if lic else "") + ".")
+
+
+def render_report(o: Out, site: Site, view: ReportView, siblings: list[ReportView],
+                  content: Path) -> None:
+    r = view.report
+    path = page_url(r)
+    root = "../../"
+    pkg = site.packages.get((r.agency_id, r.year))
+    tables = form_tables(r)
+    md = markdown_renderer(root)
+    original = original_name(r)
+    original_file = next((f for f in (pkg.files if pkg else []) if f.name == original), None)
+    filters = {"year": str(r.year), "province": r.region.province, "city": r.region.city,
+               "county": r.region.county, "agency": r.agency,
+               "template": site_text.TEMPLATE_SHORT.get(r.template, r.template)}
+    problems = problem_rows(r)
+    o.page(path, "report.html", page_title=f"{r.agency} {r.year} 年", view=view, report=r,
+           template_label=site_text.TEMPLATES.get(r.template, r.template),
+           cards=figure_cards(view.figures, r.template),
+           checks=check_summary(r), blocks=report_blocks(r, tables, md),
+           problems=problems,
+           problem_counts=Counter(p["severity"] for p in problems),
+           downloads=download_rows(pkg, root),
+           original=({"href": root + pkg.path + original, "size": size_text(original_file.bytes)}
+                     if pkg and original_file else None),
+           siblings=[{"year": v.report.year, "url": root + v.url, "current": v is view}
+                     for v in siblings],
+           filters={k: v for k, v in filters.items() if v},
+           jsonld=jsonld_script(dataset_jsonld(r, pkg, site.config or {})),
+           cite=cite_text(r, site.config or {}), active=None,
+           description=f"{r.agency}（{view.region}）{r.year} 年政府信息公开工作年度报告的数据")
+
+
+# ---------------------------------------------------------------- agency page
+
+
+def template_changes(items: list[ReportView]) -> set[int]:
+    """Indexes i where report i uses a different template from report i-1."""
+    return {i for i in range(1, len(items))
+            if items[i].report.template != items[i - 1].report.template}
+
+
+def active_comparison(items: list[ReportView]) -> dict:
+    """Table 二 field by field across years; a field a year's template lacks is marked, not 0."""
+    c = cat.load()
+    templates = list(dict.fromkeys(v.report.template for v in items))
+    rows: dict[str, dict] = {}
+    for tid in templates:
+        t = c.template(tid)
+        for f in t.fields:
+            if f.table != "active":
+                continue
+            entry = rows.setdefault(f.id, {"id": f.id, "labels": {}, "item": f.row.group})
+            entry["labels"][tid] = f"{f.row.item_label} · {f.column.label}"
+    out_rows = []
+    for fid, entry in rows.items():
+        labels = entry["labels"]
+        distinct = list(dict.fromkeys(labels.values()))
+        label = distinct[0] if len(distinct) == 1 else "；".join(
+            f"{site_text.TEMPLATE_SHORT[t]}：{lab}" for t, lab in labels.items())
+        cells = []
+        for v in items:
+            if v.report.template not in labels:
+                cells.append({"text": "—", "cls": "na", "title": "该年度的模板没有这一项"})
+            else:
+                val = v.report.values.get(fid)
+                col_type = c.template(v.report.template).field_map[fid].type
+                cells.append({"text": fg.fmt(val, signed=col_type == "delta"),
+                              "cls": "num" + (" blank" if val is None else ""),
+                              "title": "报告中此格空白" if val is None else ""})
+        only = [site_text.TEMPLATE_SHORT[t] for t in templates if t not in labels]
+        out_rows.append({"item": entry["item"], "label": label, "cells": cells,
+                         "only": len(labels) < len(templates),
+                         "only_text": ("仅" + "、".join(site_text.TEMPLATE_SHORT[t] for t in labels))
+                         if only else "",
+                         "relabelled": len(distinct) > 1})
+    items_order = list(dict.fromkeys(r["item"] for r in out_rows))
+    out_rows.sort(key=lambda r: items_order.index(r["item"]))  # stable: template order within
+    return {"rows": out_rows, "templates": templates}
+
+
+def render_agency(o: Out, agency_id: str, items: list[ReportView]) -> None:
+    latest = items[-1].report
+    changes = template_changes(items)
+    cols = [{"year": v.report.year, "url": f"{v.report.year}/",
+             "template": site_text.TEMPLATE_SHORT.get(v.report.template, v.report.template),
+             "change": i in changes} for i, v in enumerate(items)]
+    rows = []
+    notes: list[str] = []
+    for f in fg.FIGURES:
+        cells = []
+        for v in items:
+            note = f.notes.get(v.report.template or "")
+            if note and note not in notes:
+                notes.append(note)
+            cells.append({"text": fg.fmt(v.figures.values[f.id]),
+                          "note": notes.index(note) + 1 if note else None})
+        rows.append({"label": f.label, "description": f.description, "cells": cells,
+                     "percent": False})
+        if f.share:
+            rows.append({"label": f"{f.label}占比", "description": f"{f.label} ÷ 办理结果总计",
+                         "cells": [{"text": fg.share_text(v.figures, f.id), "note": None}
+                                   for v in items], "percent": True})
+    csv_rows = [["指标", *(str(c["year"]) for c in cols)]]
+    csv_rows += [[row["label"], *(c["text"] for c in row["cells"])] for row in rows]
+    o.file(f"{agency_id}/figures.csv", csv_text(csv_rows))
+    charts = []
+    for f in fg.FIGURES:
+        percent = f.share
+        points = [(str(v.report.year),
+                   v.figures.shares[f.id] if percent else v.figures.values[f.id],
+                   (fg.share_text(v.figures, f.id) or "空白") if percent else "空白")
+                  for v in items]
+        charts.append({
+            "id": f.id, "label": f.label + ("占比" if percent else ""),
+            "svg": Markup(bar_chart(points, title=f"{latest.agency} 各年度{f.label}"
+                                    + ("占比" if percent else ""), percent=percent,
+                                    breaks=tuple(sorted(changes)), chart_id=f"chart-{f.id}")),
+            "rows": [{"year": v.report.year, "count": fg.fmt(v.figures.values[f.id]),
+                      "share": fg.share_text(v.figures, f.id) if percent else None}
+                     for v in items],
+            "percent": percent,
+        })
+    o.page(f"{agency_id}/", "agency.html", page_title=latest.agency, agency=latest,
+           region=items[-1].region, type=items[-1].type, cols=cols, rows=rows, notes=notes,
+           charts=charts, active_cmp=active_comparison(items), changed=bool(changes),
+           items=items, active="agencies",
+           description=f"{latest.agency}各年度政府信息公开工作年度报告的关键数据")
+
+
+def render_agencies(o: Out, agencies: dict[str, list[ReportView]]) -> None:
+    groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for agency_id, items in agencies.items():
+        r = items[-1].report
+        groups[r.region.province or "地区未定"][r.region.city or r.region.province or "地区未定"].append(
+            {"id": agency_id, "name": r.agency, "county": r.region.county or "",
+             "type": items[-1].type, "years": [(v.report.year, f"{agency_id}/{v.report.year}/")
+                                               for v in items]})
+    o.page("agencies/", "agencies.html", page_title="按地区浏览机关",
+           groups={p: dict(sorted(c.items())) for p, c in sorted(groups.items())},
+           active="agencies", description="按省、市、县（区）浏览全部机关")
+
+
+# ---------------------------------------------------------------- years
+
+
+YEAR_COLUMNS = (
+    ("received", False, "本年新收申请"),
+    ("handled", False, "办理结果总计"),
+    ("disclosed", True, "予以公开"),
+    ("partial", True, "部分公开"),
+    ("withheld", True, "不予公开"),
+    ("unable", True, "无法提供"),
+    ("rejected", True, "不予处理"),
+    ("other", True, "其他处理"),
+    ("reviews", False, "行政复议"),
+    ("reviews_corrected", False, "复议纠正"),
+    ("suits", False, "行政诉讼"),
+    ("suits_corrected", False, "诉讼纠正"),
+)
+
+
+def year_table(views: list[ReportView]) -> dict:
+    """The comparison table of one year: header, rows (display text + sort keys), CSV rows."""
+    head = ["机关", "省", "市", "县（区）", "机关类型", "模板"]
+    head += [label + ("占比" if share else "") for _, share, label in YEAR_COLUMNS]
+    head += ["错误数"]
+    rows = []
+    for v in sorted(views, key=lambda v: _agency_sort(v.report)):
+        r = v.report
+        cells = [{"text": r.agency, "sort": r.agency, "href": v.url},
+                 {"text": r.region.province or "", "sort": r.region.province or ""},
+                 {"text": r.region.city or "",
+                  "sort": r.region.city or ""},
+                 {"text": r.region.county or "", "sort": r.region.county or ""},
+                 {"text": v.type, "sort": v.type},
+                 {"text": r.template or "", "sort": r.template or ""}]
+        for fid, share, _ in YEAR_COLUMNS:
+            val = v.figures.shares.get(fid) if share else v.figures.values.get(fid)
+            text = fg.share_text(v.figures, fid) if share else fg.fmt(val)
+            cells.append({"text": text,
+                          "sort": "" if val is None else str(val), "num": True,
+                          "title": "" if val is not None else "报告中相关单元格空白，无法计算"})
+        cells.append({"text": str(v.errors), "sort": str(v.errors), "num": True})
+        cells = [{"href": None, "num": False, "title": "", **c} for c in cells]
+        rows.append({"cells": cells, "province": r.region.province or "",
+                     "city": r.region.city or "", "county": r.region.county or "",
+                     "type": v.type})
+    csv_rows = [head] + [[c["text"] for c in row["cells"]] for row in rows]
+    return {"head": head, "rows": rows, "csv": csv_rows,
+            "numeric": [i >= 6 for i in range(len(head))]}
+
+
+def _options(values) -> list[str]:
+    return sorted({v for v in values if v})
+
+
+def render_years(o: Out, views: list[ReportView], years: list[int]) -> None:
+    summary = []
+    for year in years:
+        items = [v for v in views if v.report.year == year]
+        table = year_table(items)
+        csv_name = f"nianbao-{year}.csv"
+        o.file(f"years/{year}/{csv_name}", csv_text(table["csv"]))
+        totals = fg.totals([v.report for v in items])
+        o.page(f"years/{year}/", "year.html", page_title=f"{year} 年度比较", year=year,
+               table=table, csv_name=csv_name, totals=totals, fmt=fg.fmt,
+               filters={"province": _options(r["province"] for r in table["rows"]),
+                        "city": _options(r["city"] for r in table["rows"]),
+                        "county": _options(r["county"] for r in table["rows"]),
+                        "type": _options(r["type"] for r in table["rows"])},
+               active="years",
+               description=f"{year} 年度各机关政府信息公开工作年度报告关键数据比较")
+        summary.append({"year": year, "reports": len(items), "totals": totals})
+    o.page("years/", "years.html", page_title="年度比较", summary=summary, fmt=fg.fmt,
+           active="years", description="按年度比较各机关的政府信息公开数据")
+
+
+# ---------------------------------------------------------------- compare
+
+
+def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dict:
+    ms = measures()
+    return {
+        "years": years,
+        "measures": ms,
+        "agencies": [
+            {"id": agency_id, "name": items[-1].report.agency, "region": items[-1].region,
+             "type": items[-1].type,
+             "years": {str(v.report.year): {
+                 "template": v.report.template, "url": v.url,
+                 "values": {m["id"]: measure_value(v.figures, m["id"]) for m in ms}}
+                 for v in items}}
+            for agency_id, items in agencies.items()
+        ],
+    }
+
+
+def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int]) -> None:
+    data = compare_data(agencies, years)
+    o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
+    ms = data["measures"]
+    default = ms[0]
+    rows = []
+    for a in data["agencies"]:
+        cells = []
+        for y in years:
+            entry = a["years"].get(str(y))
+            val = entry["values"][default["id"]] if entry else None
+            cells.append({"text": fg.fmt(val, percent=default["percent"]) if entry else "—",
+                          "na": entry is None})
+        rows.append({"name": a["name"], "url": a["id"] + "/", "cells": cells})
+    o.page("compare/", "compare.html", page_title="多机关对比", data=data, measures=ms,
+           default=default, rows=rows, active="compare",
+           description="选择几个机关和一项指标，比较它们各年度的数据")
+
+
+# ---------------------------------------------------------------- downloads
+
+
+def schema_tables() -> list[dict]:
+    out = []
+    for table, description in schemas.TABLES.items():
+        schema = schemas.load(f"all/{table}.schema.json")
+        single = (schemas.load(f"{table}.schema.json")
+                  if (schemas.SCHEMAS / f"{table}.schema.json").exists() else None)
+        single_names = {f["name"] for f in single["fields"]} if single else set()
+        fields = []
+        for f in schema["fields"]:
+            cons = f.get("constraints", {})
+            notes = []
+            if "enum" in cons:
+                values = cons["enum"]
+                notes.append("取值：" + "、".join(values) if len(values) <= 8
+                             else f"取值：{len(values)} 种（见 schemas/）")
+            if "pattern" in cons:
+                notes.append(f"格式：{cons['pattern']}")
+            if cons.get("required"):
+                notes.append("必填")
+            fields.append({"name": f["name"], "type": f.get("type", ""), "title": f.get("title", ""),
+                           "description": f.get("description", ""), "notes": "；".join(notes),
+                           "combined_only": bool(single) and f["name"] not in single_names})
+        out.append({"name": table, "file": f"{table}.csv", "description": description,
+                    "fields": fields, "combined_only": single is None})
+    return out
+
+
+def render_data(o: Out, site: Site, views: list[ReportView]) -> None:
+    packages = []
+    for v in views:
+        pkg = site.packages.get((v.report.agency_id, v.report.year))
+        if pkg:
+            files = download_rows(pkg, "../")
+            packages.append({"view": v, "files": files,
+                             "zip": next((f for f in files if f["zip"]), None)})
+    o.page("data/", "data.html", page_title="数据下载",
+           combined=download_rows(site.combined, "../"), packages=packages,
+           tables=schema_tables(), active="data",
+           description="下载全部数据（CSV、数据包）以及每张表、每个字段的说明")
+
+
+# ---------------------------------------------------------------- quality
+
+
+def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
+    urls = {id(v.report): v.url for v in views}
+    kinds: dict[str, dict[str, list]] = {"report": defaultdict(list), "parse": defaultdict(list)}
+    for r in site.all_reports:
+        url = urls.get(id(r))
+        name = f"{r.agency} {r.year} 年" if r.publishable else f"未发布：{r.source.rel}"
+        for row in problem_rows(r, "../" + url if url else None):
+            row["report"] = name
+            row["source"] = r.source.rel
+            kinds.setdefault(row["kind"], defaultdict(list))[row["code"]].append(row)
+    order = list(site_text.CODES)
+    groups = []
+    for kind, codes in kinds.items():
+        items = [{"code": code, "label": site_text.code_label(code), "rows": rows,
+                  "severities": Counter(r["severity"] for r in rows)}
+                 for code, rows in sorted(codes.items(),
+                                          key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)]
+        groups.append({"kind": kind, "label": site_text.KINDS.get(kind, kind),
+                       "help": site_text.KIND_HELP.get(kind, ""), "codes": items,
+                       "count": sum(len(i["rows"]) for i in items)})
+    unpublished = [{"source": r.source.rel, "errors": [p.message for p in r.errors]}
+                   for r in site.all_reports if not r.publishable]
+    per_report = []
+    for v in views:
+        c = Counter(p.severity for p in v.report.problems)
+        per_report.append({"name": f"{v.report.agency} {v.report.year} 年", "url": "../" + v.url,
+                           "error": c["error"], "warning": c["warning"], "info": c["info"],
+                           "broken": sum(s == "broken" for s in v.report.checks.values()),
+                           "ok": sum(s == "ok" for s in v.report.checks.values()),
+                           "unchecked": sum(s == "unchecked" for s in v.report.checks.values())})
+    o.page("quality/", "quality.html", page_title="数据质量", groups=groups,
+           unpublished=unpublished, per_report=per_report, rules=site_text.RULES,
+           severities=site_text.SEVERITIES, active="quality",
+           description="每份报告的解析问题和勾稽关系校验结果")
+
+
+# ---------------------------------------------------------------- search, pages, 404
+
+
+def render_search(o: Out, site: Site, views: list[ReportView], years: list[int]) -> None:
+    reports = [v.report for v in views]
+    filters = [
+        ("year", "年度", [str(y) for y in years]),
+        ("province", "省", _options(r.region.province for r in reports)),
+        ("city", "市", _options(r.region.city for r in reports)),
+        ("county", "县（区）", _options(r.region.county for r in reports)),
+        ("agency", "机关", _options(r.agency for r in reports)),
+        ("template", "模板", _options(site_text.TEMPLATE_SHORT.get(r.template) for r in reports)),
+    ]
+    o.page("search/", "search.html", page_title="搜索", filters=filters, active="search",
+           description="全文搜索各机关的政府信息公开工作年度报告")
+
+
+def render_pages(o: Out, content: Path) -> None:
+    folder = content / "pages"
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.md")):
+        name = path.stem
+        text = path.read_text(encoding="utf-8")
+        md = markdown_renderer("../")
+        tokens = md.parse(text)
+        title = next((tokens[i + 1].content for i, t in enumerate(tokens)
+                      if t.type == "heading_open" and t.tag == "h1"), name)
+        o.page(f"{name}/", "page.html", page_title=title, body=Markup(md.render(text)),
+               active=name, description=title)
+
+
+def render_404(o: Out, config: dict) -> None:
+    base = urlsplit(config.get("base_url") or "/").path or "/"
+    o.page("404.html", "404.html", page_title="页面不存在", base_path=base, active=None,
+           description="页面不存在")

@@ -1,0 +1,207 @@
+"""The three tables of a report laid out like the official form (merged headers, row labels).
+
+Produces plain data (rows of cells with colspan/rowspan) that one generic Jinja macro renders,
+so the layout lives here in Python and the template only prints it. Blank cells stay blank;
+cells the report's own arithmetic contradicts, and cells the parser could not read, carry a
+mark that links to the explanation in the page's problem list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nianbao import catalogue as cat
+from nianbao.figures import fmt
+from nianbao.model import Report
+
+APPLY_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+TOP_ROWS = ("new", "carried_over")
+BOTTOM_ROWS = ("carried_forward",)
+
+
+@dataclass
+class Mark:
+    anchor: str  # "problem-3"
+    kind: str  # "broken" | "unread"
+    text: str  # short explanation for title=
+
+
+@dataclass
+class HtmlCell:
+    text: str = ""
+    tag: str = "td"  # td | th
+    colspan: int = 1
+    rowspan: int = 1
+    scope: str | None = None  # col | colgroup | row | rowgroup
+    cls: str = ""
+    fid: str | None = None  # the field ID, for data-field
+    value: str | None = None  # machine-readable value (data-value), "" for blank
+    marks: list[Mark] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # annotations printed beside the number
+
+
+@dataclass
+class HtmlTable:
+    id: str
+    caption: str
+    head: list[list[HtmlCell]]
+    body: list[list[HtmlCell]]
+    cls: str = ""
+    note: str = ""
+    caption_hidden: bool = False  # when the section heading already says it
+
+
+def cell_marks(report: Report) -> dict[str, list[Mark]]:
+    """field ID → marks, from the report's problems (anchors are 1-based problem numbers)."""
+    marks: dict[str, list[Mark]] = {}
+    for i, p in enumerate(report.problems, 1):
+        if p.code == "rule-unchecked" or not p.cells:
+            continue  # blank cells are shown blank; naming them all again would be noise
+        kind = "broken" if p.kind == "report" else "unread"
+        for f in p.cells:
+            marks.setdefault(f, []).append(Mark(f"problem-{i}", kind, p.message))
+    return marks
+
+
+def _value_cell(report: Report, fid: str, col_type: str, marks) -> HtmlCell:
+    v = report.values.get(fid)
+    text = fmt(v, signed=col_type == "delta", group=False)
+    m = marks.get(fid, [])
+    cls = ["num"]
+    if v is None:
+        cls.append("blank")
+    if any(x.kind == "broken" for x in m):
+        cls.append("broken")
+    elif m:
+        cls.append("unread")
+    notes = [report.annotations[fid]] if fid in report.annotations else []
+    return HtmlCell(text, cls=" ".join(cls), fid=fid, value="" if v is None else str(v),
+                    marks=m, notes=notes)
+
+
+def _extra_cell(value, col_type: str, fid: str, marks) -> HtmlCell:
+    m = marks.get(fid, [])
+    cls = "num" + (" blank" if value is None else "") + (" broken" if m else "")
+    return HtmlCell(fmt(value, signed=col_type == "delta", group=False), cls=cls,
+                    value="" if value is None else str(value), marks=m)
+
+
+def active_tables(report: Report, marks) -> list[HtmlTable]:
+    """Table 二: one small table per 第二十条 item, as the form prints them."""
+    template = cat.load().template(report.template)
+    rows = template.table_rows("active")
+    tables = []
+    for n, item in enumerate(template.active_items, 1):
+        item_rows = [r for r in rows if r.group == item]
+        cols = item_rows[0].columns
+        head = [[HtmlCell("信息内容", "th", scope="col"),
+                 *(HtmlCell(c.label, "th", scope="col") for c in cols)]]
+        body = []
+        for r in item_rows:
+            body.append([HtmlCell(r.item_label, "th", scope="row"),
+                         *(_value_cell(report, f"active.{r.id}.{c.id}", c.type, marks)
+                           for c in cols)])
+            for e in report.extra_rows:
+                if e.table == "active" and e.parent == r.id:
+                    body.append([HtmlCell(f"其中：{e.label}", "th", scope="row", cls="sub"),
+                                 *(_extra_cell(e.values.get(c.id), c.type,
+                                               f"active.{e.label}.{c.id}", marks) for c in cols)])
+        tables.append(HtmlTable(f"table-active-{n}", item, head, body, cls="form form-active"))
+    return tables
+
+
+def apply_table(report: Report, marks) -> HtmlTable:
+    """Table 三 with the form's merged header and grouped row labels."""
+    template = cat.load().template(report.template)
+    rows = template.table_rows("apply")
+    columns = rows[0].columns
+    natural, *orgs, total = columns
+    head = [
+        [HtmlCell(APPLY_NOTE, "td", colspan=3, rowspan=3, cls="corner"),
+         HtmlCell("申请人情况", "th", colspan=len(columns), scope="colgroup")],
+        [HtmlCell(natural.label, "th", rowspan=2, scope="col"),
+         HtmlCell("法人或其他组织", "th", colspan=len(orgs), scope="colgroup"),
+         HtmlCell(total.label, "th", rowspan=2, scope="col")],
+        [HtmlCell(c.label, "th", scope="col") for c in orgs],
+    ]
+
+    def values(r):
+        return [_value_cell(report, f"apply.{r.id}.{c.id}", c.type, marks) for c in columns]
+
+    body = []
+    for r in rows:
+        if r.id in TOP_ROWS:
+            body.append([HtmlCell(r.label, "th", colspan=3, scope="row"), *values(r)])
+    outcomes = [r for r in rows if r.id not in TOP_ROWS + BOTTOM_ROWS]
+    group_sizes: dict[str | None, int] = {}
+    for r in outcomes:
+        if r.group:
+            group_sizes[r.group] = group_sizes.get(r.group, 0) + 1
+    seen: set[str] = set()
+    for i, r in enumerate(outcomes):
+        line: list[HtmlCell] = []
+        if i == 0:
+            line.append(HtmlCell("三、本年度办理结果", "th", rowspan=len(outcomes), scope="rowgroup"))
+        if r.group:
+            if r.group not in seen:
+                seen.add(r.group)
+                line.append(HtmlCell(r.group, "th", rowspan=group_sizes[r.group], scope="rowgroup"))
+            line.append(HtmlCell(r.item_label, "th", scope="row"))
+        else:
+            line.append(HtmlCell(r.label, "th", colspan=2, scope="row"))
+        body.append(line + values(r))
+    for r in rows:
+        if r.id in BOTTOM_ROWS:
+            body.append([HtmlCell(r.label, "th", colspan=3, scope="row"), *values(r)])
+    return HtmlTable("table-apply", cat.TABLE_TITLES["apply"], head, body, cls="form form-apply",
+                     caption_hidden=True)
+
+
+def appeal_table(report: Report, marks) -> HtmlTable:
+    """Table 四: 行政复议 and the two 行政诉讼 groups side by side, one row of 15 numbers."""
+    template = cat.load().template(report.template)
+    rows = template.table_rows("appeal")
+    columns = rows[0].columns
+    review = [r for r in rows if not r.group]
+    suits = [r for r in rows if r.group]
+    suit_group = suits[0].group if suits else "行政诉讼"
+    head = [
+        [*(HtmlCell(r.label, "th", colspan=len(columns), scope="colgroup") for r in review),
+         HtmlCell(suit_group, "th", colspan=len(columns) * len(suits), scope="colgroup")],
+        [*(HtmlCell(c.label, "th", rowspan=2, scope="col") for _ in review for c in columns),
+         *(HtmlCell(r.item_label, "th", colspan=len(columns), scope="colgroup") for r in suits)],
+        [HtmlCell(c.label, "th", scope="col") for _ in suits for c in columns],
+    ]
+    body = [[_value_cell(report, f"appeal.{r.id}.{c.id}", c.type, marks)
+             for r in (*review, *suits) for c in columns]]
+    return HtmlTable("table-appeal", cat.TABLE_TITLES["appeal"], head, body, cls="form form-appeal",
+                     caption_hidden=True)
+
+
+def extra_table(report: Report, marks) -> HtmlTable | None:
+    """Rows the report printed that the template lacks (other than 其中 sub-rows of 表二)."""
+    extras = [e for e in report.extra_rows if not (e.table == "active" and e.parent)]
+    if not extras:
+        return None
+    c = cat.load()
+    head = [[HtmlCell("表", "th", scope="col"), HtmlCell("行标题（原文）", "th", scope="col"),
+             HtmlCell("数值", "th", scope="col")]]
+    body = []
+    labels = {col.id: col.label for col in (*c.applicant, *c.appeal)}
+    for e in extras:
+        shown = "；".join(f"{labels.get(k, k)} {fmt(v, group=False) or '（空白）'}"
+                         for k, v in e.values.items())
+        body.append([HtmlCell(cat.TABLE_TITLES.get(e.table, e.table)),
+                     HtmlCell(e.label, "th", scope="row"), HtmlCell(shown)])
+    return HtmlTable("table-extra", "模板之外的行（按原文保留）", head, body, cls="plain")
+
+
+def form_tables(report: Report) -> dict[str, list[HtmlTable]]:
+    """table name → HTML tables for one report (表二 is several small tables)."""
+    marks = cell_marks(report)
+    out = {"active": active_tables(report, marks), "apply": [apply_table(report, marks)],
+           "appeal": [appeal_table(report, marks)]}
+    extra = extra_table(report, marks)
+    if extra:
+        out["extra"] = [extra]
+    return out

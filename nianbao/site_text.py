@@ -1,0 +1,102 @@
+"""Chinese wording the site uses for codes, rules, kinds and templates, in one place."""
+
+from __future__ import annotations
+
+import re
+
+from nianbao.model import Report
+
+TEMPLATES = {
+    "2019": "国办公开办函〔2019〕60号，用于 2019—2020 年度",
+    "2021": "国办公开办函〔2021〕30号，用于 2021 年度起",
+}
+TEMPLATE_SHORT = {"2019": "2019 年模板", "2021": "2021 年模板"}
+
+KINDS = {
+    "report": "报告自身的问题",
+    "parse": "解析问题",
+}
+KIND_HELP = {
+    "report": "报告印出的数字之间不符合勾稽关系（或因空白而无法校验）。网站照原样发布这些数字，并标出不符之处。",
+    "parse": "程序没能可靠地读出报告的某些内容：缺行、错位、无法识别的单元格或标题等。相应字段留空，不会用 0 代替。",
+}
+SEVERITIES = {"error": "错误", "warning": "警告", "info": "提示"}
+
+RULES = {
+    "apply-row-total": "表三每一行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
+    "apply-results-total": "表三每一列：（七）总计 = （一）至（六）各项之和（2021 年模板的（六）为 3 个子项）",
+    "apply-balance": "表三每一列：一 + 二 = （七）总计 + 四（表中注明的勾稽关系）",
+    "appeal-group-total": "表四每一组：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结",
+    "non-negative": "数量和金额不得为负（只有“本年增/减”可以为负）",
+}
+
+CODES = {
+    "rule-broken": "不符合勾稽关系",
+    "rule-unchecked": "因单元格空白无法校验",
+    "agency-ambiguous": "机关名称有歧义",
+    "agency-completed": "机关名称按正文补全",
+    "agency-unknown": "无法确定机关",
+    "cell-dash": "单元格为横线",
+    "cell-unreadable": "单元格无法识别",
+    "cells-misaligned": "数值格与列对不上",
+    "duplicate-report": "同一机关年度有多个文件",
+    "empty-file": "空文件",
+    "header-missing": "表格缺少列标题",
+    "header-unreadable": "列标题无法识别",
+    "id-collision": "机关 ID 冲突",
+    "id-invalid": "机关 ID 无效",
+    "internal-error": "程序内部错误",
+    "label-approximate": "行标题近似匹配",
+    "mixed-template": "新旧模板混用",
+    "no-tables": "没有找到表格",
+    "not-a-number": "不是数字",
+    "not-an-integer": "不是整数",
+    "not-text": "不是文本文件",
+    "region-ambiguous": "地区有歧义",
+    "region-inferred": "地区由机关名称推断",
+    "region-unknown": "无法确定地区",
+    "row-duplicated": "重复的行",
+    "row-missing": "缺少的行",
+    "row-unknown": "模板之外的行",
+    "sidecar-invalid": "元数据文件无效",
+    "sidecar-unknown-key": "元数据文件有未知的键",
+    "sub-rows-incomplete": "子行不完整",
+    "table-missing": "缺少表格",
+    "template-ambiguous": "无法确定模板",
+    "template-unknown": "未知模板",
+    "unreadable-file": "文件无法读取",
+    "unsupported-format": "不支持的文件格式",
+    "values-without-label": "数值没有行标题",
+    "year-unknown": "无法确定年度",
+}
+
+
+def code_label(code: str) -> str:
+    return CODES.get(code, code)
+
+
+def region_text(report: Report, sep: str = "") -> str:
+    r = report.region
+    parts = [r.province]
+    if r.city and r.city != r.province:
+        parts.append(r.city)
+    parts.append(r.county)
+    return sep.join(p for p in parts if p) or "地区未定"
+
+
+_SUFFIX = re.compile(r"(省|市|自治区|自治州|地区|盟|县|区|旗)$")
+
+
+def agency_type(report: Report) -> str:
+    """The kind of agency, from its name without the region: 北京市通州区商务局 → 商务局."""
+    name = report.agency or ""
+    r = report.region
+    for part in (r.province, r.city, r.county):
+        if not part:
+            continue
+        for form in (part, _SUFFIX.sub("", part)):
+            if form and len(form) >= 2 and name.startswith(form):
+                name = name[len(form):]
+                break
+    name = re.sub(r"^(省|市|县|区|州|旗)", "", name)
+    return name or (report.agency or "其他")

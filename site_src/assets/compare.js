@@ -1,0 +1,230 @@
+/* Compare view: several agencies × one measure across years, drawn from compare/data.json
+   (written at build time). The choice lives in the URL (?agencies=a,b&measure=id). */
+(function () {
+  "use strict";
+  var SVG = "http://www.w3.org/2000/svg";
+  var COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8a6d00", "#56B4E9", "#000000"];
+  var form = document.getElementById("compare-form");
+  var measureSel = document.getElementById("measure");
+  var checks = document.getElementById("agency-checks");
+  var filterBox = document.getElementById("agency-filter");
+  var heading = document.getElementById("compare-h");
+  var chartBox = document.getElementById("compare-chart");
+  var table = document.getElementById("compare-table");
+  var caption = document.getElementById("compare-caption");
+  var links = document.getElementById("compare-links");
+  var desc = document.getElementById("measure-desc");
+  var data = null;
+  var siteRoot = new URL("../", document.baseURI);
+
+  function fmt(v, m) {
+    if (v === null || v === undefined) return "";
+    if (m.percent) return v + "%";
+    return Math.abs(v) >= 10000 ? v.toLocaleString("zh-CN") : String(v);
+  }
+
+  function el(name, attrs, text) {
+    var e = document.createElement(name);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function svgEl(name, attrs, text) {
+    var e = document.createElementNS(SVG, name);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function state() {
+    var params = new URLSearchParams(location.search);
+    var ids = (params.get("agencies") || "").split(",").filter(Boolean);
+    var known = data.agencies.map(function (a) { return a.id; });
+    ids = ids.filter(function (id) { return known.indexOf(id) >= 0; });
+    if (!ids.length) ids = known.slice(0, 4);
+    var measure = params.get("measure");
+    if (!data.measures.some(function (m) { return m.id === measure; })) measure = data.measures[0].id;
+    return { agencies: ids, measure: measure };
+  }
+
+  function currentState() {
+    var ids = [];
+    checks.querySelectorAll("input[type=checkbox]").forEach(function (c) { if (c.checked) ids.push(c.value); });
+    return { agencies: ids, measure: measureSel.value };
+  }
+
+  function selectedAgencies(s) {
+    return data.agencies.filter(function (a) { return s.agencies.indexOf(a.id) >= 0; });
+  }
+
+  function csvValue(t) { return /[",\r\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t; }
+
+  function render(s) {
+    var m = data.measures.filter(function (x) { return x.id === s.measure; })[0];
+    var chosen = selectedAgencies(s);
+    var params = new URLSearchParams();
+    if (s.agencies.length) params.set("agencies", s.agencies.join(","));
+    params.set("measure", s.measure);
+    history.replaceState(null, "", location.pathname + "?" + params.toString());
+    heading.textContent = m.label + "（" + m.unit + "）";
+    caption.textContent = "所选机关各年度" + m.label;
+    desc.textContent = m.description;
+
+    // table
+    var years = data.years;
+    var thead = el("thead"), tr = el("tr");
+    tr.appendChild(el("th", { scope: "col" }, "机关"));
+    years.forEach(function (y) { tr.appendChild(el("th", { scope: "col", "class": "num" }, String(y))); });
+    thead.appendChild(tr);
+    var tbody = el("tbody");
+    var csv = [["机关"].concat(years.map(String))];
+    chosen.forEach(function (a) {
+      var row = el("tr"), th = el("th", { scope: "row" });
+      var link = el("a", { href: new URL(a.id + "/", siteRoot).pathname }, a.name);
+      th.appendChild(link);
+      row.appendChild(th);
+      var line = [a.name];
+      years.forEach(function (y) {
+        var entry = a.years[String(y)];
+        var text = entry ? fmt(entry.values[m.id], m) : "—";
+        var td = el("td", { "class": "num" + (entry ? "" : " na") }, text);
+        if (entry && entry.values[m.id] === null) td.title = "报告中相关单元格空白，无法计算";
+        if (!entry) td.title = "该年度没有这个机关的报告";
+        row.appendChild(td);
+        line.push(text);
+      });
+      tbody.appendChild(row);
+      csv.push(line);
+    });
+    table.replaceChildren(caption, thead, tbody);
+    if (!chosen.length) {
+      var empty = el("tr"), td = el("td", { colspan: String(years.length + 1) }, "请至少选择一个机关。");
+      empty.appendChild(td);
+      tbody.appendChild(empty);
+    }
+
+    drawChart(chosen, m, years);
+
+    // links: share and CSV of exactly this table
+    links.textContent = "";
+    var share = el("a", { href: location.href }, "本页链接（可分享）");
+    links.appendChild(share);
+    links.appendChild(document.createTextNode(" · "));
+    var blob = new Blob(["\ufeff" + csv.map(function (r) { return r.map(csvValue).join(","); }).join("\r\n") + "\r\n"],
+      { type: "text/csv;charset=utf-8" });
+    var dl = el("a", { href: URL.createObjectURL(blob), download: "nianbao-对比-" + m.id + ".csv" }, "下载此表（CSV）");
+    links.appendChild(dl);
+  }
+
+  function niceStep(raw, percent) {
+    if (percent) return raw <= 10 ? 10 : 25;
+    if (raw <= 1) return 1;  // counts: whole numbers only
+    var p = Math.pow(10, Math.floor(Math.log10(raw)));
+    var f = raw / p;
+    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+  }
+
+  function drawChart(chosen, m, years) {
+    chartBox.textContent = "";
+    if (!chosen.length || !years.length) return;
+    // drawn at the container's own width, so labels keep their size on a phone
+    var W = Math.round(Math.min(760, Math.max(300, chartBox.clientWidth || 640)));
+    var H = W < 480 ? 240 : 300, L = 52, R = 20, T = 20, B = 36;
+    var vals = [];
+    chosen.forEach(function (a) {
+      years.forEach(function (y) {
+        var e = a.years[String(y)];
+        if (e && e.values[m.id] !== null && e.values[m.id] !== undefined) vals.push(e.values[m.id]);
+      });
+    });
+    var vmax = Math.max.apply(null, vals.concat([m.percent ? 100 : 1]));
+    var vmin = Math.min.apply(null, vals.concat([0]));
+    var step = niceStep((vmax - vmin) / 4, m.percent);
+    vmax = Math.ceil(vmax / step) * step;
+    vmin = Math.floor(vmin / step) * step;
+    var span = (vmax - vmin) || 1;
+    function x(i) { return years.length === 1 ? (L + W - R) / 2 : L + (W - L - R) * i / (years.length - 1); }
+    function y(v) { return T + (H - T - B) * (vmax - v) / span; }
+    var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-labelledby": "cmp-t" });
+    svg.appendChild(svgEl("title", { id: "cmp-t" }, "所选机关各年度" + m.label + "折线图，数据见下表"));
+    for (var v = vmin; v <= vmax + step / 2; v += step) {
+      var yy = y(v);
+      svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: yy, y2: yy, stroke: v === 0 ? "#7b8794" : "#e4e9f0" }));
+      var label = fmt(Math.round(v * 100) / 100, m);
+      svg.appendChild(svgEl("text", { x: L - 6, y: yy + 4, "text-anchor": "end" }, label));
+    }
+    years.forEach(function (yr, i) {
+      svg.appendChild(svgEl("text", { x: x(i), y: H - B + 18, "text-anchor": "middle" }, String(yr)));
+      if (i > 0) {
+        var change = chosen.some(function (a) {
+          var p = a.years[String(years[i - 1])], c = a.years[String(yr)];
+          return p && c && p.template !== c.template;
+        });
+        if (change) {
+          var bx = (x(i - 1) + x(i)) / 2;
+          svg.appendChild(svgEl("line", { x1: bx, x2: bx, y1: T - 6, y2: H - B, stroke: "#9b2c2c", "stroke-dasharray": "4 3" }));
+          svg.appendChild(svgEl("text", { x: bx + 4, y: T + 4, fill: "#9b2c2c" }, "模板变更"));
+        }
+      }
+    });
+    var legend = el("ul", { "class": "compare-legend" });
+    chosen.forEach(function (a, n) {
+      var color = COLORS[n % COLORS.length];
+      var dash = n >= COLORS.length ? "6 3" : "";
+      var d = "", pen = false;
+      years.forEach(function (yr, i) {
+        var e = a.years[String(yr)];
+        var v = e ? e.values[m.id] : null;
+        if (v === null || v === undefined) { pen = false; return; }
+        d += (pen ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1) + " ";
+        pen = true;
+        var dot = svgEl("circle", { cx: x(i), cy: y(v), r: 4, fill: color });
+        dot.appendChild(svgEl("title", {}, a.name + " " + yr + "：" + fmt(v, m)));
+        svg.appendChild(dot);
+      });
+      if (d) svg.insertBefore(svgEl("path", { d: d, fill: "none", stroke: color, "stroke-width": 2, "stroke-dasharray": dash }), svg.children[1]);
+      var li = el("li");
+      var sw = el("span", { "class": "sw", "aria-hidden": "true" });
+      sw.style.background = color;
+      li.appendChild(sw);
+      li.appendChild(document.createTextNode(a.name));
+      legend.appendChild(li);
+    });
+    chartBox.appendChild(svg);
+    chartBox.appendChild(legend);
+  }
+
+  function init(json) {
+    data = json;
+    var s = state();
+    measureSel.value = s.measure;
+    checks.querySelectorAll("input[type=checkbox]").forEach(function (c) {
+      c.checked = s.agencies.indexOf(c.value) >= 0;
+    });
+    form.hidden = false;
+    form.addEventListener("change", function () { render(currentState()); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    document.getElementById("select-none").addEventListener("click", function () {
+      checks.querySelectorAll("input[type=checkbox]").forEach(function (c) { c.checked = false; });
+      render(currentState());
+    });
+    filterBox.addEventListener("input", function () {
+      var q = filterBox.value.trim();
+      checks.querySelectorAll("li").forEach(function (li) {
+        li.hidden = q && li.textContent.indexOf(q) < 0;
+      });
+    });
+    render(s);
+    var resized = null;
+    window.addEventListener("resize", function () {
+      clearTimeout(resized);
+      resized = setTimeout(function () { render(currentState()); }, 200);
+    });
+  }
+
+  fetch(new URL("data.json", location.href)).then(function (r) {
+    if (!r.ok) throw new Error("data.json: " + r.status);
+    return r.json();
+  }).then(init);
+})();

@@ -1,0 +1,97 @@
+/* Sorting and filtering for comparison tables. The table is complete without this script;
+   the script only reorders and hides rows. */
+(function () {
+  "use strict";
+  var collator = new Intl.Collator("zh-CN");
+
+  function cellSort(row, index) {
+    var cell = row.cells[index];
+    return cell ? cell.getAttribute("data-sort") || "" : "";
+  }
+
+  function makeSortable(table) {
+    var heads = table.tHead.rows[0].cells;
+    var body = table.tBodies[0];
+    Array.prototype.forEach.call(heads, function (th, index) {
+      var label = th.textContent;
+      var btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "sort-btn";
+      btn.textContent = label;
+      btn.title = "按“" + label + "”排序";
+      th.textContent = "";
+      th.appendChild(btn);
+      th.classList.add("sortable-th");
+      btn.addEventListener("click", function () {
+        var numeric = th.getAttribute("data-type") === "num";
+        var dir = th.getAttribute("aria-sort") === "descending" ? "ascending"
+          : th.getAttribute("aria-sort") === "ascending" ? "descending"
+          : (numeric ? "descending" : "ascending");
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", dir);
+        var rows = Array.prototype.slice.call(body.rows);
+        var sign = dir === "ascending" ? 1 : -1;
+        rows.sort(function (a, b) {
+          var x = cellSort(a, index), y = cellSort(b, index);
+          if (x === "" && y === "") return 0;
+          if (x === "") return 1;  // unknown values always last
+          if (y === "") return -1;
+          if (numeric) return sign * (parseFloat(x) - parseFloat(y));
+          return sign * collator.compare(x, y);
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  }
+
+  function csvValue(text) {
+    text = text.replace(/\s+/g, " ").trim();
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function downloadVisible(table) {
+    var lines = [];
+    var head = Array.prototype.map.call(table.tHead.rows[0].cells, function (c) { return csvValue(c.textContent); });
+    lines.push(head.join(","));
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
+      if (row.hidden) return;
+      lines.push(Array.prototype.map.call(row.cells, function (c) { return csvValue(c.textContent); }).join(","));
+    });
+    var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = table.getAttribute("data-csv-name") || "table.csv";
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+
+  function makeFilter(form, table) {
+    var selects = form.querySelectorAll("select[data-filter]");
+    var output = form.querySelector("output");
+    var rows = table.tBodies[0].rows;
+    function apply() {
+      var shown = 0;
+      Array.prototype.forEach.call(rows, function (row) {
+        var ok = Array.prototype.every.call(selects, function (s) {
+          return !s.value || row.getAttribute("data-" + s.getAttribute("data-filter")) === s.value;
+        });
+        row.hidden = !ok;
+        if (ok) shown++;
+      });
+      if (output) output.textContent = "显示 " + shown + " / " + rows.length + " 个机关";
+    }
+    form.addEventListener("change", apply);
+    form.addEventListener("reset", function () { setTimeout(apply, 0); });
+    form.addEventListener("submit", function (e) { e.preventDefault(); });
+    var dl = form.querySelector("[data-download-visible]");
+    if (dl) dl.addEventListener("click", function () { downloadVisible(table); });
+    form.hidden = false;
+    apply();
+  }
+
+  document.querySelectorAll("table.sortable").forEach(makeSortable);
+  var form = document.getElementById("year-filter");
+  var table = document.getElementById("year-table");
+  if (form && table) makeFilter(form, table);
+})();

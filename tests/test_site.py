@@ -1,0 +1,491 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.site_fixtures)
+"""The built site, checked with an HTML parser: numbers, blanks, marks, downloads, links.
+
+The real content/ is built once per session (tests/site_fixtures.py); an extended copy adds a
+2021-template report that breaks two rules and an unidentifiable file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from nianbao import figures as fg
+from nianbao import schemas
+from nianbao.model import Region, Report, SourceFile
+from nianbao.render import jsonld_script, markdown_renderer
+from tests.conftest import ROOT, SEEDS, TRUTH
+from tests.site_fixtures import (  # noqa: F401  (fixtures)
+    Node,
+    built_site,
+    extended_site,
+    html_files,
+    links_of,
+    make_extended_content,
+    page,
+    parse_html,
+    resolve_internal,
+)
+
+# ---------------------------------------------------------------- helpers
+
+
+def report_for(built, rel: str) -> Report:
+    return next(r for r in built.result.reports if r.source.rel == rel)
+
+
+def cell_text(td: Node) -> str:
+    """The number a form cell shows (its .v span), without marks and notes."""
+    v = td.find("span", class_="v")
+    return v.text().strip() if v else ""
+
+
+def as_number(text: str) -> Decimal:
+    return Decimal(text.replace("+", "").replace(",", ""))
+
+
+def matches(expected, shown: str) -> bool:
+    if isinstance(expected, dict):
+        return any(matches(option, shown) for option in expected["any_of"])
+    if expected is None:
+        return shown == ""
+    return shown != "" and as_number(shown) == Decimal(str(expected))
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+
+
+def row_texts(table: Node) -> list[list[str]]:
+    rows = []
+    for tr in table.find("tbody").find_all("tr"):
+        rows.append([c.text().strip() for c in tr.children
+                     if isinstance(c, Node) and c.tag in ("td", "th")])
+    return rows
+
+
+# ---------------------------------------------------------------- seed pages
+
+
+@pytest.mark.parametrize("truth_name", sorted(SEEDS))
+def test_seed_page_shows_published_numbers(built_site, truth_name):
+    truth = json.loads((TRUTH / truth_name).read_text(encoding="utf-8"))
+    report = report_for(built_site, SEEDS[truth_name])
+    doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+    cells = {td.attrs["data-field"]: td for td in doc.find_all("td") if "data-field" in td.attrs}
+    assert set(truth["values"]) <= set(cells), "every field of the template is on the page"
+    wrong = {f: (v, cell_text(cells[f])) for f, v in truth["values"].items()
+             if not matches(v, cell_text(cells[f]))}
+    assert not wrong
+    h1 = doc.find("h1").text()
+    assert report.agency in h1 and str(truth["year"]) in h1
+    facts = doc.find("dl", class_="facts").text()
+    for part in ("province", "county"):
+        assert truth["region"][part] in facts
+
+
+def test_blank_cells_are_blank_not_zero(built_site):
+    report = report_for(built_site, SEEDS["000_6ef92f06de48b6b1.json"])
+    doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+    blank = doc.find("td", data_field="apply.new.commercial")
+    zero = doc.find("td", data_field="apply.new.natural")
+    assert cell_text(blank) == "" and blank.text().strip() == ""
+    assert "blank" in blank.classes() and blank.attrs["data-value"] == ""
+    assert cell_text(zero) == "0" and "blank" not in zero.classes()
+
+
+def test_key_figures_follow_figures_module(built_site):
+    for report in built_site.result.site.reports:
+        doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+        kf = fg.key_figures(report)
+        for fig in fg.FIGURES:
+            shown = [n for n in doc.find_all(data_figure=fig.id)]
+            assert shown, fig.id
+            text = shown[0].text().strip()
+            value = kf.values[fig.id]
+            if value is None:
+                assert not re.search(r"\d", text), (report.agency_id, fig.id, text)
+            else:
+                assert as_number(text.replace("件", "").strip()) == value
+
+
+def test_unreadable_cells_marked_differently_from_broken_rules(built_site, extended_site):
+    # a row the parser could not align (中牟县商务局, kind "parse")
+    zz = report_for(built_site, SEEDS["001_2c2532b92fa8338a.json"])
+    doc = page(built_site.output, f"{zz.agency_id}/{zz.year}/")
+    td = doc.find("td", data_field="apply.unable_not_held.natural")
+    assert "unread" in td.classes() and "broken" not in td.classes()
+    anchor = td.find("a", class_="mark-unread").attrs["href"].lstrip("#")
+    li = doc.find("li", id=anchor)
+    assert "problem-parse" in li.classes() and "本机关不掌握相关政府信息" in li.text()
+
+    # the generated 2021 report prints 予以公开 总计 2 for 1 + 0 + …: kind "report"
+    doc = page(extended_site.output, "beijing-tongzhou-shangwuju/2021/")
+    td = doc.find("td", data_field="apply.disclosed.total")
+    assert "broken" in td.classes()
+    anchors = [a.attrs["href"].lstrip("#") for a in td.find_all("a", class_="mark-broken")]
+    assert anchors
+    for anchor in anchors:
+        li = doc.find("li", id=anchor)
+        assert "problem-report" in li.classes() and "不符合勾稽关系" in li.text()
+    ok_cell = doc.find("td", data_field="apply.new.total")
+    assert not ({"broken", "unread"} & ok_cell.classes())
+    checks = doc.find("section", class_="checks").text()
+    assert "不符" in checks
+
+
+def test_report_page_sections_and_downloads(built_site):
+    for report in built_site.result.site.reports:
+        doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+        for t in ("active", "apply", "appeal"):
+            assert doc.find("section", id=f"sec-{t}"), (report.agency_id, t)
+        assert doc.find(id="table-apply").find("th", colspan="7") is not None  # 申请人情况
+        pkg = built_site.result.site.packages[(report.agency_id, report.year)]
+        hrefs = {a.attrs["href"] for a in doc.find("section", id="downloads").find_all("a")}
+        for f in pkg.files:
+            assert f"../../{pkg.path}{f.name}" in hrefs
+        related = doc.find("nav", class_="related")
+        assert f"../../years/{report.year}/" in {a.attrs["href"] for a in related.find_all("a")}
+        assert "引用" in doc.find("section", class_="cite").text()
+
+
+def test_dataset_jsonld(built_site):
+    config = built_site.result.site.config
+    for report in built_site.result.site.reports:
+        doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+        scripts = doc.find_all("script", type="application/ld+json")
+        assert len(scripts) == 1
+        raw = scripts[0].text()
+        assert "<" not in raw and ">" not in raw and "&" not in raw
+        data = json.loads(raw)
+        assert data["@type"] == "Dataset" and data["temporalCoverage"] == str(report.year)
+        assert data["publisher"]["name"] == report.agency
+        assert data["license"] == config["license"]["path"]
+        assert data["spatialCoverage"]["name"]
+        pkg = built_site.result.site.packages[(report.agency_id, report.year)]
+        names = {d["name"] for d in data["distribution"]}
+        assert all(d["@type"] == "DataDownload" for d in data["distribution"])
+        assert {f.name for f in pkg.files if f.name.endswith(".csv")} | {"datapackage.json"} <= names
+        if report.source_url:
+            assert data["isBasedOn"] == report.source_url
+
+
+def test_jsonld_escaping():
+    evil = {"name": "</script><script>alert(1)</script> & <!--", "x": "\u2028"}
+    text = str(jsonld_script(evil))
+    assert not set("<>&") & set(text)
+    assert json.loads(text) == evil
+
+
+def test_markdown_raw_html_is_not_passed_through():
+    md = markdown_renderer("../")
+    html = md.render("<script>alert(1)</script>\n\n[数据](/data/) [外](https://example.org/)\n\n## 标题 {#anchor}")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="../data/"' in html and 'href="https://example.org/"' in html
+    assert '<h2 id="anchor">标题</h2>' in html
+
+
+# ---------------------------------------------------------------- every page
+
+
+def test_every_page_is_chinese_and_links_metadata(built_site):
+    out = built_site.output
+    for path in html_files(out):
+        doc = parse_html(path.read_text(encoding="utf-8"))
+        html = doc.find("html")
+        assert html.attrs.get("lang") == "zh-CN", path
+        assert doc.find("meta", name="viewport"), path
+        alt = doc.find("link", rel="alternate", type="application/ld+json")
+        assert alt is not None, path
+        target = resolve_internal(out, path, alt.attrs["href"])
+        assert target == out / "catalog.jsonld", path
+        assert doc.find("title").text().strip(), path
+
+
+def test_internal_links_resolve(built_site):
+    """Zero broken internal links: pages, assets, downloads and #anchors."""
+    out = built_site.output
+    # catalog.jsonld and feed.xml are written by the metadata step (another module); while the
+    # build does not produce them yet, links to them are the only ones allowed to dangle.
+    pending = {p for p in ("catalog.jsonld", "feed.xml") if not (out / p).exists()}
+    broken, checked = [], 0
+    ids_cache: dict[Path, set[str]] = {}
+
+    def ids(path: Path) -> set[str]:
+        if path not in ids_cache:
+            doc = parse_html(path.read_text(encoding="utf-8"))
+            ids_cache[path] = {n.attrs["id"] for n in doc.iter() if "id" in n.attrs}
+        return ids_cache[path]
+
+    for path in html_files(out):
+        doc = parse_html(path.read_text(encoding="utf-8"))
+        for _tag, _attr, url in links_of(doc):
+            target = resolve_internal(out, path, url)
+            if target is None:
+                continue
+            checked += 1
+            if target.name in pending and target.parent == out:
+                continue
+            if not target.is_file():
+                broken.append((str(path.relative_to(out)), url))
+                continue
+            fragment = url.partition("#")[2]
+            if fragment and target.suffix == ".html" and fragment not in ids(target):
+                broken.append((str(path.relative_to(out)), url))
+    assert checked > 100
+    assert not broken
+
+
+def test_no_root_absolute_links(built_site):
+    """Links relative to the page, so the site works under a sub-path (GitHub Pages)."""
+    bad = []
+    for path in html_files(built_site.output):
+        for _tag, _attr, url in links_of(parse_html(path.read_text(encoding="utf-8"))):
+            if url.startswith("/"):
+                bad.append((path.name, url))
+    assert not bad
+
+
+def test_no_external_urls_except_metadata(built_site):
+    config = built_site.result.site.config
+    allowed = {config["license"]["path"]} | {r.source_url for r in built_site.result.reports
+                                            if r.source_url}
+    bad = []
+    for path in html_files(built_site.output):
+        for tag, _attr, url in links_of(parse_html(path.read_text(encoding="utf-8"))):
+            external = re.match(r"^([a-z]+:)?//", url, re.I) or url.startswith(("http:", "https:"))
+            if external and (tag != "a" or url not in allowed):
+                bad.append((path.name, tag, url))
+    assert not bad
+    # our own assets name no host at all (the SVG namespace is an identifier, not a request)
+    for asset in (built_site.output / "assets").iterdir():
+        text = asset.read_text(encoding="utf-8")
+        hosts = set(re.findall(r"https?://[^\s\"')]+", text)) - {"http://www.w3.org/2000/svg"}
+        assert not hosts, (asset.name, hosts)
+        assert "@import" not in text and "@font-face" not in text
+
+
+def test_404_page_works_from_any_depth(built_site):
+    path = built_site.output / "404.html"
+    doc = parse_html(path.read_text(encoding="utf-8"))
+    assert not doc.find("link", rel="stylesheet")  # styles inline: no relative asset to miss
+    assert doc.find("style") is not None
+    assert all("data-href" in a.attrs for a in doc.find_all("a"))
+
+
+# ---------------------------------------------------------------- downloads and quality
+
+
+def test_downloads_page_lists_every_schema_field(built_site):
+    doc = page(built_site.output, "data/")
+    names = sorted(p.relative_to(schemas.SCHEMAS).as_posix()
+                   for p in schemas.SCHEMAS.rglob("*.schema.json"))
+    assert names
+    for name in names:
+        table = name.rsplit("/", 1)[-1].split(".")[0]
+        section = doc.find("section", class_="schema", **{"aria-labelledby": f"schema-{table}"})
+        assert section is not None, name
+        listed = {tr.attrs["data-field"] for tr in section.find_all("tr") if "data-field" in tr.attrs}
+        missing = [f["name"] for f in schemas.load(name)["fields"] if f["name"] not in listed]
+        assert not missing, (name, missing)
+        assert schemas.TABLES[table] in section.text()
+
+
+def test_downloads_page_lists_every_package_file(built_site):
+    doc = page(built_site.output, "data/")
+    hrefs = {a.attrs["href"] for a in doc.find_all("a")}
+    site = built_site.result.site
+    for pkg in [site.combined, *site.packages.values()]:
+        for f in pkg.files:
+            assert f"../{pkg.path}{f.name}" in hrefs, f.name
+    text = doc.text()
+    for f in site.combined.files:
+        if f.rows is not None:
+            assert f"{f.rows}" in text
+
+
+def test_quality_page_groups_problems_by_kind(extended_site):
+    doc = page(extended_site.output, "quality/")
+    reports = extended_site.result.reports
+    problem_rows = [tr for tr in doc.iter() if tr.tag == "tr"
+                    and {"problem-report", "problem-parse"} & tr.classes()]
+    assert len(problem_rows) == sum(len(r.problems) for r in reports)
+    report_kind = doc.find("section", class_="kind kind-report")
+    parse_kind = doc.find("section", class_="kind kind-parse")
+    assert "rule-broken" in report_kind.text() and "cells-misaligned" in parse_kind.text()
+    assert "cells-misaligned" not in report_kind.text()
+    # links go to the problem on the report's page
+    link = report_kind.find("section", **{"aria-labelledby": "code-rule-broken"}).find("a")
+    assert link.attrs["href"].startswith("../beijing-tongzhou-shangwuju/2021/#problem-")
+    unpublished = doc.find("section", class_="unpublished")
+    assert "2021/unidentified.txt" in unpublished.text()
+
+
+# ---------------------------------------------------------------- comparisons
+
+
+def test_year_table_csv_is_the_table(built_site):
+    for year in sorted({r.year for r in built_site.result.site.reports}):
+        doc = page(built_site.output, f"years/{year}/")
+        table = doc.find("table", id="year-table")
+        head = [th.text().strip() for th in table.find("thead").find_all("th")]
+        rows = read_csv(built_site.output / f"years/{year}/nianbao-{year}.csv")
+        assert rows[0] == head
+        assert rows[1:] == row_texts(table)
+        assert len(rows) - 1 == sum(r.year == year for r in built_site.result.site.reports)
+        for tr in table.find("tbody").find_all("tr"):
+            assert {"data-province", "data-city", "data-type"} <= set(tr.attrs)
+
+
+def test_agency_page_marks_template_change(extended_site):
+    doc = page(extended_site.output, "beijing-tongzhou-shangwuju/")
+    head = doc.find("table", class_="plain figures-by-year").find("thead")
+    changed = [th.text() for th in head.find_all("th") if "tpl-change" in th.classes()]
+    assert len(changed) == 1 and "2021" in changed[0]
+    active = doc.find("table", class_="plain active-cmp")
+    na = [td for td in active.find_all("td") if "na" in td.classes()]
+    assert na and all(td.text().strip() == "—" for td in na)
+    text = active.text()
+    assert "仅2019 年模板" in text and "仅2021 年模板" in text
+    assert "拆成 3 个子项" in doc.text()  # 其他处理 differs between templates: footnoted
+    assert len(doc.find_all("svg")) == len(fg.FIGURES)
+    for fig in doc.find_all("figure", class_="chart-card"):
+        assert fig.find("svg") is not None and fig.find("table") is not None
+    rows = read_csv(extended_site.output / "beijing-tongzhou-shangwuju" / "figures.csv")
+    assert rows[0] == ["指标", "2020", "2021"]
+    table = doc.find("table", class_="plain figures-by-year")
+    assert [r[0] for r in rows[1:]] == [r[0] for r in row_texts(table)]
+
+
+def test_compare_data_matches_figures(built_site):
+    data = json.loads((built_site.output / "compare" / "data.json").read_text(encoding="utf-8"))
+    ids = {m["id"] for m in data["measures"]}
+    assert {"received", "disclosed_share", "reviews", "suits_corrected"} <= ids
+    for report in built_site.result.site.reports:
+        agency = next(a for a in data["agencies"] if a["id"] == report.agency_id)
+        values = agency["years"][str(report.year)]["values"]
+        kf = fg.key_figures(report)
+        for f in fg.FIGURES:
+            expected = kf.values[f.id]
+            assert values[f.id] == (None if expected is None else float(expected))
+
+
+def test_search_index_only_agency_year_pages(built_site):
+    entry = json.loads((built_site.output / "pagefind" / "pagefind-entry.json").read_text())
+    languages = entry["languages"]
+    assert set(languages) == {"zh-cn"}
+    assert languages["zh-cn"]["page_count"] == len(built_site.result.site.reports)
+    for report in built_site.result.site.reports:
+        doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+        body = doc.find(data_pagefind_body=True)
+        assert body is not None
+        filters = {n.attrs["data-pagefind-filter"]: n.text().strip()
+                   for n in body.find_all(data_pagefind_filter=True)}
+        assert filters["year"] == str(report.year)
+        assert filters["agency"] == report.agency
+        assert filters["province"] == report.region.province
+        assert filters["template"].startswith(report.template)
+    assert page(built_site.output, "").find(data_pagefind_body=True) is None
+
+
+# ---------------------------------------------------------------- figures module
+
+
+def _report(template="2019", **values) -> Report:
+    r = Report(SourceFile(Path("x.txt"), "x.txt"), template=template, agency="某局",
+               agency_id="x", region=Region("某省"), year=2021)
+    r.values = {k.replace("__", "."): v for k, v in values.items()}
+    return r
+
+
+def test_figures_blank_means_unknown_not_zero():
+    r = _report(apply__new__total=5, apply__total__total=4, apply__disclosed__total=1)
+    assert fg.value(r, "received") == 5
+    assert fg.value(r, "withheld") is None  # its 8 cells are blank
+    kf = fg.key_figures(r)
+    assert kf.shares["disclosed"] == Decimal("25.0")
+    assert len(kf.missing["withheld"]) == 8
+    zero = _report(apply__total__total=0, apply__disclosed__total=0)
+    assert fg.key_figures(zero).shares["disclosed"] is None
+    assert fg.share_text(fg.key_figures(zero), "disclosed") == "—"
+
+
+def test_figures_other_differs_by_template():
+    r19 = _report("2019", apply__other__total=2)
+    r21 = _report("2021", apply__other_no_supplement__total=1, apply__other_no_fee__total=0,
+                  apply__other_misc__total=2)
+    assert fg.value(r19, "other") == 2 and fg.value(r21, "other") == 3
+    assert "2021" in fg.BY_ID["other"].notes
+
+
+def test_figures_totals_count_only_known():
+    a = _report(apply__new__total=3, apply__total__total=4, apply__disclosed__total=2)
+    b = _report(apply__total__total=4, apply__disclosed__total=1)
+    t = fg.totals([a, b])
+    assert t.received == 3 and t.received_known == 1
+    assert t.disclosed_share == Decimal("37.5") and t.share_reports == 2
+
+
+# ---------------------------------------------------------------- live preview
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.read().decode("utf-8")
+
+
+def test_serve_rebuilds_once_per_burst(tmp_path):
+    content = make_extended_content(tmp_path / "content")
+    output = tmp_path / "output"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "build.py"), "serve", "--content", str(content),
+             "--output", str(output), "--port", str(port), "--base-path", "/nianbao/"],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}/nianbao/"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                html = _get(base)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    pytest.fail("serve did not start:\n" + log.read_text())
+                time.sleep(0.3)
+        assert "livereload" in html  # the reload script is injected
+        about = content / "pages" / "about.md"
+        for i in range(4):  # one burst of changes
+            about.write_text(about.read_text(encoding="utf-8") + f"\n\n改动{i}\n", encoding="utf-8")
+            time.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while "改动3" not in _get(base + "about/"):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        time.sleep(3)  # idle: no rebuild of its own output
+        text = log.read_text()
+        assert text.count("change detected") == 1, text
+        with pytest.raises(urllib.error.HTTPError) as err:
+            _get(base + "no-such-page/")
+        assert err.value.code == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
