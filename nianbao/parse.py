@@ -59,7 +59,9 @@ def table_lines(doc: Document) -> list[list[Line]]:
         lines, above = [], []
         for cells, lineno in zip(block.rows, block.row_lines):
             label_cells, value_cells = split_cells(cells)
-            own = [c.text.strip() for c in label_cells]
+            # a merged label's copy below its origin reads as blank: filled from the row above,
+            # as in Word's own text export, and never counted twice in a header
+            own = ["" if c.spanned else c.text.strip() for c in label_cells]
             effective = list(own)
             for j, text in enumerate(own):
                 if text:
@@ -67,10 +69,15 @@ def table_lines(doc: Document) -> list[list[Line]]:
                 if j < len(above):
                     effective[j] = above[j]
             lines.append(Line(effective, value_cells, lineno, section, own))
-            if any(own):
-                above = effective
+            if any(own):  # a garbled row lends its labels to no one
+                above = [] if _garbled(own) else effective
         out.append(lines)
     return out
+
+
+def _garbled(own_labels: list[str]) -> bool:
+    """Numbers among a row's label cells (before its last label): rows run together."""
+    return any(x.strip() and looks_like_value(x) for x in own_labels[:-1])
 
 
 def _is_heading(text: str) -> bool:
@@ -243,6 +250,13 @@ class TableParser:
                 self.problem("values-without-label", "warning",
                              "有一行数字没有行标题，无法对应到字段，已忽略", line)
             return
+        if _garbled(line.own_labels):
+            named = [r for x in line.own_labels for r in self.labels.rows.get(norm(x), [])]
+            self.problem("cells-misaligned", "error",
+                         f"“{_flat(' '.join(line.own_labels))}”一行的标题格之间夹着数值，可能是几行粘连或错位，"
+                         "无法判断数值属于哪一行，该行留空", line,
+                         [f"{r.table}.{r.id}.{c.id}" for r in named for c in r.columns])
+            return
         row, at, approximate = self.labels.row(line.labels)
         self.table = row.table if row else self.table
         if row is None:
@@ -277,19 +291,25 @@ class TableParser:
         applicant = cat.load().applicant
         found = [self.labels.column("apply", applicant, lab) for lab in line.own_labels]
         leaves = [c for c in found if c]
-        if len({c.id for c in leaves}) == len(applicant):
-            self.apply_columns = leaves
-            return
         by_id = {c.id: c for c in applicant}
         natural, total = by_id["natural"], by_id["total"]
-        if natural in leaves or total in leaves:  # the top header row: 自然人 | 法人或其他组织 | 总计
-            self.apply_top = [norm(x) for x in line.own_labels if norm(x)]
+        org = norm("法人或其他组织")
+        own = [norm(x) for x in line.own_labels if norm(x)]
+        if len({c.id for c in leaves}) == len(applicant):
+            if org not in own:
+                self.apply_columns = leaves
+                return
+            # both header rows on one line: the kinds of organisation go where 法人或其他组织 stands
+            self.apply_top = [k for k in own if k == org or
+                              self.labels.column("apply", applicant, k) in (natural, total)]
+        elif natural in leaves or total in leaves:  # the top header row: 自然人 | 法人或其他组织 | 总计
+            self.apply_top = own
             return
         top = self.apply_top
         if top is not None:  # the row of organisation kinds under 法人或其他组织
             order: list[Column] = []
             for key in top:
-                if key == norm("法人或其他组织"):
+                if key == org:
                     order.extend(c for c in leaves if c.id not in ("natural", "total"))
                 else:
                     col = self.labels.column("apply", applicant, key)
@@ -302,6 +322,13 @@ class TableParser:
                              "表三的列标题与模板不符，按模板列顺序读取", line)
 
     def read_appeal_values(self, line: Line) -> None:
+        first = next((self.seen[k] for k in ("appeal.review", "appeal.suit_direct",
+                                             "appeal.suit_after_review") if k in self.seen), None)
+        if first is not None:
+            self.problem("row-duplicated", "warning",
+                         f"表四的数值行出现了两次（第 {first} 行与第 {line.line} 行），取第一次的数值", line)
+            self.appeal_header = []
+            return
         columns = self.appeal_columns or self.appeal_order()
         values = fit([c for c in line.values], len(columns))
         if values is None:
@@ -434,6 +461,7 @@ class TableParser:
         printed_tables = {k.split(".")[0] for k in self.seen}
         for table in cat.TABLES:
             rows = self.t.table_rows(table)
+            self.table = table  # so each problem names the table it is about
             if table not in printed_tables:
                 self.problem("table-missing", "error",
                              f"未找到表格“{cat.TABLE_TITLES[table]}”，该表全部字段留空",
@@ -451,11 +479,19 @@ class TableParser:
             for e in self.extra)
 
     def sum_sub_rows(self) -> None:
-        parents = {e.parent for e in self.extra if e.parent}
-        for pid in parents:
-            row = self.t.row("active", pid)
-            subs = [e for e in self.extra if e.parent == pid]
+        parents = sorted({(e.table, e.parent) for e in self.extra if e.parent})
+        for table, pid in parents:
+            row = self.t.row(table, pid)
+            subs = [e for e in self.extra if e.parent == pid and e.table == table]
             if row is None:
+                continue
+            if table != "active":  # only table 二's rows are split into sub-rows that add up
+                blank = [f"{table}.{pid}.{c.id}" for c in row.columns
+                         if self.values[f"{table}.{pid}.{c.id}"] is None]
+                if blank:
+                    self.problem("sub-rows-unsummed", "warning",
+                                 f"“{row.label}”一行印成了分项（{'、'.join(e.label for e in subs)}），"
+                                 "表三、表四的分项不求和，相应字段留空", cells=blank)
                 continue
             for col in row.columns:
                 fid = f"active.{pid}.{col.id}"
@@ -482,13 +518,20 @@ _KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额"}
 
 
 def fit(cells: list[Cell], n: int) -> list[Cell] | None:
-    """The n value cells of a row: padding blanks at either end dropped, nothing else moved."""
-    cells = list(cells)
-    while len(cells) > n and not cells[-1].text.strip():
-        cells.pop()
-    while len(cells) > n and not cells[0].text.strip():
-        cells.pop(0)
-    return cells if len(cells) == n else None
+    """The n value cells of a row: padding blanks at either end dropped, nothing else moved.
+
+    Blanks at both ends that could each be the padding make the row ambiguous: "_ 1 2 _" in
+    three columns reads "_ 1 2" or "1 2 _", so it does not fit either.
+    """
+    filled = [i for i, c in enumerate(cells) if c.text.strip()]
+    extra = len(cells) - n
+    if extra < 0 or not filled:
+        return list(cells[:n]) if extra >= 0 else None
+    back = min(extra, len(cells) - 1 - filled[-1])  # trailing blanks first, as Word pads
+    front = extra - back
+    if front > filled[0] or (back and front < filled[0]):
+        return None
+    return list(cells[front: len(cells) - back])
 
 
 def _flat(text: str) -> str:
@@ -505,6 +548,28 @@ def detect_in_text(doc: Document) -> str | None:
     best = max(scores.values())
     winners = [t for t, s in scores.items() if s == best]
     return winners[0] if best >= 3 and len(winners) == 1 else None
+
+
+def _template_for(year: int | None) -> str | None:
+    """The template a report for `year` should be printed on."""
+    return None if year is None else "2021" if year >= 2021 else "2019"
+
+
+_NUMBER_PIECE = re.compile(r"[\d\s.,．，]*\d[\d\s.,．，]*")  # "65", ".1765": a number's tail
+
+
+def stray_values(doc: Document, report: Report, where) -> None:
+    """A line of bare numbers right after a table row: a cell wrapped out of its row."""
+    previous = None
+    for block in doc.blocks:
+        if isinstance(block, Paragraph) and isinstance(previous, Table):
+            tokens = block.text.split()
+            if tokens and (all(looks_like_value(t) for t in tokens) or
+                           _NUMBER_PIECE.fullmatch(block.text.strip())):
+                report.add(Problem("values-outside-table", "warning",
+                                   f"表格行之后单独一行印着“{_flat(block.text)[:40]}”，可能是上一行的单元格"
+                                   "换到了下一行；这些数值未计入任何字段，上一行可能缺格", where(block.line, "")))
+        previous = block
 
 
 def parse_tables(doc: Document, report: Report, where) -> None:
@@ -528,7 +593,7 @@ def parse_tables(doc: Document, report: Report, where) -> None:
         return
     if template is None:
         if any(scores.values()) and report.year:
-            template = "2021" if report.year >= 2021 else "2019"
+            template = _template_for(report.year)
             report.add(Problem("template-ambiguous", "warning",
                                f"表格同时使用了两种模板的标签（{scores}），按年份 {report.year} 采用 {template} 模板",
                                where(None, "")))
@@ -536,7 +601,13 @@ def parse_tables(doc: Document, report: Report, where) -> None:
             report.add(Problem("template-unknown", "error",
                                "表格标签与两种官方模板都不符，无法识别模板", where(None, "")))
             return
+    expected = _template_for(report.year)
+    if expected and template != expected:
+        report.add(Problem("template-mismatch", "warning",
+                           f"{report.year} 年度报告应使用 {expected} 年的模板，表格却按 {template} 年的模板印制；"
+                           "按所印模板读取", where(None, ""), kind="report"))
     report.template = template
+    stray_values(doc, report, where)
     parsed = TableParser(cat.load().template(template), where).run(tables)
     report.values = parsed.values
     report.annotations = parsed.annotations
