@@ -10,6 +10,7 @@ import hashlib
 import re
 import traceback
 from collections import Counter
+from urllib.parse import urlsplit
 
 from nianbao import prose, readers
 from nianbao.check import check
@@ -63,10 +64,39 @@ def _extract(report: Report) -> None:
     parse_tables(doc, report, where)
     report.sections = prose.sections(doc)
     report.signed = prose.signature_date(doc)
-    report.source_url = sidecar.get("source_url") or doc.meta.get("source_url")
+    report.source_url = source_url(report, doc.meta.get("source_url"), where)
     report.published = sidecar.get("published") or doc.meta.get("published")
     identify(report, front.agency, prose.body_text(doc), where)
     check(report, where)
+
+
+def web_url(value) -> str | None:
+    """value when it is an http(s) URL with a host, else None: only those become links and
+    metadata (never `javascript:`, `data:`, `file:` or a relative path)."""
+    text = str(value).strip()
+    if re.search(r"[\s\x00-\x1f\x7f]", text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    return text if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def source_url(report: Report, document_url: str | None, where) -> str | None:
+    """The sidecar's source_url, else the one the document names; a value that is not a web
+    address is a problem and is not published."""
+    for value, code, severity, at in (
+            (report.source.sidecar.get("source_url"), "sidecar-invalid", "error",
+             report.source.sidecar_path.name if report.source.sidecar_path else ""),
+            (document_url, "source-url-invalid", "warning", where(None, ""))):
+        if not value:
+            continue
+        url = web_url(value)
+        if url:
+            return url
+        report.add(Problem(code, severity, f"source_url“{value}”不是 http 或 https 网址，未采用", at))
+    return None
 
 
 def _body_year(doc: Document) -> int | None:

@@ -71,11 +71,25 @@ def size_text(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
+_FORMULA_LIKE = re.compile(r"[=+\-@\t\r]")
+_NUMBER_TEXT = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?%?")
+
+
+def spreadsheet_cell(text):
+    """A page table's cell for a spreadsheet: text a spreadsheet would take for a formula
+    (`=…`, `+…`, `-…`, `@…`) gets a leading apostrophe; numbers such as -1 stay numbers."""
+    if isinstance(text, str) and _FORMULA_LIKE.match(text) and not _NUMBER_TEXT.fullmatch(text):
+        return "'" + text
+    return text
+
+
 def csv_text(rows: list[list[str]]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly."""
+    """UTF-8 with a byte-order mark, so spreadsheet programs read the Chinese correctly. These
+    are the page tables for spreadsheets (the data packages' CSVs are data and stay verbatim),
+    so formula-like text is neutralised."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_cell(c) for c in row] for row in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -445,7 +459,7 @@ def render_report(o: Out, site: Site, view: ReportView, siblings: list[ReportVie
                      if pkg and original_file else None),
            siblings=[{"year": v.report.year, "url": root + v.url, "current": v is view}
                      for v in siblings],
-           filters={k: v for k, v in filters.items() if v},
+           filters={k: v or "" for k, v in filters.items()},  # a county-level city has no city
            jsonld=jsonld_script(dataset_jsonld(r, pkg, site.config or {})),
            cite=cite_text(r, site.config or {}), active=None,
            description=f"{r.agency}（{view.region}）{r.year} 年政府信息公开工作年度报告的数据")

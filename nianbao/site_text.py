@@ -59,6 +59,7 @@ CODES = {
     "row-missing": "缺少的行",
     "row-unknown": "模板之外的行",
     "sidecar-invalid": "元数据文件无效",
+    "source-url-invalid": "原文网址无效（只接受 http/https）",
     "sidecar-unknown-key": "元数据文件有未知的键",
     "sub-rows-incomplete": "子行不完整",
     "table-missing": "缺少表格",

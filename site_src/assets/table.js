@@ -46,6 +46,8 @@
 
   function csvValue(text) {
     text = text.replace(/\s+/g, " ").trim();
+    // Text a spreadsheet would run as a formula gets an apostrophe; numbers (-1, 12.5%) stay.
+    if (/^[=+\-@]/.test(text) && !/^[+-]?\d[\d,]*(\.\d+)?%?$/.test(text)) text = "'" + text;
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
