@@ -250,6 +250,11 @@ class TableParser:
                 self.problem("values-without-label", "warning",
                              "有一行数字没有行标题，无法对应到字段，已忽略", line)
             return
+        if any(x.strip() for x in line.own_labels) and not any(norm(x) for x in line.own_labels):
+            self.problem("values-without-label", "warning",  # "10.": a cell split, not a label
+                         f"有一行数字的标题格只有编号或符号（{_flat(' '.join(line.own_labels))}），"
+                         "无法对应到字段，已忽略", line)
+            return
         if _garbled(line.own_labels):
             named = [r for x in line.own_labels for r in self.labels.rows.get(norm(x), [])]
             self.problem("cells-misaligned", "error",
@@ -493,6 +498,8 @@ class TableParser:
                                  f"“{row.label}”一行印成了分项（{'、'.join(e.label for e in subs)}），"
                                  "表三、表四的分项不求和，相应字段留空", cells=blank)
                 continue
+            if self.seen.get(f"active.{pid}") not in {e.line for e in subs}:
+                continue  # the row printed its own numbers: they stand, blanks included
             for col in row.columns:
                 fid = f"active.{pid}.{col.id}"
                 if self.values[fid] is not None:

@@ -15,10 +15,14 @@ from decimal import Decimal, InvalidOperation
 
 from nianbao.model import Number
 
-_NUMBER = re.compile(
-    r"^(?P<sign>[+\-])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_NUMBER = re.compile(  # ASCII digits only (after NFKC): "١٩" is not read as 19
+    r"^(?P<sign>[+\-])?(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
     r"(?P<unit>万元|元|件|条|笔|个|项|次|宗)?(?P<note>[(\[].*[)\]])?$"
 )
+# Numbers we do not read but that sit in value columns: Chinese numerals, other scripts' digits.
+_NUMERALS = re.compile(r"^[+\-]?[〇零一二三四五六七八九十百千万两]+(?:[.点][〇零一二三四五六七八九]+)?"
+                       r"(?:万元|元|件|条|笔|个|项|次|宗)?(?:[(\[].*[)\]])?$")
+_MAX_DIGITS = 24  # longer is not a count or an amount (and int() refuses 4300 digits)
 _DASHES = {"-", "--", "—", "——", "/", "\\", "无", "空", "—-", "-—", "×", "x"}
 _TEN_THOUSAND = Decimal(10000)
 
@@ -39,7 +43,24 @@ def clean(text: str) -> str:
 def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
     t = clean(text)
-    return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)))
+    return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)) or bool(_NUMERALS.match(t))
+                        or t.isdecimal())
+
+
+def _odd(text: str) -> bool:
+    """A character NFKC turns into a digit, sign or point though not printed as one: ①, ², ﹣.
+
+    NFKC is for full-width forms (１２, －３); "5①" must not become 51. Notes are not looked at.
+    """
+    number = re.split(r"[(\[（【]", text, maxsplit=1)[0]
+    return any(re.search(r"[0-9+\-.,]", unicodedata.normalize("NFKC", ch)) for ch in set(number)
+               if not ch.isascii() and not "\uff01" <= ch <= "\uff5e")
+
+
+def _shown(text: str) -> str:
+    """The cell as a problem message quotes it: a huge cell is cut, not copied whole."""
+    text = text.strip()
+    return text if len(text) <= 60 else text[:60] + "…"
 
 
 def parse_value(text: str, kind: str) -> CellValue:
@@ -49,8 +70,8 @@ def parse_value(text: str, kind: str) -> CellValue:
     if t in _DASHES:
         return CellValue(None, problem="dash", detail=text.strip())
     m = _NUMBER.match(t)
-    if not m:
-        return CellValue(None, problem="not-a-number", detail=text.strip())
+    if not m or _odd(text) or len(m["num"]) > _MAX_DIGITS:
+        return CellValue(None, problem="not-a-number", detail=_shown(text))
     sign, num, unit, note = m["sign"], m["num"].replace(",", ""), m["unit"], m["note"]
     annotation = (unit or "") + (note or "") or None
     if kind == "amount_wan":
@@ -66,7 +87,7 @@ def parse_value(text: str, kind: str) -> CellValue:
             annotation = note or None
         return CellValue(_normal(amount), annotation)
     if "." in num:
-        return CellValue(None, annotation, "not-an-integer", text.strip())
+        return CellValue(None, annotation, "not-an-integer", _shown(text))
     value = int(num)
     return CellValue(-value if sign == "-" else value, annotation)
 

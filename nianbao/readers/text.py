@@ -48,7 +48,10 @@ def decode(data: bytes) -> tuple[str, str]:
     """Decode by BOM, UTF-16 NUL pattern, strict UTF-8, then GB18030; a detector settles the rest."""
     for bom, name in _BOMS:
         if data.startswith(bom):
-            return data.decode(name), name
+            try:
+                return data.decode(name), name
+            except UnicodeDecodeError:  # a stray mark ("\xfe\xff" before UTF-8): read on
+                break
     variant = utf16_variant(data)
     if variant:
         try:
