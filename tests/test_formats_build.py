@@ -1,0 +1,40 @@
+"""The build publishes PDF, DOCX and HTML reports side by side with text ones."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from nianbao.pipeline import build
+from tests.conftest import CONTENT, REPORTS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_mixed_formats_publish_side_by_side(tmp_path):
+    content = tmp_path / "content"
+    reports = content / "reports"
+    reports.mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    shutil.copy(REPORTS / "2020/changchun-nanguan-shangwuju-2020.txt", reports / "a.txt")
+    shutil.copy(FIXTURES / "shared/002_tongzhou_2020.docx", reports / "b.docx")
+    shutil.copy(FIXTURES / "generated/zibo-zichuan-zhaoshangju-2020.pdf", reports / "c.pdf")
+    shutil.copy(FIXTURES / "generated/hangzhou-gongshu-shangwuju-2019.utf-8.html", reports / "d.html")
+    shutil.copy(FIXTURES / "generated/ningbo-yinzhou-shangwuju-2021-a.docx", reports / "e.docx")
+    result = build(content, tmp_path / "output", search=False)
+    formats = {r.source.rel: (r.format, r.agency_id, r.year, r.template) for r in result.published}
+    assert formats == {
+        "a.txt": ("text", "changchun-nanguan-shangwuju", 2020, "2019"),
+        "b.docx": ("docx", "beijing-tongzhou-shangwuju", 2020, "2019"),
+        "c.pdf": ("pdf", "zibo-zichuan-zhaoshangju", 2020, "2019"),
+        "d.html": ("html", "hangzhou-gongshu-shangwuju", 2019, "2019"),
+        "e.docx": ("docx", "ningbo-yinzhou-shangwuju", 2021, "2021"),
+    }
+    for rel, (_, agency_id, year, _) in formats.items():
+        folder = tmp_path / "output" / "data" / agency_id / str(year)
+        original = folder / f"{agency_id}-{year}{Path(rel).suffix}"
+        assert original.read_bytes() == (reports / rel).read_bytes()
+        descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        assert descriptor["sources"][0]["path"] == original.name
+        assert (tmp_path / "output" / agency_id / str(year) / "index.html").exists()
