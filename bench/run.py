@@ -1,13 +1,31 @@
-"""Benchmark: generate N synthetic reports and time each stage. Prints figures; asserts nothing.
+"""Benchmark: generate N synthetic reports, time each stage and the whole build. Prints
+figures; asserts nothing.
 
-    python bench/run.py --reports 1000 [--keep DIR] [--no-site]
+    python bench/run.py --reports 1000 [--vs-hugo] [--keep DIR] [--no-site] [--jobs N]
+                        [--docx 0.02 --pdf 0.005]
+
+The corpus is text reports (both templates, both text layouts) unless --docx/--pdf ask for
+a share of Word documents and PDFs (made from them by LibreOffice).
+
+1. Stages, one at a time in this process on a sample of the corpus (--stages, default 500
+   reports): read, parse+check, package (CSVs, datapackage.json, workbook, zip), render of
+   the agency pages, frictionless validation of --validate packages.
+2. Whole builds, each in its own process (so peak RSS is the build's own): cold (no cache,
+   no previous output), warm no-op, one report changed, and cold without the search index;
+   each with the build's own per-phase times. Then Pagefind alone over the same output,
+   and with --vs-hugo the same agency-year pages built by Hugo.
+3. Output bytes per report (pages, packages, original files, bulk downloads, search index)
+   and the corpus size at which GitHub Pages' 1 GB limit is reached.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -16,12 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.synth import write_corpus  # noqa: E402
-from nianbao import readers  # noqa: E402
-from nianbao.discover import discover  # noqa: E402
-from nianbao.extract import extract  # noqa: E402
-from nianbao.package import package_combined, package_report  # noqa: E402
-from nianbao.pipeline import collect, load_config, settle_identities  # noqa: E402
+PAGES_LIMIT = 1_000_000_000  # GitHub Pages: a published site may be no larger than 1 GB
 
 
 def timed(label: str, n: int, fn):
@@ -29,88 +42,248 @@ def timed(label: str, n: int, fn):
     result = fn()
     seconds = time.perf_counter() - start
     rate = f"{n / seconds:9.0f} reports/s" if seconds else ""
-    print(f"  {label:<28} {seconds:8.2f} s  {rate}")
+    print(f"  {label:<34} {seconds:8.2f} s  {rate}", flush=True)
     return result, seconds
 
 
+# ---------------------------------------------------------------- one build, in a subprocess
+
+
+def build_once(spec: dict) -> dict:
+    """Runs in a child process: one build, its phases, wall time and peak RSS."""
+    from nianbao.pipeline import build
+
+    start = time.perf_counter()
+    result = build(Path(spec["content"]), Path(spec["output"]), search=spec["search"],
+                   jobs=spec.get("jobs"), cache_dir=Path(spec["cache"]) if spec.get("cache") else None)
+    seconds = time.perf_counter() - start
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "stats": result.stats, "rss_mib": self_rss,
+            "children_rss_mib": children_rss, "summary": result.summary()}
+
+
+def run_build(label: str, n: int, **spec) -> dict:
+    spec = {k: str(v) if isinstance(v, Path) else v for k, v in spec.items()}
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_build", json.dumps(spec)],
+                          capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"{label} failed:\n{proc.stdout}\n{proc.stderr}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["wall"] = wall
+    rate = f"{n / out['seconds']:9.0f} reports/s" if out["seconds"] else ""
+    print(f"  {label:<34} {out['seconds']:8.2f} s  {rate}   peak RSS {out['rss_mib']:.0f} MiB "
+          f"(workers/pagefind {out['children_rss_mib']:.0f} MiB)", flush=True)
+    phases = {k: v for k, v in out["stats"].items() if isinstance(v, float) and v >= 0.005}
+    print("      " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
+          + "".join(f"; {k} {out['stats'][k]}" for k in ("units_built", "units_reused", "noop")
+                    if k in out["stats"]), flush=True)
+    return out
+
+
+# ---------------------------------------------------------------- output sizes
+
+
+def classify(rel: str, originals: set[str]) -> str:
+    if rel.startswith("pagefind/"):
+        return "search index"
+    if rel.startswith(".nianbao/"):
+        return "build state"
+    if rel.startswith("data/") and rel != "data/index.html":
+        if rel in originals:
+            return "original files"
+        parts = rel.split("/")
+        if len(parts) == 4 and parts[1] != "all":
+            return "packages"
+        return "bulk downloads"
+    return "pages"
+
+
+def sizes(output: Path, reports) -> dict[str, int]:
+    from nianbao.package import original_name
+
+    originals = {f"data/{r.agency_id}/{r.year}/{original_name(r)}" for r in reports}
+    out: dict[str, int] = {}
+    for path in output.rglob("*"):
+        if path.is_file():
+            kind = classify(path.relative_to(output).as_posix(), originals)
+            out[kind] = out.get(kind, 0) + path.stat().st_size
+    return out
+
+
+def print_sizes(by_kind: dict[str, int], n: int) -> None:
+    total = sum(by_kind.values())
+    print(f"  output bytes per report (total {total / 1e6:.1f} MB for {n} reports):")
+    for kind in ("pages", "packages", "original files", "bulk downloads", "search index",
+                 "build state"):
+        b = by_kind.get(kind, 0)
+        print(f"    {kind:<16} {b / n / 1e3:8.1f} kB/report  {b / 1e6:9.1f} MB")
+    per = total / n
+    print(f"    {'all':<16} {per / 1e3:8.1f} kB/report")
+    print(f"  GitHub Pages' 1 GB is reached at about {PAGES_LIMIT / per:,.0f} reports "
+          f"(everything on Pages)")
+    site_only = by_kind.get("pages", 0) + by_kind.get("search index", 0) + by_kind.get("build state", 0)
+    print(f"  with files_base_url (data/ on another host, pages and search on Pages): "
+          f"{site_only / n / 1e3:.1f} kB/report on Pages → about {PAGES_LIMIT / (site_only / n):,.0f} reports")
+
+
+# ---------------------------------------------------------------- main
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, help="write the corpus and output here and keep them")
-    parser.add_argument("--no-site", action="store_true", help="skip render and search index")
+    parser.add_argument("--no-site", action="store_true", help="builds without the search index")
+    parser.add_argument("--stages", type=int, default=500,
+                        help="reports to time the single stages on (0 = skip)")
     parser.add_argument("--validate", type=int, default=20,
                         help="validate this many packages with frictionless (slow; 0 = none)")
     parser.add_argument("--vs-hugo", action="store_true",
                         help="also build the same pages with Hugo (Debian package hugo) and compare")
-    parser.add_argument("--jobs", type=int, default=None, help="extraction processes")
+    parser.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument("--docx", type=float, default=0.0,
+                        help="share of reports written as Word documents (e.g. 0.02)")
+    parser.add_argument("--pdf", type=float, default=0.0,
+                        help="share of reports written as PDFs (needs LibreOffice; e.g. 0.005)")
+    parser.add_argument("--_build", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args._build:
+        print(json.dumps(build_once(json.loads(args._build))))
+        return 0
+
+    from bench.synth import write_corpus
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="nianbao-bench-"))
-    content, output = work / "content", work / "output"
-    shutil.copyfile(ROOT / "content" / "site.yaml", (content.mkdir(parents=True, exist_ok=True)
-                                                     or content) / "site.yaml")
+    content = work / "content"
+    (content).mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ROOT / "content" / "site.yaml", content / "site.yaml")
     n = args.reports
-    print(f"nianbao benchmark: {n} synthetic reports (seed {args.seed}) in {work}")
-    timed("generate corpus", n, lambda: write_corpus(content, n, args.seed))
-    sources, _ = timed("discover", n, lambda: discover(content / "reports"))
-    timed("read (text reader)", n, lambda: [readers.read(s.path) for s in sources])
-    reports, t_extract = timed("extract (read→check)", n, lambda: [extract(s) for s in sources])
-    settle_identities(reports)
-    site = collect(reports, load_config(content))
-    staging = work / "staging"
-    staging.mkdir(exist_ok=True)
+    print(f"nianbao benchmark: {n} synthetic reports (seed {args.seed}), {os.cpu_count()} cores, "
+          f"in {work}", flush=True)
+    if not (content / "reports").is_dir():
+        timed("generate corpus", n, lambda: write_corpus(content, n, args.seed, docx=args.docx,
+                                                         pdf=args.pdf))
+    if args.stages:
+        stage_timings(content, work, min(args.stages, n), args.validate)
 
-    def package_all():
-        for r in site.reports:
-            site.packages[(r.agency_id, r.year)] = package_report(r, staging, site.config)
-        site.combined = package_combined(site.reports, site.all_reports, staging, site.config)
-
-    _, t_package = timed("package (CSV + JSON + zip)", len(site.reports), package_all)
-    if args.validate:
-        from frictionless import Package
-
-        paths = sorted((staging / "data").rglob("datapackage.json"))[: args.validate]
-        _, t_val = timed(f"frictionless validate x{len(paths)}", len(paths),
-                         lambda: [Package(str(p)).validate() for p in paths])
-    if not args.no_site:
-        from nianbao import index, render
-
-        timed("render", len(site.reports), lambda: render.render(site, staging, content))
-        timed("search index (pagefind)", len(site.reports), lambda: index.index(staging))
-    shutil.rmtree(staging)
-    from nianbao.pipeline import build
-
-    cache = work / "cache"
-    shutil.rmtree(cache, ignore_errors=True)
-    _, t_build = timed("whole build, cold", n, lambda: build(
-        content, output, search=not args.no_site, jobs=args.jobs, cache_dir=cache))
-    _, t_warm = timed("whole build, warm (no-op)", n, lambda: build(
-        content, output, search=not args.no_site, jobs=args.jobs, cache_dir=cache))
-    if not args.no_site:
-        _, t_nosearch = timed("whole build, cold, no search", n, lambda: build(
-            content, work / "output-nosearch", search=False, jobs=args.jobs,
-            cache_dir=work / "cache-nosearch"))
+    search = not args.no_site
+    cache, output = work / "cache", work / "output"
+    for folder in (cache, output, work / "cache-nosearch", work / "output-nosearch"):
+        shutil.rmtree(folder, ignore_errors=True)
+    print("whole builds (each in its own process):", flush=True)
+    common = {"content": content, "jobs": args.jobs}
+    cold = run_build("cold" + ("" if search else ", no search"), n, output=output, cache=cache,
+                     search=search, **common)
+    warm = run_build("warm, no-op", n, output=output, cache=cache, search=search, **common)
+    changed = sorted((content / "reports").rglob("*.txt"))[n // 2]
+    original = changed.read_text(encoding="utf-8")
+    changed.write_text(original.replace("一是公开内容还不够全面", "一是公开内容仍不够全面"),
+                       encoding="utf-8")
+    one = run_build("one report changed", n, output=output, cache=cache, search=search, **common)
+    changed.write_text(original, encoding="utf-8")
+    if search:
+        nosearch = run_build("cold, no search", n, output=work / "output-nosearch",
+                             cache=work / "cache-nosearch", search=False, **common)
+        t_pagefind = pagefind_alone(output)
+        print(f"  {'pagefind alone, same output':<34} {t_pagefind:8.2f} s", flush=True)
+        print(f"  ratio cold build with search / pagefind alone: {cold['seconds'] / t_pagefind:.2f}x")
+    else:
+        nosearch = cold
     if args.vs_hugo:
         from bench.hugo import hugo_build
+        from nianbao.cache import ExtractCache
+        from nianbao.discover import discover
+        from nianbao.pipeline import collect, extract_all, load_config, settle_identities
 
+        reports = extract_all(discover(content / "reports"), cache=ExtractCache(cache))
+        settle_identities(reports)
+        site = collect(reports, load_config(content))
         t_hugo = hugo_build(site.reports, work / "hugo")
-        print(f"  {'hugo, same pages':<28} {t_hugo:8.2f} s")
-        ours = t_nosearch if not args.no_site else t_build
-        print(f"  ratio cold build (no search) / hugo: {ours / t_hugo:.2f}x")
-    errors = sum(bool(r.errors) for r in reports)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out_bytes = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
-    print(f"  published {len(site.reports)}/{n}; reports with errors {errors} "
-          f"(synthetic broken rules ≈10%)")
-    print(f"  extract throughput  {n / t_extract:8.0f} reports/s")
-    print(f"  package throughput  {len(site.reports) / t_package:8.0f} packages/s")
-    print(f"  whole build         {t_build:8.2f} s cold, {t_warm:.2f} s warm")
-    print(f"  peak RSS            {rss:8.0f} MiB (this process)")
-    print(f"  output              {out_bytes / 1e6:8.1f} MB, {out_bytes / max(n, 1) / 1e3:.1f} kB/report")
+        print(f"  {'hugo, same agency-year pages':<34} {t_hugo:8.2f} s")
+        print(f"  ratio cold build (no search) / hugo: {nosearch['seconds'] / t_hugo:.2f}x")
+    peak = max(b[k] for b in (cold, warm, one, nosearch) for k in ("rss_mib",))
+    workers = nosearch["children_rss_mib"]
+    print(f"  peak RSS, build process: {peak:.0f} MiB; largest worker (no-search build): "
+          f"{workers:.0f} MiB")
+    print(f"  whole build: {cold['seconds']:.2f} s cold, {warm['seconds']:.2f} s no-op, "
+          f"{one['seconds']:.2f} s one report changed")
+
+    from nianbao.cache import ExtractCache
+    from nianbao.discover import discover
+    from nianbao.pipeline import collect, extract_all, load_config, settle_identities
+
+    reports = extract_all(discover(content / "reports"), cache=ExtractCache(cache))
+    settle_identities(reports)
+    published = collect(reports, load_config(content)).reports
+    print_sizes(sizes(output, published), n)
     if not args.keep:
         shutil.rmtree(work)
     return 0
+
+
+def pagefind_alone(output: Path) -> float:
+    """Pagefind over the finished output, as one would run it by hand (one bundle)."""
+    from nianbao import index
+
+    target = Path(tempfile.mkdtemp(prefix="nianbao-pagefind-"))
+    try:
+        start = time.perf_counter()
+        index._run(["--site", str(output), "--output-path", str(target / "pagefind")])
+        return time.perf_counter() - start
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def stage_timings(content: Path, work: Path, k: int, validate: int) -> None:
+    """Each stage alone, serially, on the first k reports."""
+    from nianbao import publish, readers, render
+    from nianbao.discover import discover
+    from nianbao.extract import extract
+    from nianbao.package import package_report
+    from nianbao.pipeline import collect, load_config, settle_identities
+
+    print(f"single stages, one process, {k} reports:", flush=True)
+    sources, _ = timed("discover (whole corpus)", k, lambda: discover(content / "reports"))
+    sources = sources[:k]
+    _, t_read = timed("read (text reader)", k, lambda: [readers.read(s.path) for s in sources])
+    reports, t_extract = timed("extract (read→parse→check)", k, lambda: [extract(s) for s in sources])
+    print(f"  {'  of which parse+resolve+check':<34} {t_extract - t_read:8.2f} s  "
+          f"{k / max(t_extract - t_read, 1e-9):9.0f} reports/s")
+    settle_identities(reports)
+    site = collect(reports, load_config(content))
+    staging = work / "stages"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    base = publish.base_url(site.config)
+
+    def package_all(workbook: bool):
+        for r in site.reports:
+            pkg = package_report(r, staging, site.config, zip=not workbook)
+            if workbook:
+                publish._package_workbook(staging, pkg, f"{r.agency_id}-{r.year}.xlsx", "",
+                                          publish.page_url(base, r.agency_id, r.year))
+            site.packages[(r.agency_id, r.year)] = pkg
+
+    m = len(site.reports)
+    timed("package (CSV + JSON + zip)", m, lambda: package_all(False))
+    timed("package + workbook (xlsx)", m, lambda: package_all(True))
+    if validate:
+        from frictionless import Package
+
+        paths = sorted((staging / "data").rglob("datapackage.json"))[:validate]
+        timed(f"frictionless validate x{len(paths)}", len(paths),
+              lambda: [Package(str(p)).validate() for p in paths])
+    units: dict[str, list] = {}
+    for r in site.reports:
+        units.setdefault(r.agency_id, []).append(r)
+    years = sorted({r.year for r in site.reports})
+    timed("render agency + agency-year pages", m, lambda: render.render_agency_pages(
+        site, staging, content, list(units.values()), years))
+    shutil.rmtree(staging)
 
 
 if __name__ == "__main__":

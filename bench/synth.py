@@ -166,18 +166,130 @@ def report(seed: int, template_id: str | None = None, layout: str | None = None,
                        "\n".join(body))
 
 
-def write_corpus(folder: Path, n: int, seed: int = 0) -> list[SynthReport]:
-    """n reports under folder/reports, one agency-year each (duplicates are skipped)."""
+def write_corpus(folder: Path, n: int, seed: int = 0, *, docx: float = 0.0,
+                 pdf: float = 0.0) -> list[SynthReport]:
+    """n reports under folder/reports, one agency-year each (duplicates are skipped).
+
+    docx, pdf: the share of reports written as Word documents (python-docx) and as PDFs
+    (those Word documents converted by LibreOffice, which must be installed); the rest are
+    text. Which reports get which format depends only on the seed and the shares."""
     folder.mkdir(parents=True, exist_ok=True)
     out, seen, i = [], set(), 0
+    to_pdf: list[Path] = []
+    pick = random.Random(seed)
     while len(out) < n:
         r = report(seed * 1_000_003 + i)
         i += 1
         if (r.agency, r.year) in seen:
             continue
         seen.add((r.agency, r.year))
-        path = folder / "reports" / str(r.year) / f"r{len(out):06d}.txt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(r.text, encoding="utf-8")
+        stem = folder / "reports" / str(r.year) / f"r{len(out):06d}"
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        roll = pick.random()
+        if roll < docx + pdf:
+            path = stem.with_suffix(".docx")
+            write_docx(r, path)
+            if roll < pdf:
+                to_pdf.append(path)
+        else:
+            stem.with_suffix(".txt").write_text(r.text, encoding="utf-8")
         out.append(r)
+    if to_pdf:
+        convert_to_pdf(to_pdf)
     return out
+
+
+# ---------------------------------------------------------------- other formats
+
+FIXED_TIME = (2024, 1, 20, 9, 0, 0)
+
+
+def write_docx(r: SynthReport, path: Path) -> None:
+    """The report as a Word document: its paragraphs, and each table as a Word table."""
+    import datetime as dt
+    import io
+    import zipfile
+
+    import docx
+
+    doc = docx.Document()
+    props = doc.core_properties
+    props.author = props.last_modified_by = "nianbao bench"
+    props.created = props.modified = dt.datetime(*FIXED_TIME)
+    props.revision = 1
+    lines = r.text.split("\n")
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if "\t" in line or (line == "" and k + 1 < len(lines) and lines[k + 1].startswith("\t")):
+            rows, k = _table_rows(lines, k)
+            width = max(len(row) for row in rows)
+            table = doc.add_table(rows=len(rows), cols=width)
+            table.style = doc.styles["Table Grid"]
+            for ri, row in enumerate(rows):
+                for ci, text in enumerate(row):
+                    table.cell(ri, ci).text = text
+            continue
+        if line:
+            doc.add_paragraph(line)
+        k += 1
+    buf = io.BytesIO()
+    doc.save(buf)
+    pinned = io.BytesIO()  # fixed zip entry times: the same bytes on every run
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, \
+            zipfile.ZipFile(pinned, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, src.read(info.filename))
+    path.write_bytes(pinned.getvalue())
+
+
+def _table_rows(lines: list[str], k: int) -> tuple[list[list[str]], int]:
+    """A table of either text layout, from line k: its rows of cells, and the next line."""
+    rows: list[list[str]] = []
+    if "\t" in lines[k] and not lines[k].startswith("\t"):  # "rows": a row per line
+        while k < len(lines) and "\t" in lines[k]:
+            rows.append(lines[k].split("\t"))
+            k += 1
+        return rows, k
+    while k < len(lines):  # "cells": a cell per tab-prefixed line, rows apart by blank lines
+        if lines[k] == "" and k + 1 < len(lines) and lines[k + 1].startswith("\t"):
+            k += 1
+        if k >= len(lines) or not lines[k].startswith("\t"):
+            break
+        row = []
+        while k < len(lines) and lines[k].startswith("\t"):
+            row.append(lines[k][1:])
+            k += 1
+        rows.append(row)
+    return rows, k
+
+
+def convert_to_pdf(paths: list[Path]) -> None:
+    """Word → PDF with LibreOffice, in place of the Word files (one soffice run per folder)."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+    from collections import defaultdict
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        raise SystemExit("PDFs need LibreOffice: apt-get install libreoffice-writer-nogui fonts-noto-cjk")
+    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    for p in paths:
+        by_folder[p.parent].append(p)
+    for folder, items in by_folder.items():
+        with tempfile.TemporaryDirectory() as profile:
+            subprocess.run([office, f"-env:UserInstallation=file://{profile}", "--headless",
+                            "--convert-to", "pdf", "--outdir", str(folder), *map(str, items)],
+                           check=True, capture_output=True, timeout=600)
+        for p in items:
+            pdf = p.with_suffix(".pdf")
+            data = re.sub(rb"(/(?:CreationDate|ModDate)\s*\(D:)(\d{14})", rb"\g<1>20240120090000",
+                          pdf.read_bytes())
+            data = re.sub(rb"(<xmp:(?:CreateDate|ModifyDate|MetadataDate)>)(\d{4}-\d\d-\d\dT[\d:]{8})",
+                          rb"\g<1>2024-01-20T09:00:00", data)
+            pdf.write_bytes(data)
+            p.unlink()

@@ -23,6 +23,18 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "extract",
                        help="extraction cache folder (default: .cache/extract)")
         p.add_argument("--no-cache", action="store_true", help="re-read every report")
+        p.add_argument("--full", action="store_true",
+                       help="rebuild every page and package (default: reuse the previous "
+                            "output's unchanged agencies)")
+        p.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="where reports are read and parsed: local processes, or a Dask cluster")
+        p.add_argument("--scheduler", default=None,
+                       help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+        p.add_argument("--files-output", type=Path, default=None,
+                       help="with files_base_url set: write data/ (packages, original files, bulk "
+                            "downloads) here (default: <output>-files)")
+        p.add_argument("--search-shard-pages", type=int, default=None,
+                       help="split the search index by year past this many pages (default 20000)")
 
     add_build_args(parser)
     add_build_args(sub.add_parser("build", help="build data packages and the site (default)"))
@@ -55,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return serve.serve(args.content, args.output, host=args.host, port=args.port,
                            base_path=args.base_path)
     return cmd_build(args.content, args.output, strict=args.strict, search=not args.no_search,
-                     jobs=args.jobs, cache_dir=None if args.no_cache else args.cache)
+                     jobs=args.jobs, cache_dir=None if args.no_cache else args.cache,
+                     incremental=not args.full, executor=args.executor, scheduler=args.scheduler,
+                     files_output=args.files_output, shard_pages=args.search_shard_pages)
 
 
 def cmd_extract(files: list[Path]) -> int:
@@ -74,13 +88,18 @@ def cmd_extract(files: list[Path]) -> int:
 
 
 def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, jobs=None,
-              cache_dir=None) -> int:
-    from nianbao.pipeline import build
+              cache_dir=None, **options) -> int:
+    from nianbao.executors import ExecutorError
+    from nianbao.pipeline import BuildError, build
 
     if not (content / "reports").is_dir():
         print(f"error: {content / 'reports'} is not a folder", file=sys.stderr)
         return 2
-    result = build(content, output, search=search, jobs=jobs, cache_dir=cache_dir)
+    try:
+        result = build(content, output, search=search, jobs=jobs, cache_dir=cache_dir, **options)
+    except (BuildError, ExecutorError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     by_file = defaultdict(list)
     for report in result.reports:
         for problem in report.problems:

@@ -4,16 +4,51 @@ Only the extended binary segments Chinese (the pages say lang="zh-CN"); the stan
 would index whole runs of CJK text as single words. So the build fails when it is missing,
 rather than silently producing an index that cannot find 行政复议.
 Only agency-year pages carry data-pagefind-body, so only they are indexed.
+
+Big corpora are sharded. Pagefind holds the whole index in memory while it builds
+(~240 KB per page) and fails somewhere above 30,000 pages, so past `shard_pages` pages
+(default 20,000; `search_shard_pages` in site.yaml or env NIANBAO_SEARCH_SHARD_PAGES) each
+year gets its own bundle in pagefind/<year>/ (a year with more pages than that is split in
+chunks: <year>-2, <year>-3, …), each built by its own Pagefind run over a folder of links to
+just that shard's pages. The search page merges the bundles in the browser with Pagefind's
+multisite support (mergeIndex), so one search covers every shard.
+
+pagefind/nianbao-bundles.json tells the search page which bundles there are (["./"] when the
+index is one bundle). It also records each shard's fingerprint (of its pages' inputs), so the
+next build copies a shard whose pages did not change from the previous output instead of
+indexing it again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import re
+import shutil
 import subprocess
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
+
+MANIFEST = "nianbao-bundles.json"
+DEFAULT_SHARD_PAGES = 20_000
+_REPORT_PAGE = re.compile(r"^[^/]+/(\d{4})/index\.html$")
 
 
 class SearchIndexError(RuntimeError):
     pass
+
+
+@dataclass
+class Page:
+    """An indexed page: its path below the site root, its shard key (the year) and a
+    fingerprint of what it was rendered from ("" when unknown: never reused)."""
+
+    path: str
+    shard: str
+    fingerprint: str = ""
 
 
 def executable() -> Path:
@@ -24,8 +59,127 @@ def executable() -> Path:
     return Path(get_executable())
 
 
-def index(site_root: Path) -> None:
-    cmd = [str(executable()), "--site", str(site_root), "--output-subdir", "pagefind"]
+def shard_limit(config: dict | None = None) -> int:
+    value = os.environ.get("NIANBAO_SEARCH_SHARD_PAGES") or (config or {}).get("search_shard_pages")
+    try:
+        return max(1, int(value)) if value else DEFAULT_SHARD_PAGES
+    except (TypeError, ValueError):
+        return DEFAULT_SHARD_PAGES
+
+
+def index(site_root: Path, *, pages: list[Page] | None = None, shard_pages: int | None = None,
+          previous: Path | None = None, inputs: str | None = None) -> dict:
+    """Index site_root into site_root/pagefind; returns the manifest written beside it.
+
+    pages: the pages carrying data-pagefind-body (found by looking when not given).
+    previous: the last build's output, whose unchanged shards are reused.
+    inputs: a fingerprint of what the index is built from, kept in the manifest so the next
+    build can tell whether the index is still current."""
+    limit = shard_pages or shard_limit()
+    if pages is None:
+        pages = find_pages(site_root)
+    out = site_root / "pagefind"
+    if len(pages) <= limit:
+        _run(["--site", str(site_root), "--output-subdir", "pagefind"])
+        manifest = {"bundles": ["./"], "pages": len(pages)}
+    else:
+        manifest = {"bundles": [], "pages": len(pages), "shards": {}}
+        old = _read_manifest(previous / "pagefind") if previous else {}
+        for name, members in shards(pages, limit).items():
+            fp = _fingerprint(members)
+            target = out / name
+            reused = (fp and old.get("shards", {}).get(name, {}).get("fingerprint") == fp
+                      and _link_tree(previous / "pagefind" / name, target))
+            if not reused:
+                _index_shard(site_root, members, target)
+            manifest["bundles"].append(f"{name}/")
+            manifest["shards"][name] = {"pages": len(members), "fingerprint": fp}
+    if inputs:
+        manifest["inputs"] = inputs
+    out.mkdir(exist_ok=True)
+    (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True)
+                                + "\n", encoding="utf-8")
+    return manifest
+
+
+def find_pages(site_root: Path) -> list[Page]:
+    """Agency-year pages (<agency>/<year>/index.html with data-pagefind-body)."""
+    found = []
+    for path in sorted(site_root.glob("*/[0-9][0-9][0-9][0-9]/index.html")):
+        rel = path.relative_to(site_root).as_posix()
+        m = _REPORT_PAGE.match(rel)
+        with open(path, "rb") as fh:
+            if m and b"data-pagefind-body" in fh.read(1 << 16):
+                found.append(Page(rel, m.group(1)))
+    return found
+
+
+def shards(pages: list[Page], limit: int) -> dict[str, list[Page]]:
+    """Pages by year; a year with more than `limit` pages split into chunks of at most limit
+    (in path order, so the chunks are stable as pages are added elsewhere)."""
+    by_year: dict[str, list[Page]] = defaultdict(list)
+    for p in pages:
+        by_year[p.shard].append(p)
+    out = {}
+    for year in sorted(by_year):
+        members = sorted(by_year[year], key=lambda p: p.path)
+        for n, start in enumerate(range(0, len(members), limit), 1):
+            out[year if n == 1 else f"{year}-{n}"] = members[start:start + limit]
+    return out
+
+
+def _fingerprint(members: list[Page]) -> str:
+    if any(not p.fingerprint for p in members):
+        return ""
+    digest = hashlib.sha256()
+    for p in members:
+        digest.update(f"{p.path}\0{p.fingerprint}\n".encode())
+    return digest.hexdigest()
+
+
+def _read_manifest(folder: Path) -> dict:
+    try:
+        return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _link_tree(src: Path, dst: Path) -> bool:
+    """Copy a previous shard's bundle by hard links (copies across file systems)."""
+    if not src.is_dir():
+        return False
+    try:
+        shutil.copytree(src, dst, copy_function=_link_or_copy)
+    except OSError:
+        shutil.rmtree(dst, ignore_errors=True)
+        return False
+    return True
+
+
+def _link_or_copy(src, dst) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _index_shard(site_root: Path, members: list[Page], target: Path) -> None:
+    """One Pagefind run over a folder holding links to just these pages, at their own paths
+    (so result URLs are the pages' URLs), written to target."""
+    tmp = Path(tempfile.mkdtemp(prefix=".nianbao-shard-", dir=site_root.parent))
+    try:
+        for p in members:
+            dst = tmp / p.path
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            _link_or_copy(site_root / p.path, dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _run(["--site", str(tmp), "--output-path", str(target)])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args: list[str]) -> None:
+    cmd = [str(executable()), *args]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SearchIndexError(f"pagefind failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

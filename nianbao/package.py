@@ -73,18 +73,59 @@ def report_row(report: Report, original: str | None) -> list:
             len(report.errors), sum(p.severity == "warning" for p in report.problems)]
 
 
-def write_csv(path: Path, schema: dict, rows: list[list]) -> int:
+def write_csv(path: Path, schema: dict, rows) -> int:
+    return _write_table(path, schema, rows)[0]
+
+
+_CHUNK_ROWS = 20_000  # the combined tables are streamed to disk in chunks of this many rows
+
+
+def _write_table(path: Path, schema: dict, rows) -> tuple[int, str, int]:
+    """Write the CSV (rows may be any iterable, so the combined tables are never held in
+    memory whole); return (rows, sha256, bytes) computed while writing."""
+    digest = hashlib.sha256()
+    size = count = 0
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([f["name"] for f in schema["fields"]])
-    for row in rows:
-        writer.writerow([cell(x) for x in row])
-    path.write_bytes(buf.getvalue().encode("utf-8"))
-    return len(rows)
+    with open(path, "wb") as fh:
+        def flush():
+            nonlocal size
+            data = buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+            digest.update(data)
+            fh.write(data)
+            size += len(data)
+
+        for row in rows:
+            writer.writerow([cell(x) for x in row])
+            count += 1
+            if count % _CHUNK_ROWS == 0:
+                flush()
+        flush()
+    return count, digest.hexdigest(), size
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+_SCHEMAS: dict[str, tuple[tuple, dict]] = {}
+
+
+def _schema(name: str) -> dict:
+    """schemas.load, read once per build rather than once per report and table: kept while
+    the file's size and modification time stay the same (so `serve` sees edits)."""
+    try:
+        st = (schemas.SCHEMAS / name).stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        return schemas.load(name)
+    hit = _SCHEMAS.get(name)
+    if hit is None or hit[0] != stamp:
+        hit = _SCHEMAS[name] = (stamp, schemas.load(name))
+    return hit[1]
 
 
 # ---------------------------------------------------------------- packages
@@ -94,7 +135,8 @@ def original_name(report: Report) -> str:
     return f"{report.agency_id}-{report.year}{report.source.path.suffix.lower() or '.txt'}"
 
 
-def _resource(name: str, schema: dict, path: Path, rows: int) -> dict:
+def _resource(name: str, schema: dict, path: Path, rows: int, digest: str | None = None,
+              size: int | None = None) -> dict:
     return {
         "name": name.replace("_", "-"),
         "type": "table",
@@ -104,8 +146,8 @@ def _resource(name: str, schema: dict, path: Path, rows: int) -> dict:
         "format": "csv",
         "mediatype": "text/csv",
         "encoding": "utf-8",
-        "hash": f"sha256:{sha256(path)}",
-        "bytes": path.stat().st_size,
+        "hash": f"sha256:{digest or sha256(path)}",
+        "bytes": path.stat().st_size if size is None else size,
         "schema": schema,
         "nianbao:rows": rows,
     }
@@ -128,7 +170,9 @@ def _descriptor(name, title, description, config, resources, sources) -> dict:
     }
 
 
-def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
+def package_report(report: Report, root: Path, config: dict, *, zip: bool = True) -> PackageInfo:
+    """The agency-year's package folder. zip=False leaves the zip to the caller (publish
+    rewrites it with the workbook anyway): it is listed, with 0 bytes, but not written."""
     rel = f"data/{report.agency_id}/{report.year}/"
     folder = root / rel
     folder.mkdir(parents=True, exist_ok=True)
@@ -136,11 +180,11 @@ def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
     shutil.copyfile(report.source.path, folder / original)
     resources, files = [], []
     for table in RESOURCES:
-        schema = schemas.load(f"{table}.schema.json")
+        schema = _schema(f"{table}.schema.json")
         path = folder / f"{table}.csv"
-        rows = write_csv(path, schema, table_rows(report, table))
-        resources.append(_resource(table, schema, path, rows))
-        files.append(FileInfo(path.name, path.stat().st_size, rows, schemas.TABLES[table], table))
+        rows, digest, size = _write_table(path, schema, table_rows(report, table))
+        resources.append(_resource(table, schema, path, rows, digest, size))
+        files.append(FileInfo(path.name, size, rows, schemas.TABLES[table], table))
     source = {"title": f"原始报告（{report.source.rel}）", "path": original,
               "nianbao:sha256": report.sha256}
     if report.source_url:
@@ -155,28 +199,30 @@ def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
                              None, "数据包描述（Frictionless Data Package v2）"))
     files.append(FileInfo(original, (folder / original).stat().st_size, None, "原始报告文件"))
     zip_name = f"{report.agency_id}-{report.year}.zip"
-    _zip(folder / zip_name, folder, [f.name for f in files])
-    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size, None, "以上全部文件的压缩包"))
+    if zip:
+        _zip(folder / zip_name, folder, [f.name for f in files])
+    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size if zip else 0, None,
+                          "以上全部文件的压缩包"))
     return PackageInfo(rel, files, zip_name)
 
 
 def package_combined(reports: list[Report], all_reports: list[Report], root: Path,
-                     config: dict) -> PackageInfo:
+                     config: dict, *, zip: bool = True) -> PackageInfo:
     folder = root / "data" / "all"
     folder.mkdir(parents=True, exist_ok=True)
     resources, files = [], []
     for table in (*RESOURCES, "reports"):
-        schema = schemas.load(f"all/{table}.schema.json")
+        schema = _schema(f"all/{table}.schema.json")
         if table == "reports":
-            rows = [report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports]
+            rows = (report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports)
         elif table == "problems":
-            rows = [report_key(r) + row for r in all_reports for row in table_rows(r, table)]
+            rows = (report_key(r) + row for r in all_reports for row in table_rows(r, table))
         else:
-            rows = [report_key(r) + row for r in reports for row in table_rows(r, table)]
+            rows = (report_key(r) + row for r in reports for row in table_rows(r, table))
         path = folder / f"{table}.csv"
-        count = write_csv(path, schema, rows)
-        resources.append(_resource(table, schema, path, count))
-        files.append(FileInfo(path.name, path.stat().st_size, count, schemas.TABLES[table], table))
+        count, digest, size = _write_table(path, schema, rows)
+        resources.append(_resource(table, schema, path, count, digest, size))
+        files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table))
     years = sorted({r.year for r in reports})
     span = f"{years[0]}—{years[-1]}" if years else ""
     descriptor = _descriptor(
@@ -189,8 +235,10 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
     files.insert(0, FileInfo("datapackage.json", (folder / "datapackage.json").stat().st_size,
                              None, "数据包描述（Frictionless Data Package v2）"))
     zip_name = "nianbao-all.zip"
-    _zip(folder / zip_name, folder, [f.name for f in files])
-    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size, None, "以上全部文件的压缩包"))
+    if zip:
+        _zip(folder / zip_name, folder, [f.name for f in files])
+    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size if zip else 0, None,
+                          "以上全部文件的压缩包"))
     return PackageInfo("data/all/", files, zip_name)
 
 

@@ -1,99 +1,389 @@
 """The build, phase by phase. Every report's data is collected before any page is written,
 so cross-page links (agency ↔ years ↔ comparisons) resolve; output is written to a
 temporary folder and swapped in whole, so nobody ever sees half a site.
+
+Builds are parallel and incremental:
+
+- extraction runs across processes (or on Dask, see executors.py), and is cached by content;
+- each agency's output (its packages and workbooks, its agency-year pages, its agency page)
+  is one *unit*, built across processes. A unit's fingerprint hashes everything it is built
+  from: its reports' files and sidecars (the extraction cache key), nianbao's code, the
+  templates and assets, the schemas, the site configuration and the build date. A unit whose
+  fingerprint is the previous build's is not built again: its files are hard-linked from the
+  previous output into the new one;
+- aggregates (home, year, list, compare, download and quality pages, the combined package,
+  workbook, database, data zip, catalogue, sitemap and feed) are always rebuilt;
+- when nothing changed at all (same inputs, and the previous output's files are all there
+  with their sizes) and the extraction cache is in use (the CLI's default), the build leaves
+  the output as it is; the reports it returns are loaded from the cache when asked for.
+
+The previous build's state is output/.nianbao/state.json.gz: fingerprints, packages and the
+size of every file, and nothing that differs between two builds of the same content (no
+paths outside the output, no times), so builds stay byte-identical. It is harmless to deploy.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
 import shutil
+import sys
 import tempfile
+import time
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import yaml
 
-from nianbao.cache import ExtractCache
+from nianbao.cache import ExtractCache, code_hash
+from nianbao.cache import key as extraction_key
 from nianbao.discover import discover
-from nianbao.extract import extract
-from nianbao.model import Problem, Report, Site, SourceFile
+from nianbao.model import FileInfo, PackageInfo, Problem, Report, Site, SourceFile
 from nianbao.package import package_combined, package_report
-from nianbao.publish import publish
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE_FILE = ".nianbao/state.json.gz"
+STATE_VERSION = 1
 
 
-@dataclass
+class BuildError(RuntimeError):
+    pass
+
+
 class BuildResult:
-    reports: list[Report]
-    site: Site
-    output: Path
+    """What a build did. After a no-op build the reports are loaded (from the extraction
+    cache) only when asked for; summary() does not need them."""
+
+    def __init__(self, reports: list[Report] | None, site: Site | None, output: Path, *,
+                 stats: dict | None = None, loader=None, summary_text: str | None = None):
+        self._reports, self._site, self._loader = reports, site, loader
+        self.output = output
+        self.stats = stats or {}
+        self._summary = summary_text
+
+    def _load(self) -> None:
+        if self._reports is None:
+            self._reports, self._site = self._loader()
+
+    @property
+    def reports(self) -> list[Report]:
+        self._load()
+        return self._reports
+
+    @property
+    def site(self) -> Site:
+        self._load()
+        return self._site
 
     @property
     def published(self) -> list[Report]:
         return self.site.reports
 
     def summary(self) -> str:
-        problems = [p for r in self.reports for p in r.problems]
-        by = defaultdict(int)
-        for p in problems:
-            by[p.severity] += 1
-        return (f"{len(self.reports)} reports, {len(self.published)} agency-years published, "
-                f"{len(problems)} problems ({by['error']} errors, {by['warning']} warnings, "
-                f"{by['info']} notes)")
+        if self._summary is None:
+            self._summary = summary_text(self.reports, self.published)
+        return self._summary
+
+
+def summary_text(reports: list[Report], published: list[Report]) -> str:
+    problems = [p for r in reports for p in r.problems]
+    by = defaultdict(int)
+    for p in problems:
+        by[p.severity] += 1
+    return (f"{len(reports)} reports, {len(published)} agency-years published, "
+            f"{len(problems)} problems ({by['error']} errors, {by['warning']} warnings, "
+            f"{by['info']} notes)")
 
 
 def load_config(content: Path) -> dict:
-    """content/site.yaml, with NIANBAO_BASE_URL (set by the Pages workflow) overriding base_url."""
+    """content/site.yaml; NIANBAO_BASE_URL (set by the Pages workflow) overrides base_url and
+    NIANBAO_FILES_BASE_URL overrides files_base_url."""
     path = content / "site.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-    if os.environ.get("NIANBAO_BASE_URL"):
-        config["base_url"] = os.environ["NIANBAO_BASE_URL"]
-    if config.get("base_url") and not config["base_url"].endswith("/"):
-        config["base_url"] += "/"
+    for key, env in (("base_url", "NIANBAO_BASE_URL"), ("files_base_url", "NIANBAO_FILES_BASE_URL")):
+        if os.environ.get(env):
+            config[key] = os.environ[env]
+        if config.get(key) and not config[key].endswith("/"):
+            config[key] += "/"
     return config
 
 
+# ---------------------------------------------------------------- the build
+
+
 def build(content: Path, output: Path, *, search: bool = True, jobs: int | None = None,
-          cache_dir: Path | None = None) -> BuildResult:
+          cache_dir: Path | None = None, incremental: bool = True, executor: str = "local",
+          scheduler: str | None = None, files_output: Path | None = None,
+          shard_pages: int | None = None) -> BuildResult:
+    """Build content/ into output/.
+
+    incremental: reuse the previous output's unchanged agencies (False: build everything).
+    executor, scheduler: where extraction runs ("local" processes, or "dask" at scheduler).
+    files_output: with `files_base_url` set, where data/ (packages, original reports, bulk
+    downloads) goes instead of output/ (default: <output>-files beside output).
+    shard_pages: split the search index by year past this many pages (see index.py).
+    """
+    clock = _Clock()
     config = load_config(content)
+    if files_output is not None and not config.get("files_base_url"):
+        raise BuildError("--files-output needs files_base_url (content/site.yaml or "
+                         "NIANBAO_FILES_BASE_URL): pages must know where the files are")
+    if config.get("files_base_url") and files_output is None:
+        files_output = output.with_name(output.name + "-files")
+    cache = ExtractCache(cache_dir)
     sources = discover(content / "reports")
-    reports = extract_all(sources, jobs=jobs, cache=ExtractCache(cache_dir))
+    keys = [extraction_key(s) for s in sources]
+    site_fp = _site_fingerprint(config)
+    noop_fp = _hash(site_fp, _tree_digest(content / "pages"),
+                    *(f"{s.rel}\0{k}" for s, k in zip(sources, keys)))
+    clock.lap("discover")
+    limit = None
+    if search:
+        from nianbao import index
+
+        limit = shard_pages or index.shard_limit(config)
+    index_inputs = _hash(noop_fp, str(limit))
+    old = _read_state(output) if incremental else None
+    # The no-op needs the extraction cache: the result's reports come from it, unread.
+    if old and cache_dir is not None and None not in keys and _unchanged(old, noop_fp, output, files_output, search,
+                                               index_inputs):
+        clock.lap("check")
+        return BuildResult(None, None, output, stats={**clock.laps, "noop": True},
+                           summary_text=old.get("summary"),
+                           loader=lambda: _load_reports(sources, cache, config))
+    clock.lap("check")
+
+    reports = extract_all(sources, jobs=jobs, cache=cache, executor=executor, scheduler=scheduler)
     settle_identities(reports)
     site = collect(reports, config)
+    clock.lap("extract")
+    report_key = {id(r): k for r, k in zip(reports, keys)}
+    units: dict[str, list[Report]] = defaultdict(list)
+    for r in site.reports:
+        units[r.agency_id].append(r)
+    years = sorted({r.year for r in site.reports})
+    unit_global = _hash(site_fp, json.dumps(years))
+    fps = {a: _hash(unit_global, a, *(f"{r.year}\0{report_key[id(r)] or ''}" for r in items))
+           for a, items in units.items()}
+
     staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=output.parent))
+    files_staging = None
     try:
-        for report in site.reports:
-            site.packages[(report.agency_id, report.year)] = package_report(report, staging, config)
-        site.combined = package_combined(site.reports, site.all_reports, staging, config)
-        publish(site, staging)  # xlsx, SQLite, DCAT catalogue, sitemap, feed, data zip
+        old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
+        unit_files: dict[str, list[str]] = {}
+        packages: dict[tuple[str, int], PackageInfo] = {}
+        todo = []
+        for agency in units:
+            prev = old_units.get(agency)
+            if prev and prev.get("fp") == fps[agency] and _link_unit(
+                    prev, old, output, files_output, staging):
+                unit_files[agency] = prev["files"]
+                for year, pkg in prev["packages"].items():
+                    packages[(agency, int(year))] = _package_info(pkg)
+            else:
+                todo.append(agency)
+        clock.lap("reuse")
+        # One pool of processes for the units and the two big aggregates that need only the
+        # combined CSVs (its workbook, the database), which go first: they run beside the
+        # units rather than after them.
+        from nianbao import executors
+
+        site.combined = package_combined(site.reports, site.all_reports, staging, config, zip=False)
+        clock.lap("package-combined")
+        job = _UnitJob(site, staging, content, years)
+        todo_units = [units[a] for a in todo]
+        tasks = [lambda: _combined_workbook(site, staging), lambda: _database(site, staging)]
+        tasks += [(lambda part=part: [job(u) for u in part])
+                  for part in executors.chunks(todo_units, jobs)]
+        big = max(len(todo_units), len(site.reports)) >= executors.MIN_PARALLEL
+        done = executors.fork_run(tasks, jobs=jobs if big else 1)  # small: not worth a fork
+        site.combined = done[0]
+        results = [r for part in done[2:] for r in part]
+        for agency, (pkgs, files) in zip(todo, results):
+            unit_files[agency] = files
+            for year, pkg in pkgs.items():
+                packages[(agency, year)] = pkg
+        site.packages = {(r.agency_id, r.year): packages[(r.agency_id, r.year)]
+                         for r in site.reports}
+        clock.lap("units")
+        publish_site(site, staging)
+        clock.lap("publish")
         from nianbao import render
 
-        render.render(site, staging, content)
+        render.render(site, staging, content, agency_pages=False)
+        clock.lap("render")
+        if files_output is not None:
+            files_staging = Path(tempfile.mkdtemp(prefix=".nianbao-files-", dir=files_output.parent))
+            move_files(site, staging, files_staging)
+        summary = summary_text(reports, site.reports)
+        state = {
+            "version": STATE_VERSION, "global": unit_global, "noop": noop_fp, "summary": summary,
+            "units": {a: {"fp": fps[a], "files": sorted(unit_files[a]),
+                          "packages": {str(r.year): asdict(site.packages[(a, r.year)])
+                                       for r in units[a]}}
+                      for a in units},
+            "files": _walk(staging),
+            "data_files": _walk(files_staging) if files_staging else None,
+        }
+        _write_state(staging, state)
+        clock.lap("state")
         if search:
             from nianbao import index
 
-            index.index(staging)
+            pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
+                                fps[r.agency_id]) for r in site.reports]
+            index.index(staging, pages=pages, shard_pages=limit,
+                        previous=output if incremental and output.is_dir() else None,
+                        inputs=index_inputs)
+            clock.lap("index")
+        if files_staging is not None:
+            swap(files_staging, files_output)
+            files_staging = None
         swap(staging, output)
+        clock.lap("swap")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if files_staging is not None:
+            shutil.rmtree(files_staging, ignore_errors=True)
         raise
-    return BuildResult(reports, site, output)
+    stats = {**clock.laps, "units_built": len(todo), "units_reused": len(units) - len(todo)}
+    return BuildResult(reports, site, output, stats=stats, summary_text=summary)
+
+
+class _UnitJob:
+    """One agency's output: per report its package (CSVs, datapackage.json, the original
+    file), its workbook and the package zip, and its page; then the agency page. Runs in a
+    forked worker: the site comes with the fork, only the packages and file names go back."""
+
+    def __init__(self, site: Site, staging: Path, content: Path, years: list[int]):
+        self.site, self.staging, self.content, self.years = site, staging, content, years
+        self.env = None  # one Jinja environment per worker: templates compile once
+
+    def __call__(self, unit: list[Report]) -> tuple[dict[int, PackageInfo], list[str]]:
+        from nianbao import publish, render
+
+        config = self.site.config
+        base = publish.base_url(config)
+        packages, files = {}, []
+        for r in unit:
+            pkg = package_report(r, self.staging, config, zip=False)
+            # As publish() does for each package: the workbook, then the zip with it inside.
+            publish._package_workbook(self.staging, pkg, f"{r.agency_id}-{r.year}.xlsx", "",
+                                      publish.page_url(base, r.agency_id, r.year))
+            self.site.packages[(r.agency_id, r.year)] = packages[r.year] = pkg
+            files += [pkg.path + f.name for f in pkg.files]
+            files.append(f"{r.agency_id}/{r.year}/index.html")
+        if self.env is None:
+            self.env = render.environment()
+        render.render_agency_pages(self.site, self.staging, self.content, [unit], self.years,
+                                   env=self.env)
+        agency = unit[0].agency_id
+        files += [f"{agency}/index.html", f"{agency}/figures.csv"]
+        return packages, files
+
+
+def _combined_workbook(site: Site, root: Path) -> PackageInfo:
+    """The combined package's workbook (and its zip, rewritten with it), as publish() makes it."""
+    from nianbao import publish as pub
+
+    if site.combined is not None:
+        pub._package_workbook(root, site.combined, pub.COMBINED_XLSX, "all/",
+                              pub.page_url(pub.base_url(site.config), "data"))
+    return site.combined
+
+
+def _database(site: Site, root: Path) -> None:
+    from nianbao import publish as pub
+
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    pub.write_database(root / "data" / pub.DB_NAME, site.config)
+
+
+def publish_site(site: Site, root: Path) -> None:
+    """The rest of publish.publish(), after the units (which made each package's workbook),
+    _combined_workbook and _database: the data zip, the catalogue, sitemap, robots and feed.
+    (tests/test_scale.py checks the result is byte for byte publish()'s.)"""
+    from nianbao import publish as pub
+
+    base = pub.base_url(site.config)
+    data = root / "data"
+    pub.write_data_zip(data / pub.DATA_ZIP_NAME, data)
+    if site.combined is not None:
+        for name, title in ((pub.DB_NAME, "全部数据的 SQLite 数据库"),
+                            (pub.DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
+                            (pub.DATA_ZIP_NAME, "全部数据包、Excel 工作簿和数据库的压缩包")):
+            site.combined.files.append(
+                FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
+    pub._write_json(root / "catalog.jsonld", pub.catalog(site, root, base))
+    (root / "sitemap.xml").write_bytes(pub.sitemap(site, base))
+    (root / "robots.txt").write_text(pub.robots(base), encoding="utf-8")
+    (root / "feed.xml").write_bytes(pub.feed(site, root, base))
+
+
+def move_files(site: Site, staging: Path, files_root: Path) -> None:
+    """Files-host mode: data/ (every package, original report, workbook, the database and the
+    zips; all but the /data/ page itself) moves to files_root/data/, and the catalogue's and
+    feed's download links point at files_base_url. Pages and search stay in staging."""
+    from nianbao import publish
+
+    base = publish.base_url(site.config)
+    files_base = site.config["files_base_url"]
+    (files_root / "data").mkdir(parents=True)
+    for entry in sorted((staging / "data").iterdir()):
+        if entry.name != "index.html":
+            entry.rename(files_root / "data" / entry.name)
+    old, new = base + "data/", files_base + "data/"
+    catalog = staging / "catalog.jsonld"
+    if catalog.exists():
+        data = json.loads(catalog.read_text(encoding="utf-8"))
+        _rebase(data, old, new)
+        catalog.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    feed = staging / "feed.xml"
+    if feed.exists():
+        text = feed.read_text(encoding="utf-8")
+        for rel in ("enclosure", "describedby"):
+            text = _rebase_links(text, rel, old, new)
+        feed.write_text(text, encoding="utf-8")
+
+
+def _rebase(node, old: str, new: str) -> None:
+    """Download URLs (dcat:accessURL / dcat:downloadURL) under old → under new."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("dcat:accessURL", "dcat:downloadURL") and isinstance(v, dict):
+                url = v.get("@id", "")
+                if url.startswith(old):
+                    v["@id"] = new + url[len(old):]
+            else:
+                _rebase(v, old, new)
+    elif isinstance(node, list):
+        for v in node:
+            _rebase(v, old, new)
+
+
+def _rebase_links(text: str, rel: str, old: str, new: str) -> str:
+    import re
+    from xml.sax.saxutils import quoteattr
+
+    old_attr, new_attr = quoteattr(old)[1:-1], quoteattr(new)[1:-1]
+    pattern = re.compile(f'(<link rel="{rel}"[^>]*? href="){re.escape(old_attr)}')
+    return pattern.sub(lambda m: m.group(1) + new_attr, text)
 
 
 def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
-                cache: ExtractCache | None = None) -> list[Report]:
+                cache: ExtractCache | None = None, executor: str = "local",
+                scheduler: str | None = None) -> list[Report]:
     """read → parse → resolve → check for every file: cached ones from the cache, the rest
-    across processes when there are enough of them to pay for starting the workers."""
+    on the executor (processes on this machine, or Dask), and into the cache."""
+    from nianbao.executors import extract_many
+
     cache = cache or ExtractCache(None)
     looked_up = [cache.get(s) for s in sources]
     todo = [s for s, (_, hit) in zip(sources, looked_up) if hit is None]
-    jobs = jobs or os.cpu_count() or 1
-    if jobs > 1 and len(todo) >= 64:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            fresh = list(pool.map(extract, todo, chunksize=max(1, len(todo) // (jobs * 8))))
-    else:
-        fresh = [extract(s) for s in todo]
+    fresh = extract_many(todo, executor=executor, jobs=jobs, scheduler=scheduler)
     done = iter(fresh)
     reports = []
     for source, (k, hit) in zip(sources, looked_up):
@@ -103,6 +393,12 @@ def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
             cache.put(k, hit)
         reports.append(hit)
     return reports
+
+
+def _load_reports(sources: list[SourceFile], cache: ExtractCache, config: dict):
+    reports = extract_all(sources, cache=cache)
+    settle_identities(reports)
+    return reports, collect(reports, config)
 
 
 def settle_identities(reports: list[Report]) -> None:
@@ -147,3 +443,147 @@ def swap(staging: Path, output: Path) -> None:
     staging.rename(output)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- fingerprints and state
+
+
+def _hash(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def _tree_digest(folder: Path) -> str:
+    """Names and bytes of every file below folder ("" when there is none)."""
+    if not folder.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _library_versions() -> str:
+    from importlib import metadata
+
+    out = []
+    for name in ("jinja2", "openpyxl", "markdown-it-py", "frictionless", "markupsafe"):
+        try:
+            out.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name}=")
+    return ";".join(out)
+
+
+def _site_fingerprint(config: dict) -> str:
+    """Everything every unit is built from but its own reports: nianbao's code and data,
+    the templates and assets, the schemas, the configuration, the libraries that write the
+    files, and the date files carry (SOURCE_DATE_EPOCH)."""
+    return _hash(f"state {STATE_VERSION}", code_hash(), _tree_digest(ROOT / "site_src"),
+                 _tree_digest(ROOT / "schemas"),
+                 json.dumps(config, sort_keys=True, ensure_ascii=False, default=str),
+                 os.environ.get("SOURCE_DATE_EPOCH", ""), _library_versions(),
+                 sys.version.split()[0])
+
+
+def _walk(root: Path) -> dict[str, int]:
+    """Every file below root (but the state and the search index): path → size."""
+    out: dict[str, int] = {}
+
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if rel not in ("pagefind", ".nianbao"):
+                        visit(entry.path, rel + "/")
+                else:
+                    out[rel] = entry.stat(follow_symlinks=False).st_size
+
+    if root.is_dir():
+        visit(str(root), "")
+    return dict(sorted(out.items()))
+
+
+def _write_state(root: Path, state: dict) -> None:
+    path = root / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+
+
+def _read_state(output: Path) -> dict | None:
+    try:
+        state = json.loads(gzip.decompress((output / STATE_FILE).read_bytes()))
+    except (OSError, ValueError, EOFError):
+        return None
+    return state if isinstance(state, dict) and state.get("version") == STATE_VERSION else None
+
+
+def _unchanged(old: dict, noop_fp: str, output: Path, files_output: Path | None, search: bool,
+               index_inputs: str) -> bool:
+    """Nothing to do: same inputs, the previous output is whole (every file it listed, with
+    its size, and nothing else), and its search index is the one asked for."""
+    if old.get("noop") != noop_fp:
+        return False
+    if (old.get("data_files") is None) != (files_output is None):
+        return False
+    manifest = output / "pagefind" / "nianbao-bundles.json"
+    if search:
+        try:
+            if json.loads(manifest.read_text(encoding="utf-8")).get("inputs") != index_inputs:
+                return False
+        except (OSError, ValueError):
+            return False
+    elif (output / "pagefind").exists():
+        return False
+    if _walk(output) != old.get("files"):
+        return False
+    return files_output is None or _walk(files_output) == old.get("data_files")
+
+
+def _link_unit(prev: dict, old: dict, output: Path, files_output: Path | None,
+               staging: Path) -> bool:
+    """Hard-link a unit's files from the previous output (data/ from the files folder in
+    files-host mode) into staging, after checking each is there with its recorded size."""
+    sizes, data_sizes = old.get("files") or {}, old.get("data_files") or {}
+    plan = []
+    for rel in prev["files"]:
+        in_files = files_output is not None and rel.startswith("data/")
+        src = (files_output if in_files else output) / rel
+        size = (data_sizes if in_files else sizes).get(rel)
+        try:
+            if size is None or src.stat().st_size != size:
+                return False
+        except OSError:
+            return False
+        plan.append((src, staging / rel))
+    made: set[Path] = set()
+    for src, dst in plan:
+        if dst.parent not in made:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            made.add(dst.parent)
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    return True
+
+
+def _package_info(data: dict) -> PackageInfo:
+    return PackageInfo(data["path"], [FileInfo(**f) for f in data["files"]], data.get("zip_name"))
+
+
+class _Clock:
+    def __init__(self):
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self.last
+        self.last = now

@@ -225,14 +225,10 @@ def measure_value(kf: fg.KeyFigures, measure_id: str):
 # ---------------------------------------------------------------- entry point
 
 
-def render(site: Site, out: Path, content: Path) -> None:
-    config = site.config or {}
-    env = environment()
-    views = report_views(site)
-    agencies = by_agency(views)
-    years = sorted({r.year for r in site.reports})
+def common_context(config: dict, years: list[int]) -> dict:
+    """What every page's template gets, whatever the page."""
     lic = {"name": "", "title": "", "path": "", **(config.get("license") or {})}
-    common = {
+    return {
         "config": {"description": "", **config},
         "site_title": config.get("title", "年报"),
         "short_title": config.get("short_title", "年报"),
@@ -241,13 +237,26 @@ def render(site: Site, out: Path, content: Path) -> None:
         "nav": NAV,
         "years": years,
     }
-    o = Out(out, env, common)
+
+
+def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -> None:
+    """The whole site. agency_pages=False leaves out each agency's own pages (its page and
+    its agency-year pages), which the build renders per agency with render_agency_pages,
+    across processes and only for agencies whose inputs changed; everything else is an
+    aggregate over all reports and is always rendered here."""
+    config = site.config or {}
+    env = environment()
+    views = report_views(site)
+    agencies = by_agency(views)
+    years = sorted({r.year for r in site.reports})
+    o = Out(out, env, common_context(config, years))
     copy_assets(out)
     render_home(o, site, views, agencies, years)
-    for v in views:
-        render_report(o, site, v, agencies[v.report.agency_id], content)
-    for agency_id, items in agencies.items():
-        render_agency(o, agency_id, items)
+    if agency_pages:
+        for v in views:
+            render_report(o, site, v, agencies[v.report.agency_id], content)
+        for agency_id, items in agencies.items():
+            render_agency(o, agency_id, items)
     render_agencies(o, agencies)
     render_years(o, views, years)
     render_compare(o, agencies, years)
@@ -256,6 +265,29 @@ def render(site: Site, out: Path, content: Path) -> None:
     render_search(o, site, views, years)
     render_pages(o, content)
     render_404(o, config)
+
+
+def render_agency_pages(site: Site, out: Path, content: Path, units: list[list[Report]],
+                        years: list[int], env: Environment | None = None) -> None:
+    """Each agency's pages: its agency-year pages and its agency page. Each unit is one
+    agency's published reports; years are the site's (the pages share the site's context).
+    Needs site.packages for these reports and site.config only, so it runs in a worker.
+    Pass env to reuse one Environment (and its compiled templates) across calls."""
+    o = Out(out, env or environment(), common_context(site.config or {}, years))
+    for reports in units:
+        views = [ReportView(r, page_url(r), site_text.region_text(r), site_text.agency_type(r),
+                            fg.key_figures(r)) for r in sorted(reports, key=lambda r: r.year)]
+        for v in views:
+            render_report(o, site, v, views, content)
+        render_agency(o, views[0].report.agency_id, views)
+
+
+def files_root(config: dict, rel_root: str) -> str:
+    """Where data files (packages, original reports, bulk downloads) are linked from: the
+    files host (`files_base_url` in site.yaml, env NIANBAO_FILES_BASE_URL) when the site
+    publishes them elsewhere, else the site itself (relative to the page)."""
+    base = config.get("files_base_url")
+    return (base if base.endswith("/") else base + "/") if base else rel_root
 
 
 def copy_assets(out: Path) -> None:
@@ -420,7 +452,8 @@ def dataset_jsonld(report: Report, pkg: PackageInfo | None, config: dict) -> dic
                     "@type": "DataDownload", "name": f.name,
                     "description": f.title,
                     "encodingFormat": "text/csv" if f.name.endswith(".csv") else "application/json",
-                    "contentUrl": absolute(config, pkg.path + f.name),
+                    "contentUrl": (files_root(config, "") + pkg.path + f.name
+                                   if config.get("files_base_url") else absolute(config, pkg.path + f.name)),
                     "contentSize": f"{f.bytes} B",
                 })
         data["distribution"] = dist
@@ -454,8 +487,9 @@ def render_report(o: Out, site: Site, view: ReportView, siblings: list[ReportVie
            checks=check_summary(r), blocks=report_blocks(r, tables, md),
            problems=problems,
            problem_counts=Counter(p["severity"] for p in problems),
-           downloads=download_rows(pkg, root),
-           original=({"href": root + pkg.path + original, "size": size_text(original_file.bytes)}
+           downloads=download_rows(pkg, files_root(site.config or {}, root)),
+           original=({"href": files_root(site.config or {}, root) + pkg.path + original,
+                      "size": size_text(original_file.bytes)}
                      if pkg and original_file else None),
            siblings=[{"year": v.report.year, "url": root + v.url, "current": v is view}
                      for v in siblings],
@@ -724,11 +758,12 @@ def render_data(o: Out, site: Site, views: list[ReportView]) -> None:
     for v in views:
         pkg = site.packages.get((v.report.agency_id, v.report.year))
         if pkg:
-            files = download_rows(pkg, "../")
+            files = download_rows(pkg, files_root(site.config or {}, "../"))
             packages.append({"view": v, "files": files,
                              "zip": next((f for f in files if f["zip"]), None)})
     o.page("data/", "data.html", page_title="数据下载",
-           combined=download_rows(site.combined, "../"), packages=packages,
+           combined=download_rows(site.combined, files_root(site.config or {}, "../")),
+           packages=packages,
            tables=schema_tables(), active="data",
            description="下载全部数据（CSV、数据包）以及每张表、每个字段的说明")
 

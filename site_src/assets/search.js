@@ -46,11 +46,32 @@
     return frag;
   }
 
+  async function bundles() {
+    // Big sites split the index into bundles (one per year, pagefind/<year>/), listed in
+    // pagefind/nianbao-bundles.json; a small one has one bundle, pagefind/ itself.
+    try {
+      var res = await fetch(new URL("pagefind/nianbao-bundles.json", siteRoot).href);
+      if (res.ok) {
+        var list = (await res.json()).bundles;
+        if (Array.isArray(list) && list.length) return list;
+      }
+    } catch (e) { /* no manifest: one bundle */ }
+    return ["./"];
+  }
+
   async function load() {
     if (!pagefind) {
-      pagefind = await import(new URL("pagefind/pagefind.js", siteRoot).href);
-      await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40 });
-      await pagefind.init();
+      var list = await bundles();
+      var base = new URL("pagefind/", siteRoot);
+      var options = { baseUrl: siteRoot.pathname, excerptLength: 40 };
+      var pf = await import(new URL(list[0] + "pagefind.js", base).href);
+      await pf.options(options);
+      for (var i = 1; i < list.length; i++) {
+        // Pagefind's multisite search: every other bundle merged into the first one.
+        await pf.mergeIndex(new URL(list[i], base).href, options);
+      }
+      await pf.init();
+      pagefind = pf;
     }
     return pagefind;
   }

@@ -1,0 +1,319 @@
+"""Scaling the build: parallel and incremental builds equal a plain one, no-op rebuilds,
+a sharded search index searched as one, the files-host mode, and extraction on Dask."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from nianbao import executors, index, publish, render
+from nianbao.cache import ExtractCache
+from nianbao.discover import discover
+from nianbao.jsonout import dumps, report_json
+from nianbao.package import package_combined, package_report
+from nianbao.pipeline import STATE_FILE, build, collect, extract_all, load_config, settle_identities
+from tests.conftest import CONTENT
+from tests.site_fixtures import page, serve_folder
+
+SYNTHETIC = 70  # with the bundled reports, more units than executors.MIN_PARALLEL
+
+
+def _digests(root: Path, skip=(".nianbao/", "pagefind/")) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file() and not p.relative_to(root).as_posix().startswith(skip)}
+
+
+def _content(folder: Path, synthetic: int = SYNTHETIC) -> Path:
+    from bench.synth import write_corpus
+
+    shutil.copytree(CONTENT, folder)
+    if synthetic:
+        write_corpus(folder / "synthetic", synthetic, seed=7)
+        shutil.move(folder / "synthetic" / "reports", folder / "reports" / "synthetic")
+        shutil.rmtree(folder / "synthetic")
+    return folder
+
+
+def reference_build(content: Path, out: Path) -> None:
+    """The build without parallel units, reuse or the pipeline's own publish step: package
+    every report, publish.publish(), render.render()."""
+    config = load_config(content)
+    reports = extract_all(discover(content / "reports"), jobs=1)
+    settle_identities(reports)
+    site = collect(reports, config)
+    out.mkdir(parents=True)
+    for r in site.reports:
+        site.packages[(r.agency_id, r.year)] = package_report(r, out, config)
+    site.combined = package_combined(site.reports, site.all_reports, out, config)
+    publish.publish(site, out)
+    render.render(site, out, content)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    return _content(tmp_path_factory.mktemp("scale") / "content")
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory) -> dict[str, str]:
+    out = tmp_path_factory.mktemp("reference") / "output"
+    reference_build(corpus, out)
+    return _digests(out)
+
+
+# ---------------------------------------------------------------- parallel, incremental
+
+
+def test_parallel_build_equals_the_plain_build(corpus, reference, tmp_path):
+    units = {(r.parent.name, r.name) for r in corpus.glob("reports/**/*.txt")}
+    assert len(units) >= executors.MIN_PARALLEL
+    result = build(corpus, tmp_path / "output", search=False, jobs=2)
+    assert result.stats["units_built"] >= executors.MIN_PARALLEL
+    assert _digests(tmp_path / "output") == reference
+    assert (tmp_path / "output" / STATE_FILE).is_file()
+
+
+def test_incremental_builds(corpus, reference, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(corpus, content)
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    first = build(content, output, search=False, cache_dir=cache)
+    units = first.stats["units_built"]
+    assert first.stats["units_reused"] == 0
+
+    # Nothing changed: nothing is done, and the output folder is the same folder.
+    inode = output.stat().st_ino
+    again = build(content, output, search=False, cache_dir=cache)
+    assert again.stats.get("noop") and output.stat().st_ino == inode
+    assert again.summary() == first.summary()
+    assert [dumps(report_json(r)) for r in again.reports] == \
+        [dumps(report_json(r)) for r in first.reports]
+
+    # One report changed: its agency is rebuilt, every other one reused, and the output is
+    # what a build from scratch makes.
+    changed = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("221", "222"), encoding="utf-8")
+    one = build(content, output, search=False, cache_dir=cache)
+    assert one.stats["units_built"] == 1 and one.stats["units_reused"] == units - 1
+    scratch = tmp_path / "scratch"
+    build(content, scratch, search=False, incremental=False)
+    assert _digests(output) == _digests(scratch)
+    assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
+
+    # A file of the output changed behind the build's back: that agency is rebuilt.
+    victim = output / "zibo-zichuan-zhaoshangju" / "2020" / "index.html"
+    victim.write_text("tampered", encoding="utf-8")
+    fixed = build(content, output, search=False, cache_dir=cache)
+    assert not fixed.stats.get("noop") and fixed.stats["units_built"] == 1
+    assert _digests(output) == _digests(scratch)
+
+    # The site configuration is an input of every page: all agencies are rebuilt.
+    site_yaml = content / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text(encoding="utf-8") + "\ndescription: 另一个说明\n",
+                         encoding="utf-8")
+    changed_config = build(content, output, search=False, cache_dir=cache)
+    assert changed_config.stats["units_reused"] == 0
+
+
+def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
+    """A no-op returns reports from the extraction cache; without one the build runs (and
+    still reuses every agency)."""
+    output = tmp_path / "output"
+    build(corpus, output, search=False)
+    again = build(corpus, output, search=False)
+    assert not again.stats.get("noop") and again.stats["units_built"] == 0
+
+
+# ---------------------------------------------------------------- sharded search
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    """The bundled content (5 reports, two years) with a shard limit of 2 pages: the 2020
+    shard (4 pages) splits in two, 2019 is one."""
+    out = tmp_path_factory.mktemp("sharded") / "output"
+    result = build(CONTENT, out, shard_pages=2)
+    return result, out
+
+
+def test_search_index_is_sharded_by_year(sharded):
+    result, out = sharded
+    manifest = json.loads((out / "pagefind" / index.MANIFEST).read_text(encoding="utf-8"))
+    years = sorted({str(r.year) for r in result.site.reports})
+    assert manifest["bundles"] == ["2019/", "2020/", "2020-2/"]
+    assert {b.split("-")[0].rstrip("/") for b in manifest["bundles"]} == set(years)
+    assert manifest["pages"] == len(result.site.reports)
+    assert sum(s["pages"] for s in manifest["shards"].values()) == len(result.site.reports)
+    for bundle in manifest["bundles"]:
+        entry = json.loads((out / "pagefind" / bundle / "pagefind-entry.json").read_text())
+        assert "zh-cn" in entry["languages"]
+    assert not (out / "pagefind" / "pagefind.js").exists()  # no unsharded bundle beside them
+    assert not list(out.parent.glob(".nianbao-*"))
+
+
+def test_unchanged_shards_are_reused(sharded, tmp_path):
+    _, out = sharded
+    output = tmp_path / "output"
+    shutil.copytree(out, output, copy_function=os.link)
+    entry = output / "pagefind" / "2019" / "pagefind-entry.json"
+    inode = entry.stat().st_ino
+    build(CONTENT, output, shard_pages=2)
+    assert entry.stat().st_ino == inode  # the same file, linked from the previous output
+
+
+def test_unsharded_index_has_a_one_bundle_manifest(tmp_path):
+    out = tmp_path / "output"
+    build(CONTENT, out)
+    manifest = json.loads((out / "pagefind" / index.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["bundles"] == ["./"] and (out / "pagefind" / "pagefind.js").is_file()
+
+
+def test_shard_limit_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("NIANBAO_SEARCH_SHARD_PAGES", "5")
+    assert index.shard_limit({}) == 5
+    monkeypatch.delenv("NIANBAO_SEARCH_SHARD_PAGES")
+    assert index.shard_limit({"search_shard_pages": 7}) == 7
+    assert index.shard_limit({}) == index.DEFAULT_SHARD_PAGES
+
+
+@pytest.mark.browser
+def test_sharded_search_finds_pages_in_every_shard(sharded):
+    """In Chromium: one search covers every shard (merged with Pagefind's mergeIndex)."""
+    import threading
+
+    from tests.test_browser import ARGS, CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium")
+    result, out = sharded
+    expected = set()
+    for r in result.site.reports:
+        body = page(out, f"{r.agency_id}/{r.year}/").find(data_pagefind_body=True)
+        if "行政复议" in "".join(body.text().split()):
+            expected.add(f"/nianbao/{r.agency_id}/{r.year}/")
+    server, url = serve_folder(out)
+    errors: list[str] = []
+    found: dict[str, set[str]] = {}
+
+    def drive():  # in its own thread: the browser tests' Playwright may be running in this one
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            pg = browser.new_page()
+            pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            for path in ("search/?q=行政复议", "search/?q=行政复议&year=2019"):
+                pg.goto(url + path, wait_until="networkidle")
+                pg.wait_for_function("""() => {
+                    const s = document.getElementById('search-status').textContent;
+                    return s && !s.includes('正在搜索');
+                }""")
+                found[path] = set(pg.evaluate("""() => [...document.querySelectorAll(
+                    '#search-results a.r-title')].map(a => new URL(a.href).pathname)"""))
+            browser.close()
+
+    def run():
+        try:
+            drive()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+
+    try:
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert not errors, errors
+    everything = found["search/?q=行政复议"]
+    assert everything == expected and {p.split("/")[3] for p in everything} == {"2019", "2020"}
+    assert found["search/?q=行政复议&year=2019"] == {p for p in expected if p.endswith("/2019/")}
+
+
+# ---------------------------------------------------------------- files on another host
+
+
+FILES = "https://files.example.org/nianbao/"
+
+
+def test_files_host_mode(tmp_path, monkeypatch):
+    monkeypatch.setenv("NIANBAO_FILES_BASE_URL", FILES)
+    monkeypatch.setenv("NIANBAO_BASE_URL", "https://example.github.io/nianbao/")
+    output, files = tmp_path / "output", tmp_path / "files"
+    result = build(CONTENT, output, search=False, files_output=files)
+    # data/ moved, but for the /data/ page; pages link to the files host.
+    assert sorted(p.name for p in (output / "data").iterdir()) == ["index.html"]
+    r = result.site.reports[0]
+    package = f"data/{r.agency_id}/{r.year}/"
+    assert (files / package / "datapackage.json").is_file()
+    assert (files / "data" / "nianbao.db").is_file() and (files / "data" / "all").is_dir()
+    doc = page(output, f"{r.agency_id}/{r.year}/")
+    hrefs = [a.attrs["href"] for a in doc.find_all("a") if "href" in a.attrs]
+    assert FILES + package + f"{r.agency_id}-{r.year}.zip" in hrefs
+    assert not [h for h in hrefs if "data/" in h and not h.startswith(FILES)
+                and not h.endswith("data/") and "#" not in h]
+    data_page = page(output, "data/")
+    assert any(a.attrs.get("href") == FILES + "data/all/nianbao-all.zip" for a in data_page.find_all("a"))
+    catalog = (output / "catalog.jsonld").read_text(encoding="utf-8")
+    assert f'"{FILES}data/all/nianbao-all.zip"' in catalog
+    assert '"https://example.github.io/nianbao/data/all/' not in catalog
+    assert '"https://example.github.io/nianbao/data/#dataset"' in catalog  # landing page stays
+    feed = (output / "feed.xml").read_text(encoding="utf-8")
+    assert f'href="{FILES}data/' in feed and 'href="https://example.github.io/nianbao/data/' not in feed
+    # Every file the site links under the files host exists in the files folder.
+    for a in doc.find_all("a") + data_page.find_all("a"):
+        href = a.attrs.get("href", "")
+        if href.startswith(FILES):
+            assert (files / urlsplit(href).path.removeprefix("/nianbao/")).is_file(), href
+    # Incremental in this mode too: everything reused, from both folders.
+    again = build(CONTENT, output, search=False, files_output=files)
+    assert again.stats["units_built"] == 0
+    assert (files / package / "datapackage.json").is_file()
+
+
+def test_files_output_needs_a_files_base_url(tmp_path):
+    from nianbao.pipeline import BuildError
+
+    with pytest.raises(BuildError, match="files_base_url"):
+        build(CONTENT, tmp_path / "o", search=False, files_output=tmp_path / "f")
+
+
+# ---------------------------------------------------------------- Dask
+
+
+def test_dask_executor_extracts_into_the_cache(corpus, tmp_path):
+    pytest.importorskip("dask.distributed", reason="pip install 'dask[distributed]'")
+    from dask.distributed import LocalCluster
+
+    sources = discover(corpus / "reports")[:24]
+    local = extract_all(sources, jobs=1)
+    cache = ExtractCache(tmp_path / "cache")
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        remote = extract_all(discover(corpus / "reports")[:24], cache=cache, executor="dask",
+                             scheduler=cluster.scheduler_address)
+    assert [dumps(report_json(r)) for r in remote] == [dumps(report_json(r)) for r in local]
+    assert [r.source.path for r in remote] == [s.path for s in sources]
+    again = ExtractCache(tmp_path / "cache")
+    extract_all(discover(corpus / "reports")[:24], cache=again, jobs=1)
+    assert again.hits == 24
+
+
+def test_cli_build_flags(tmp_path):
+    from nianbao.cli import main
+
+    out = tmp_path / "out"
+    assert main(["build", "--content", str(CONTENT), "--output", str(out), "--no-search",
+                 "--no-cache", "--full", "--executor", "local"]) == 0
+    assert (out / STATE_FILE).is_file()
+    assert main(["build", "--content", str(CONTENT), "--output", str(out), "--no-search",
+                 "--files-output", str(tmp_path / "f")]) == 2
