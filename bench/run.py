@@ -77,6 +77,8 @@ def run_build(label: str, n: int, **spec) -> dict:
     print(f"  {label:<34} {out['seconds']:8.2f} s  {rate}   peak RSS {out['rss_mib']:.0f} MiB "
           f"(workers/pagefind {out['children_rss_mib']:.0f} MiB)", flush=True)
     phases = {k: v for k, v in out["stats"].items() if isinstance(v, float) and v >= 0.005}
+    rss = out["stats"].get("rss", {})
+    print("      peak RSS after phase (MiB): " + ", ".join(f"{k} {v}" for k, v in rss.items()))
     print("      " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
           + "".join(f"; {k} {out['stats'][k]}" for k in ("units_built", "units_reused", "noop")
                     if k in out["stats"]), flush=True)

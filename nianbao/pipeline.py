@@ -13,9 +13,9 @@ Builds are parallel and incremental:
   previous output into the new one;
 - aggregates (home, year, list, compare, download and quality pages, the combined package,
   workbook, database, data zip, catalogue, sitemap and feed) are always rebuilt;
-- when nothing changed at all (same inputs, and the previous output's files are all there
-  with their sizes) and the extraction cache is in use (the CLI's default), the build leaves
-  the output as it is; the reports it returns are loaded from the cache when asked for.
+- when nothing changed at all and the extraction cache is in use (the CLI's default), the
+  build leaves the output as it is: see _still_current. The reports it returns are loaded
+  from the cache when asked for.
 
 The previous build's state is output/.nianbao/state.json.gz: fingerprints, packages and the
 size of every file, and nothing that differs between two builds of the same content (no
@@ -134,27 +134,31 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     if config.get("files_base_url") and files_output is None:
         files_output = output.with_name(output.name + "-files")
     cache = ExtractCache(cache_dir)
-    sources = discover(content / "reports")
-    keys = [extraction_key(s) for s in sources]
     site_fp = _site_fingerprint(config)
-    noop_fp = _hash(site_fp, _tree_digest(content / "pages"),
-                    *(f"{s.rel}\0{k}" for s, k in zip(sources, keys)))
-    clock.lap("discover")
+    pages_fp = _tree_digest(content / "pages")
     limit = None
     if search:
         from nianbao import index
 
         limit = shard_pages or index.shard_limit(config)
+    # The no-op: only with the extraction cache (the result's reports come from it, unread),
+    # whose folder also keeps the stamp of the last build into this output.
+    stamp_path = _stamp_path(cache_dir, output) if cache_dir is not None else None
+    snapshot = _snapshot(content / "reports") if stamp_path else None
+    if incremental and stamp_path is not None:
+        stamp = _still_current(stamp_path, site_fp, pages_fp, snapshot, output, files_output, limit)
+        if stamp is not None:
+            clock.lap("check")
+            return BuildResult(None, None, output, stats={**clock.laps, "noop": True},
+                               summary_text=stamp.get("summary"),
+                               loader=lambda: _load_reports(content, cache, config))
+    clock.lap("check")
+    sources = discover(content / "reports")
+    keys = [extraction_key(s) for s in sources]
+    noop_fp = _hash(site_fp, pages_fp, *(f"{s.rel}\0{k}" for s, k in zip(sources, keys)))
     index_inputs = _hash(noop_fp, str(limit))
     old = _read_state(output) if incremental else None
-    # The no-op needs the extraction cache: the result's reports come from it, unread.
-    if old and cache_dir is not None and None not in keys and _unchanged(old, noop_fp, output, files_output, search,
-                                               index_inputs):
-        clock.lap("check")
-        return BuildResult(None, None, output, stats={**clock.laps, "noop": True},
-                           summary_text=old.get("summary"),
-                           loader=lambda: _load_reports(sources, cache, config))
-    clock.lap("check")
+    clock.lap("discover")
 
     reports = extract_all(sources, jobs=jobs, cache=cache, executor=executor, scheduler=scheduler)
     settle_identities(reports)
@@ -244,6 +248,12 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             files_staging = None
         swap(staging, output)
         clock.lap("swap")
+        if stamp_path is not None:
+            _write_stamp(stamp_path, {
+                "site": site_fp, "pages": pages_fp, "snapshot": snapshot, "limit": limit,
+                "readable": None not in keys, "summary": summary,
+                "files_output": str(files_output.resolve()) if files_output else None,
+                **_output_stats(output, files_output, limit)})
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         if files_staging is not None:
@@ -381,7 +391,8 @@ def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
     from nianbao.executors import extract_many
 
     cache = cache or ExtractCache(None)
-    looked_up = [cache.get(s) for s in sources]
+    looked_up = [(k, hit if hit is None else _compact(hit))
+                 for k, hit in (cache.get(s) for s in sources)]
     todo = [s for s, (_, hit) in zip(sources, looked_up) if hit is None]
     fresh = extract_many(todo, executor=executor, jobs=jobs, scheduler=scheduler)
     done = iter(fresh)
@@ -391,12 +402,26 @@ def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
             hit = next(done)
             hit.source = source
             cache.put(k, hit)
-        reports.append(hit)
+        reports.append(_compact(hit))
     return reports
 
 
-def _load_reports(sources: list[SourceFile], cache: ExtractCache, config: dict):
-    reports = extract_all(sources, cache=cache)
+def _compact(report: Report) -> Report:
+    """Share the field-ID keys (and short values such as "ok") among all reports: a report
+    that came through pickle has its own copy of every one of its ~300 keys, and a corpus is
+    held in memory whole. Less than half the memory, the same report."""
+    intern = sys.intern
+    for attr in ("values", "checks", "lines", "annotations"):
+        d = getattr(report, attr)
+        setattr(report, attr, {intern(k): intern(v) if type(v) is str and len(v) < 32 else v
+                               for k, v in d.items()})
+    for p in report.problems:
+        p.code, p.severity, p.kind = intern(p.code), intern(p.severity), intern(p.kind)
+    return report
+
+
+def _load_reports(content: Path, cache: ExtractCache, config: dict):
+    reports = extract_all(discover(content / "reports"), cache=cache)
     settle_identities(reports)
     return reports, collect(reports, config)
 
@@ -524,26 +549,80 @@ def _read_state(output: Path) -> dict | None:
     return state if isinstance(state, dict) and state.get("version") == STATE_VERSION else None
 
 
-def _unchanged(old: dict, noop_fp: str, output: Path, files_output: Path | None, search: bool,
-               index_inputs: str) -> bool:
-    """Nothing to do: same inputs, the previous output is whole (every file it listed, with
-    its size, and nothing else), and its search index is the one asked for."""
-    if old.get("noop") != noop_fp:
-        return False
-    if (old.get("data_files") is None) != (files_output is None):
-        return False
-    manifest = output / "pagefind" / "nianbao-bundles.json"
-    if search:
-        try:
-            if json.loads(manifest.read_text(encoding="utf-8")).get("inputs") != index_inputs:
-                return False
-        except (OSError, ValueError):
-            return False
-    elif (output / "pagefind").exists():
-        return False
-    if _walk(output) != old.get("files"):
-        return False
-    return files_output is None or _walk(files_output) == old.get("data_files")
+# The stamp: the last build into an output, kept in the cache folder (it may hold times and
+# paths, unlike the state in the output). A build is a no-op when the configuration, code,
+# templates and pages are the same, every file under content/reports has the same size,
+# times and inode (as git checks its index), and the output folder, its state and search
+# index are the very ones that build left (same inode and times). Like make, the no-op
+# trusts that nobody edited the output by hand since: `build --full` rebuilds everything.
+
+
+def _stamp_path(cache_dir: Path, output: Path) -> Path:
+    name = hashlib.sha256(str(output.resolve()).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+    return cache_dir / "builds" / f"{name}.json"
+
+
+def _snapshot(folder: Path) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+
+    def visit(path: str, prefix: str) -> None:
+        with os.scandir(path) as it:
+            for entry in it:
+                rel = prefix + entry.name
+                st = entry.stat(follow_symlinks=True) if not entry.is_dir() else None
+                if st is None:
+                    visit(entry.path, rel + "/")
+                else:
+                    out[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+    try:
+        visit(str(folder), "")
+    except OSError:
+        return {}
+    return dict(sorted(out.items()))
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return [st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size]
+
+
+def _output_stats(output: Path, files_output: Path | None, limit: int | None) -> dict:
+    return {"output": _stat(output), "state": _stat(output / STATE_FILE),
+            "index": _stat(output / "pagefind" / "nianbao-bundles.json") if limit else None,
+            "pagefind": _stat(output / "pagefind"),
+            "files": _stat(files_output / "data") if files_output else None}
+
+
+def _write_stamp(path: Path, stamp: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(stamp, fh, ensure_ascii=False)
+    os.replace(tmp, path)
+
+
+def _still_current(path: Path, site_fp: str, pages_fp: str, snapshot: dict, output: Path,
+                   files_output: Path | None, limit: int | None) -> dict | None:
+    """The stamp when nothing changed since the build that left it, else None."""
+    try:
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    same = (isinstance(stamp, dict) and stamp.get("readable") is True
+            and stamp.get("site") == site_fp and stamp.get("pages") == pages_fp
+            and stamp.get("limit") == limit
+            and stamp.get("files_output") == (str(files_output.resolve()) if files_output else None)
+            and stamp.get("snapshot") == snapshot)
+    if not same:
+        return None
+    now = _output_stats(output, files_output, limit)
+    if any(stamp.get(k) != v for k, v in now.items()) or now["output"] is None:
+        return None
+    return stamp
 
 
 def _link_unit(prev: dict, old: dict, output: Path, files_output: Path | None,
@@ -579,11 +658,16 @@ def _package_info(data: dict) -> PackageInfo:
 
 
 class _Clock:
+    """Seconds per phase, and the process's peak RSS (MiB) at the end of each phase."""
+
     def __init__(self):
         self.start = self.last = time.perf_counter()
-        self.laps: dict[str, float] = {}
+        self.laps: dict = {"rss": {}}
 
     def lap(self, name: str) -> None:
+        import resource
+
         now = time.perf_counter()
         self.laps[name] = self.laps.get(name, 0.0) + now - self.last
+        self.laps["rss"][name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
         self.last = now

@@ -107,11 +107,24 @@ def test_incremental_builds(corpus, reference, tmp_path):
     assert _digests(output) == _digests(scratch)
     assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
 
-    # A file of the output changed behind the build's back: that agency is rebuilt.
+    # Touched but not changed: not a no-op (times differ), but every agency is reused.
+    assert build(content, output, search=False, cache_dir=cache).stats.get("noop")
+    changed.touch()
+    touched = build(content, output, search=False, cache_dir=cache)
+    assert not touched.stats.get("noop") and touched.stats["units_built"] == 0
+    # A copy of the output is not the output that build left: not a no-op either.
+    copy = tmp_path / "copy"
+    shutil.copytree(output, copy)
+    shutil.rmtree(output)
+    copy.rename(output)
+    assert not build(content, output, search=False, cache_dir=cache).stats.get("noop")
+
+    # A file of the output changed behind the build's back (a no-op trusts the output, like
+    # make; a build that runs checks what it reuses): that agency is rebuilt.
     victim = output / "zibo-zichuan-zhaoshangju" / "2020" / "index.html"
     victim.write_text("tampered", encoding="utf-8")
-    fixed = build(content, output, search=False, cache_dir=cache)
-    assert not fixed.stats.get("noop") and fixed.stats["units_built"] == 1
+    fixed = build(content, output, search=False)
+    assert fixed.stats["units_built"] == 1
     assert _digests(output) == _digests(scratch)
 
     # The site configuration is an input of every page: all agencies are rebuilt.
