@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         from nianbao import serve
 
         return serve.serve(args.content, args.output, host=args.host, port=args.port,
-                           base_path=args.base_path)
+                           base_path=args.base_path, search=not args.no_search, jobs=args.jobs,
+                           cache_dir=None if args.no_cache else args.cache,
+                           incremental=not args.full, files_output=args.files_output,
+                           shard_pages=args.search_shard_pages)
     return cmd_build(args.content, args.output, strict=args.strict, search=not args.no_search,
                      jobs=args.jobs, cache_dir=None if args.no_cache else args.cache,
                      incremental=not args.full, executor=args.executor, scheduler=args.scheduler,

@@ -263,6 +263,60 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     return BuildResult(reports, site, output, stats=stats, summary_text=summary)
 
 
+def update_pages(result: BuildResult, content: Path, output: Path, changed: list[Path],
+                 env=None) -> list[str] | None:
+    """serve's fast path, for an edit to report files: re-extract just those files and
+    rewrite their agencies' pages in output/ in place, so the browser can reload at once.
+    The incremental build that follows brings packages, aggregates and search up to date.
+
+    Returns the pages rewritten, or None when the edit needs the full build first: a file
+    added, removed or outside content/reports (a sidecar, a template), or a report whose
+    agency, year or publication changed. Pages are replaced file by file (rename), never
+    written through: the previous output shares files with the build's staging by hard link.
+    """
+    from copy import copy
+
+    from nianbao import render
+    from nianbao.extract import extract
+
+    root = (content / "reports").resolve()
+    site = result.site
+    index = {r.source.rel: i for i, r in enumerate(result.reports)}
+    fresh: list[tuple[Report, Report]] = []
+    for path in changed:
+        try:
+            rel = Path(path).resolve().relative_to(root).as_posix()
+        except ValueError:
+            return None
+        if rel not in index or not Path(path).is_file():
+            return None
+        old = result.reports[index[rel]]
+        new = extract(copy(old.source))
+        if not (old.publishable and new.publishable and (new.agency_id, new.year, new.agency)
+                == (old.agency_id, old.year, old.agency)):
+            return None
+        fresh.append((old, new))
+    if not fresh:
+        return None
+    swaps = {id(old): new for old, new in fresh}
+    for seq in (result.reports, site.reports, site.all_reports):
+        seq[:] = [swaps.get(id(r), r) for r in seq]
+    site.problem_reports[:] = [r for r in site.all_reports if r.problems]
+    agencies = {new.agency_id for _, new in fresh}
+    units = [[r for r in site.reports if r.agency_id == a] for a in sorted(agencies)]
+    years = sorted({r.year for r in site.reports})
+    tmp = Path(tempfile.mkdtemp(prefix=".nianbao-pages-", dir=output.parent))
+    try:
+        render.render_agency_pages(site, tmp, content, units, years, env=env)
+        written = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        for rel in written:
+            (output / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp / rel, output / rel)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
 class _UnitJob:
     """One agency's output: per report its package (CSVs, datapackage.json, the original
     file), its workbook and the package zip, and its page; then the agency page. Runs in a

@@ -1,10 +1,15 @@
 """`python build.py serve`: build, serve output/ on 127.0.0.1, rebuild on changes, reload.
 
 - Watches content/, site_src/ and schemas/ (never output/, so a build cannot trigger itself)
-  with livereload's polling watcher, and rebuilds once per burst of changes: every change
-  restarts a short quiet period, and the build runs when the period ends.
+  with watchfiles (inotify: the changed paths come at once, where polling 10,000 reports
+  takes a walk of the tree per look), grouping a burst of changes into one.
+- An edit to report files takes the fast path first: just those files are re-extracted and
+  their agencies' pages rewritten in place, and browsers reload (a few tens of ms). Then the
+  incremental build (packages, aggregates, search index) runs in the background, and
+  browsers reload again when it is done. Any other change (a new or removed file, a sidecar,
+  a template, site.yaml) goes straight to the build.
 - Serves output/ by path on every request, so the folder the build swaps in (by rename) is the
-  one served; HTML gets livereload's script, and browsers reload after each successful build.
+  one served; HTML gets livereload's script.
 - Serves under --base-path (e.g. /nianbao/) to try the site as GitHub Pages will host it.
 - A failed rebuild is printed and the previous site stays up.
 """
@@ -12,13 +17,13 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEBOUNCE_SECONDS = 1.2  # longer than livereload’s 0.8 s polling interval
-POLL_MS = 200
+STEP_MS = 50  # a burst of changes ends after this long without one
 
 
 def normalise_base(base_path: str) -> str:
@@ -35,54 +40,130 @@ def _ignored(path: str) -> bool:
     return name.startswith((".#", "~")) or name.endswith(("~", ".tmp", ".swx", ".swp"))
 
 
-def run_build(content: Path, output: Path) -> bool:
-    from nianbao.pipeline import build
+class LiveSite:
+    """The served site and what keeps it current: the last build's result (its reports and
+    site, in memory for the fast path) and two worker threads, one for edits, one for builds.
 
-    started = time.monotonic()
-    try:
-        result = build(content, output, search=True)
-    except Exception:  # keep serving the previous site
-        traceback.print_exc()
-        print("build failed; still serving the previous site", flush=True)
-        return False
-    print(f"built in {time.monotonic() - started:.1f} s: {result.summary()}", flush=True)
-    return True
+    Builds run one at a time; an edit arriving during a build still takes the fast path at
+    once, and is applied again over that build's output when it lands (the build may have
+    read the file before the edit)."""
 
-
-class Rebuilder:
-    """Collects change notices and runs one build after a quiet period."""
-
-    def __init__(self, content: Path, output: Path, debounce: float = DEBOUNCE_SECONDS):
-        self.content = content
-        self.output = output
-        self.debounce = debounce
-        self.pending = False
-        self.building = False
-        self.last_change = 0.0
+    def __init__(self, content: Path, output: Path, reload=lambda: None, **build_options):
+        self.content, self.output, self.reload = content, output, reload
+        self.options = build_options
+        self.result = None
+        self.lock = threading.Lock()  # the result and in-place page writes
+        self.edits: set[Path] = set()  # changed paths not yet looked at
+        self.dirty = False  # a build is wanted
+        self.quick_since_build: set[Path] = set()  # fast-path files since the build began
+        self.cond = threading.Condition()
+        self.env = None
         self.builds = 0
 
-    def changed(self, *_args) -> None:
-        self.pending = True
-        self.last_change = time.monotonic()
+    # -------------------------------------------------------------- the two workers
 
-    def due(self) -> bool:
-        return (self.pending and not self.building
-                and time.monotonic() - self.last_change >= self.debounce)
+    def changed(self, paths) -> None:
+        with self.cond:
+            self.edits.update(Path(p) for p in paths)
+            self.cond.notify_all()
+
+    def start(self) -> None:
+        threading.Thread(target=self._edit_loop, name="nianbao-edits", daemon=True).start()
+        threading.Thread(target=self._build_loop, name="nianbao-builds", daemon=True).start()
+
+    def _edit_loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.edits:
+                    self.cond.wait()
+                batch, self.edits = self.edits, set()
+            self.fast_path(batch)
+            with self.cond:
+                self.dirty = True
+                self.cond.notify_all()
+
+    def _build_loop(self) -> None:
+        while True:
+            with self.cond:
+                while not self.dirty:
+                    self.cond.wait()
+                self.dirty = False
+            self.build()
+
+    # -------------------------------------------------------------- the work
+
+    def fast_path(self, paths: set[Path]) -> bool:
+        from nianbao.pipeline import update_pages
+
+        if self.result is None:
+            return False
+        started = time.monotonic()
+        with self.lock:
+            try:
+                pages = update_pages(self.result, self.content, self.output, sorted(paths),
+                                     env=self._env())
+            except Exception:  # the build that follows will report it properly
+                traceback.print_exc()
+                return False
+            if pages is None:
+                return False
+            self.quick_since_build |= paths
+        self.reload()
+        print(f"pages updated in {(time.monotonic() - started) * 1000:.0f} ms: "
+              + ", ".join(pages), flush=True)
+        return True
 
     def build(self) -> bool:
-        self.pending = False
-        self.building = True
+        from nianbao.pipeline import build, update_pages
+
+        started = time.monotonic()
+        with self.lock:
+            self.quick_since_build = set()
         try:
-            print("change detected: rebuilding", flush=True)
-            ok = run_build(self.content, self.output)
-            self.builds += 1
-            return ok
+            result = build(self.content, self.output, **self.options)
+            result.site  # noqa: B018 - load the reports now, not on the first edit
+        except Exception:  # keep serving the previous site
+            traceback.print_exc()
+            print("build failed; still serving the previous site", flush=True)
+            return False
         finally:
-            self.building = False
+            self.builds += 1
+        with self.lock:
+            self.result = result
+            if self.quick_since_build:  # edits this build may have missed
+                try:
+                    update_pages(result, self.content, self.output,
+                                 sorted(self.quick_since_build), env=self._env())
+                except Exception:
+                    traceback.print_exc()
+        print(f"built in {time.monotonic() - started:.1f} s: {result.summary()}", flush=True)
+        self.reload()
+        return True
+
+    def _env(self):
+        from nianbao import render
+
+        if self.env is None:
+            self.env = render.environment()
+        return self.env
+
+
+def watch(folders: list[Path], on_change, stop: threading.Event | None = None) -> None:
+    """Call on_change(paths) for each burst of changes below folders (until stop is set)."""
+    import watchfiles
+
+    class Filter(watchfiles.DefaultFilter):
+        def __call__(self, change, path: str) -> bool:
+            return super().__call__(change, path) and not _ignored(path)
+
+    for changes in watchfiles.watch(*[str(f) for f in folders if f.exists()], watch_filter=Filter(),
+                                    step=STEP_MS, stop_event=stop, raise_interrupt=False):
+        on_change({path for _, path in changes})
 
 
 def serve(content: Path, output: Path, *, host: str = "127.0.0.1", port: int = 8000,
-          base_path: str = "/") -> int:
+          base_path: str = "/", **build_options) -> int:
+    """build_options: passed to pipeline.build (cache_dir, jobs, search, …)."""
     from livereload import Server
     from livereload.handlers import LiveReloadHandler, StaticFileHandler
     from livereload.watcher import Watcher
@@ -94,18 +175,25 @@ def serve(content: Path, output: Path, *, host: str = "127.0.0.1", port: int = 8
     if not (content / "reports").is_dir():
         print(f"error: {content / 'reports'} is not a folder", file=sys.stderr)
         return 2
-    if not run_build(content, output) and not output.is_dir():
+    loop_ready = threading.Event()
+    loop_holder: list = []
+
+    def reload() -> None:
+        if loop_ready.is_set():
+            loop_holder[0].add_callback(LiveReloadHandler.reload_waiters, "*")
+
+    site = LiveSite(content, output, reload, **build_options)
+    if not site.build() and not output.is_dir():
         return 1
 
-    rebuilder = Rebuilder(content, output)
+    class QuietWatcher(Watcher):
+        """livereload's watcher, told never to poll: watch() below reports the changes, and
+        browsers reload after the pages are rewritten, not on the source change."""
 
-    class BuildWatcher(Watcher):
-        """Runs the change callbacks but never asks livereload to reload by itself:
-        the browsers reload after the build, not on the source change."""
+        def start(self, callback):
+            return True
 
         def examine(self):
-            self._changes.clear()
-            super().examine()
             return None, None
 
     class SiteHandler(StaticFileHandler):
@@ -126,24 +214,18 @@ def serve(content: Path, output: Path, *, host: str = "127.0.0.1", port: int = 8
                 handlers.append((r"/.*", web.RedirectHandler, {"url": base}))
             return handlers
 
-    watcher = BuildWatcher()
-    for folder in watched_folders(content):
-        if folder.exists():
-            watcher.watch(str(folder), rebuilder.changed, ignore=_ignored)
+    watcher = QuietWatcher()
+    watcher.watch(str(content))  # so livereload does not watch the working directory instead
     server = SiteServer(watcher=watcher)
 
-    def tick():
-        if rebuilder.due():
-            loop = ioloop.IOLoop.current()
-            future = loop.run_in_executor(None, rebuilder.build)
+    def started():
+        loop_holder.append(ioloop.IOLoop.current())
+        loop_ready.set()
+        site.start()
+        threading.Thread(target=watch, args=(watched_folders(content), site.changed),
+                         name="nianbao-watch", daemon=True).start()
 
-            def done(f):
-                if not f.exception() and f.result():
-                    LiveReloadHandler.reload_waiters("*")
-
-            future.add_done_callback(done)
-
-    ioloop.PeriodicCallback(tick, POLL_MS).start()
+    ioloop.IOLoop.current().add_callback(started)
     print(f"serving {output} at http://{host}:{port}{base} (Ctrl-C to stop)", flush=True)
     print("watching: " + ", ".join(str(f) for f in watched_folders(content)), flush=True)
     server.serve(port=port, host=host, root=str(output), restart_delay=0)

@@ -322,3 +322,46 @@ def test_404_page_under_sub_path(open_page):
     assert pg.locator("main a").first.get_attribute("href") == "/nianbao/"
     # the browser logs the 404 response itself as a failed resource: expected on this page only
     open_page.recorder.errors[:] = [e for e in open_page.recorder.errors if "404" not in e]
+
+
+# ---------------------------------------------------------------- serve: edit → reload
+
+
+def test_serve_reloads_the_open_page_after_an_edit(browser, tmp_path):
+    """`build.py serve` with a page open: an edit to a report shows up in that page with no
+    click (the fast path rewrites it and livereload reloads the browser), and a report added
+    shows up on the home page after the full build and the second reload."""
+    import shutil
+    import time
+
+    from tests.test_serve import _stop, start_server
+
+    server = start_server(tmp_path)
+    try:
+        pg = browser.new_page()
+        url = f"http://127.0.0.1:{server.port}/beijing-tongzhou-shangwuju/2020/"
+        pg.goto(url)
+        pg.wait_for_function("window.LiveReload", timeout=10_000)
+        pg.wait_for_timeout(1000)  # the websocket handshake
+        report = tmp_path / "content" / "reports" / "2020" / "beijing-tongzhou-shangwuju-2020.txt"
+        text = report.read_text(encoding="utf-8")
+        assert "一是信息公开时限性不强" in text
+        start = time.monotonic()
+        report.write_text(text.replace("一是信息公开时限性不强", "一是信息公开时效性仍需提高", 1),
+                          encoding="utf-8")
+        pg.wait_for_function("document.body.innerText.includes('信息公开时效性仍需提高')",
+                             timeout=30_000)
+        print(f"edit → reloaded page: {time.monotonic() - start:.2f} s")
+        assert "pages updated in" in server.log_text()
+
+        pg.goto(f"http://127.0.0.1:{server.port}/")
+        assert "通州区卫生健康委员会" not in pg.content()
+        new = report.with_name("beijing-tongzhou-weijianwei-2020.txt")
+        shutil.copyfile(report, new)
+        new.write_text(text.replace("北京市通州区商务局", "北京市通州区卫生健康委员会"),
+                       encoding="utf-8")
+        pg.wait_for_function("document.body.innerText.includes('通州区卫生健康委员会')",
+                             timeout=60_000)
+        pg.close()
+    finally:
+        _stop(server.proc)
