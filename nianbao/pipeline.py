@@ -378,7 +378,7 @@ def publish_site(site: Site, root: Path) -> None:
     if site.combined is not None:
         for name, title in ((pub.DB_NAME, "全部数据的 SQLite 数据库"),
                             (pub.DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
-                            (pub.DATA_ZIP_NAME, "全部数据包、Excel 工作簿和数据库的压缩包")):
+                            (pub.DATA_ZIP_NAME, "全部数据的压缩包：合集数据包（CSV、Excel 工作簿）和 SQLite 数据库")):
             site.combined.files.append(
                 FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
     pub._write_json(root / "catalog.jsonld", pub.catalog(site, root, base))
@@ -445,8 +445,7 @@ def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
     from nianbao.executors import extract_many
 
     cache = cache or ExtractCache(None)
-    looked_up = [(k, hit if hit is None else _compact(hit))
-                 for k, hit in (cache.get(s) for s in sources)]
+    looked_up = [cache.get(s) for s in sources]
     todo = [s for s, (_, hit) in zip(sources, looked_up) if hit is None]
     fresh = extract_many(todo, executor=executor, jobs=jobs, scheduler=scheduler)
     done = iter(fresh)

@@ -6,7 +6,9 @@ size) and writes, from the CSVs just packaged, so every format holds exactly the
 - Excel workbooks, because most readers open data in Excel or WPS and CSV encodings trip them:
   one per agency-year (``data/<id>/<year>/<id>-<year>.xlsx``) and ``data/all/nianbao-all.xlsx``;
 - ``data/nianbao.db``, one SQLite database of everything, documented in ``data/nianbao-db.md``;
-- ``data/nianbao-data.zip``, every package, workbook and the database in one download;
+- ``data/nianbao-data.zip``, all the data in one download: the combined package (every table
+  of every report), its workbook and the database (per-report packages and original files are
+  not repeated in it: at national scale they would double the site);
 - ``catalog.jsonld`` (DCAT 3 / DCAT-AP 3), ``sitemap.xml``, ``robots.txt`` and the Atom feed
   ``feed.xml`` at the site root, with absolute URLs from ``base_url`` (env NIANBAO_BASE_URL wins,
   so the Pages workflow can pass the address GitHub gives the site).
@@ -17,6 +19,7 @@ data, from SOURCE_DATE_EPOCH, or from a constant, so two builds of one content a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -50,6 +53,11 @@ DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, less the header row
 XLSX_MAX_TEXT = 32_767  # Excel's cell limit; longer text is cut so the file still opens
 # Text a spreadsheet would take for a formula when typed in or pasted from a CSV.
+# The combined workbook is left out past this many rows in all: Excel could hold more only
+# as a table split over sheets, and writing it would take minutes of a national build.
+# The combined CSVs and the SQLite database hold the same data at any size.
+WORKBOOK_MAX_ROWS = XLSX_MAX_ROWS
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 (and so xlsx, Atom, sitemaps) cannot carry at all.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -99,7 +107,7 @@ def publish(site: Site, root: Path) -> None:
     if site.combined is not None:
         for name, title in ((DB_NAME, "全部数据的 SQLite 数据库"),
                             (DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
-                            (DATA_ZIP_NAME, "全部数据包、Excel 工作簿和数据库的压缩包")):
+                            (DATA_ZIP_NAME, "全部数据的压缩包：合集数据包（CSV、Excel 工作簿）和 SQLite 数据库")):
             # FileInfo names are relative to the package folder, data/all/.
             site.combined.files.append(
                 FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
@@ -178,8 +186,11 @@ def _display_width(text: str) -> int:
 
 def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
                       landing: str) -> None:
-    """One workbook of a package's tables, listed before the package zip, which then holds it."""
+    """One workbook of a package's tables, listed before the package zip, which then holds it.
+    None for a combined package past Excel's sheet size (see WORKBOOK_MAX_ROWS)."""
     folder = root / package.path
+    if kind and sum(f.rows or 0 for f in package.files) > WORKBOOK_MAX_ROWS:
+        return
     descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
     sheets = []
     for table in (*RESOURCES, "reports") if kind else RESOURCES:
@@ -224,6 +235,11 @@ def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
     return rows
 
 
+@contextlib.contextmanager
+def _nothing():
+    yield None
+
+
 def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
                about: list[list]) -> None:
     """A workbook with a 说明 sheet and one sheet per (name, schema, CSV text rows).
@@ -231,68 +247,75 @@ def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
     Header bold and frozen, with a filter; numbers as numbers, blanks as empty cells; text
     that starts like a formula stored as text with Excel's quote prefix (as if typed after an
     apostrophe), so it shows exactly and stays text even when edited.
+
+    Written with XlsxWriter, which is about 3.5x faster than openpyxl's write-only mode here
+    (11 ms against 40 ms for one agency-year's workbook: at 10,000 reports, minutes of a
+    build) and streams big sheets to disk in its constant_memory mode.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.writer.excel import ExcelWriter
+    import tempfile
 
-    wb = Workbook(write_only=True)  # streams rows: the combined tables can be large
-    bold = Font(bold=True)
+    import xlsxwriter
 
-    def cell(ws, value, header=False):
-        if isinstance(value, str):
-            value = xlsx_text(value)
-        c = WriteOnlyCell(ws, value)
-        if isinstance(value, str):
-            c.data_type = "s"  # never a formula, whatever openpyxl guessed
-            if value.startswith(FORMULA_START):
-                c.quotePrefix = True
-        if header:
-            c.font = bold
-        return c
-
-    ws = wb.create_sheet("说明")
-    for letter, width in zip("ABCDE", (12, 24, 40, 10, 50)):
-        ws.column_dimensions[letter].width = width  # long values overflow into empty cells
-    dictionary = False  # the column dictionary follows the first empty row
-    for row in about:
-        dictionary = dictionary or not row
-        ws.append([cell(ws, v, header=(j == 0 and not dictionary) or row[0] == "工作表")
-                   for j, v in enumerate(row)])
-
-    for name, schema, rows in sheets:
-        fields = schema["fields"]
-        kinds = [f.get("type", "string") for f in fields]
-        chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
-        for n, chunk in enumerate(chunks, 1):
-            ws = wb.create_sheet(name if n == 1 else f"{name}_{n}")
-            ws.freeze_panes = "A2"
-            for col, field in enumerate(fields, 1):
-                sample = [field["name"], *(r[col - 1] for r in chunk[:200] if col <= len(r))]
-                width = max(_display_width(s) for s in sample) + 2
-                ws.column_dimensions[get_column_letter(col)].width = min(max(width, 8), 60)
-            last = get_column_letter(len(fields))
-            ws.auto_filter.ref = f"A1:{last}{len(chunk) + 1}"
-            ws.append([cell(ws, f["name"], header=True) for f in fields])
-            for row in chunk:
-                values = [_xlsx_value(text, kind) for text, kind in zip(row, kinds)]
-                ws.append([cell(ws, v) for v in values])
-
-    when = build_date().replace(tzinfo=None)
-    props = wb.properties
-    props.creator = props.lastModifiedBy = "nianbao"
-    props.title = xlsx_text(str(about[0][1])) if about and len(about[0]) > 1 else None
-    props.language = ZH
-    props.created = props.modified = when
+    big = sum(len(rows) for _, _, rows in sheets) > 50_000
     buf = io.BytesIO()
-    # ExcelWriter, not Workbook.save(): save() stamps the wall clock into docProps/core.xml.
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
-    # openpyxl dates its zip entries (and the sheets' temp files) with the clock: re-stamp them.
-    with zipfile.ZipFile(buf) as src:
-        entries = [(info.filename, src.read(info)) for info in src.infolist()]
-    write_zip(path, entries)
+    with tempfile.TemporaryDirectory(prefix="nianbao-xlsx-") if big else _nothing() as tmp:
+        wb = xlsxwriter.Workbook(buf, {
+            "in_memory": not big, "constant_memory": big, "tmpdir": tmp,
+            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+        bold = wb.add_format({"bold": True})
+        quoted = wb.add_format({"quote_prefix": True})
+        bold_quoted = wb.add_format({"bold": True, "quote_prefix": True})
+        day = wb.add_format({"num_format": "yyyy-mm-dd"})
+
+        def put(ws, r: int, c: int, value, header: bool = False) -> None:
+            if value is None or value == "":
+                return
+            if isinstance(value, str):
+                value = xlsx_text(value)
+                if value.startswith(FORMULA_START):
+                    ws.write_string(r, c, value, bold_quoted if header else quoted)
+                else:
+                    ws.write_string(r, c, value, bold if header else None)
+            elif isinstance(value, dt.date):
+                ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), day)
+            elif isinstance(value, int | Decimal | float):
+                ws.write_number(r, c, value if isinstance(value, int) else float(value))
+            else:
+                ws.write_string(r, c, xlsx_text(str(value)))
+
+        ws = wb.add_worksheet("说明")
+        for col, width in enumerate((12, 24, 40, 10, 50)):
+            ws.set_column(col, col, width)  # long values overflow into empty cells
+        dictionary = False  # the column dictionary follows the first empty row
+        for r, row in enumerate(about):
+            dictionary = dictionary or not row
+            for j, v in enumerate(row):
+                put(ws, r, j, v, header=(j == 0 and not dictionary) or row[0] == "工作表")
+
+        for name, schema, rows in sheets:
+            fields = schema["fields"]
+            kinds = [f.get("type", "string") for f in fields]
+            chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
+            for n, chunk in enumerate(chunks, 1):
+                ws = wb.add_worksheet(name if n == 1 else f"{name}_{n}")
+                ws.freeze_panes(1, 0)
+                for col, field in enumerate(fields):
+                    sample = [field["name"], *(r[col] for r in chunk[:200] if col < len(r))]
+                    width = max(_display_width(s) for s in sample) + 2
+                    ws.set_column(col, col, min(max(width, 8), 60))
+                ws.autofilter(0, 0, len(chunk), max(len(fields) - 1, 0))
+                for col, field in enumerate(fields):
+                    put(ws, 0, col, field["name"], header=True)
+                for r, row in enumerate(chunk, 1):
+                    for col, (text, kind) in enumerate(zip(row, kinds)):
+                        if text != "":
+                            put(ws, r, col, _xlsx_value(text, kind))
+
+        when = build_date().replace(tzinfo=None)
+        title = xlsx_text(str(about[0][1])) if about and len(about[0]) > 1 else ""
+        wb.set_properties({"title": title, "author": "nianbao", "created": when})
+        wb.close()
+    path.write_bytes(buf.getvalue())  # zip entries with XlsxWriter's fixed 1980 date
 
 
 # ---------------------------------------------------------------- zips
@@ -310,10 +333,11 @@ def write_zip(target: Path, members: list[tuple[str, Path | bytes]]) -> None:
 
 
 def write_data_zip(target: Path, data: Path) -> None:
-    """Everything under data/ but the zips (whose contents it already holds) and the pages
-    (data/ is also the /data/ page's folder), in one folder."""
-    members = sorted(p for p in data.rglob("*")
-                     if p.is_file() and p.suffix.lower() not in (".zip", ".html") and p != target)
+    """The combined package (data/all/, but its own zip), the database and its guide, in one
+    folder."""
+    members = sorted(p for p in (data / "all").rglob("*")
+                     if p.is_file() and p.suffix.lower() != ".zip")
+    members += [p for p in (data / DB_NAME, data / DB_DOC_NAME) if p.is_file()]
     write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members])
 
 

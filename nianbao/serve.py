@@ -77,6 +77,8 @@ class LiveSite:
                 while not self.edits:
                     self.cond.wait()
                 batch, self.edits = self.edits, set()
+            print(f"changed: {', '.join(sorted(str(p) for p in batch)[:5])}"
+                  + (f" and {len(batch) - 5} more" if len(batch) > 5 else ""), flush=True)
             self.fast_path(batch)
             with self.cond:
                 self.dirty = True
