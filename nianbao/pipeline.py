@@ -381,7 +381,7 @@ def publish_site(site: Site, root: Path) -> None:
                             (pub.DATA_ZIP_NAME, "全部数据的压缩包：合集数据包（CSV、Excel 工作簿）和 SQLite 数据库")):
             site.combined.files.append(
                 FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
-    pub._write_json(root / "catalog.jsonld", pub.catalog(site, root, base))
+    pub.write_catalog(root / "catalog.jsonld", pub.catalog(site, root, base))
     (root / "sitemap.xml").write_bytes(pub.sitemap(site, base))
     (root / "robots.txt").write_text(pub.robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(pub.feed(site, root, base))
@@ -390,7 +390,8 @@ def publish_site(site: Site, root: Path) -> None:
 def move_files(site: Site, staging: Path, files_root: Path) -> None:
     """Files-host mode: data/ (every package, original report, workbook, the database and the
     zips; all but the /data/ page itself) moves to files_root/data/, and the catalogue's and
-    feed's download links point at files_base_url. Pages and search stay in staging."""
+    feed's download links point at files_base_url (the catalogue's already do). Pages and
+    search stay in staging."""
     from nianbao import publish
 
     base = publish.base_url(site.config)
@@ -400,32 +401,12 @@ def move_files(site: Site, staging: Path, files_root: Path) -> None:
         if entry.name != "index.html":
             entry.rename(files_root / "data" / entry.name)
     old, new = base + "data/", files_base + "data/"
-    catalog = staging / "catalog.jsonld"
-    if catalog.exists():
-        data = json.loads(catalog.read_text(encoding="utf-8"))
-        _rebase(data, old, new)
-        catalog.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     feed = staging / "feed.xml"
     if feed.exists():
         text = feed.read_text(encoding="utf-8")
         for rel in ("enclosure", "describedby"):
             text = _rebase_links(text, rel, old, new)
         feed.write_text(text, encoding="utf-8")
-
-
-def _rebase(node, old: str, new: str) -> None:
-    """Download URLs (dcat:accessURL / dcat:downloadURL) under old → under new."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if k in ("dcat:accessURL", "dcat:downloadURL") and isinstance(v, dict):
-                url = v.get("@id", "")
-                if url.startswith(old):
-                    v["@id"] = new + url[len(old):]
-            else:
-                _rebase(v, old, new)
-    elif isinstance(node, list):
-        for v in node:
-            _rebase(v, old, new)
 
 
 def _rebase_links(text: str, rel: str, old: str, new: str) -> str:

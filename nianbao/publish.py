@@ -53,10 +53,11 @@ DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, less the header row
 XLSX_MAX_TEXT = 32_767  # Excel's cell limit; longer text is cut so the file still opens
 # Text a spreadsheet would take for a formula when typed in or pasted from a CSV.
-# The combined workbook is left out past this many rows in all: Excel could hold more only
-# as a table split over sheets, and writing it would take minutes of a national build.
+# The combined workbook is left out past this many rows in all (about 330 reports): Excel
+# grows slow to open and filter well before its 1,048,576-row sheet limit, and writing it was
+# the largest single cost of a big build (25 s for 2,000 reports).
 # The combined CSVs and the SQLite database hold the same data at any size.
-WORKBOOK_MAX_ROWS = XLSX_MAX_ROWS
+WORKBOOK_MAX_ROWS = 100_000
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Characters XML 1.0 (and so xlsx, Atom, sitemaps) cannot carry at all.
@@ -111,7 +112,7 @@ def publish(site: Site, root: Path) -> None:
             # FileInfo names are relative to the package folder, data/all/.
             site.combined.files.append(
                 FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
-    _write_json(root / "catalog.jsonld", catalog(site, root, base))
+    write_catalog(root / "catalog.jsonld", catalog(site, root, base))
     (root / "sitemap.xml").write_bytes(sitemap(site, base))
     (root / "robots.txt").write_text(robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(feed(site, root, base))
@@ -187,7 +188,7 @@ def _display_width(text: str) -> int:
 def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
                       landing: str) -> None:
     """One workbook of a package's tables, listed before the package zip, which then holds it.
-    None for a combined package past Excel's sheet size (see WORKBOOK_MAX_ROWS)."""
+    None for a combined package past WORKBOOK_MAX_ROWS."""
     folder = root / package.path
     if kind and sum(f.rows or 0 for f in package.files) > WORKBOOK_MAX_ROWS:
         return
@@ -578,9 +579,12 @@ def catalog(site: Site, root: Path, base: str) -> dict:
     """A DCAT 3 catalogue (DCAT-AP 3 terms): each agency-year a dataset, each file a distribution.
 
     Ids are stable URLs: <agency-year page>#dataset and <agency page>#agency, so the pages'
-    own JSON-LD can name the same things.
+    own JSON-LD can name the same things. Download URLs are under files_base_url when the
+    files are published elsewhere. "dcat:dataset" is a generator (one dataset in memory at a
+    time, for national corpora): write it with write_catalog.
     """
     config = site.config
+    files_base = config.get("files_base_url") or base
     lic = {"@id": config["license"]["path"]} if config.get("license", {}).get("path") else None
     publisher = {"@id": base + "#publisher", "@type": "foaf:Agent",
                  "foaf:name": _zh(config.get("publisher", "nianbao"))}
@@ -589,11 +593,16 @@ def catalog(site: Site, root: Path, base: str) -> dict:
         "dcat:theme": {"@id": f"{EU}data-theme/GOVE"},
         "dct:language": {"@id": f"{EU}language/ZHO"},
     }
-    datasets = []
-    for report in site.reports:
+
+    def datasets():
+        yield from (d for d in map(report_dataset, site.reports) if d is not None)
+        if site.combined is not None:
+            yield combined_dataset()
+
+    def report_dataset(report: Report) -> dict | None:
         package = site.packages.get((report.agency_id, report.year))
         if package is None:
-            continue
+            return None
         desc = _descriptor(root, package)
         page = page_url(base, report.agency_id, report.year)
         dataset = {
@@ -625,10 +634,11 @@ def catalog(site: Site, root: Path, base: str) -> dict:
             dataset["dct:source"] = {"@id": report.source_url}
         if lic:
             dataset["dct:license"] = lic
-        dataset["dcat:distribution"] = [_distribution(base, root, package, f, lic)
+        dataset["dcat:distribution"] = [_distribution(files_base, root, package, f, lic)
                                         for f in package.files]
-        datasets.append(dataset)
-    if site.combined is not None:
+        return dataset
+
+    def combined_dataset() -> dict:
         desc = _descriptor(root, site.combined)
         years = sorted({r.year for r in site.reports})
         combined = {
@@ -648,9 +658,10 @@ def catalog(site: Site, root: Path, base: str) -> dict:
                                         "dcat:endDate": _date(f"{years[-1]}-12-31")}
         if lic:
             combined["dct:license"] = lic
-        combined["dcat:distribution"] = [_distribution(base, root, site.combined, f, lic)
+        combined["dcat:distribution"] = [_distribution(files_base, root, site.combined, f, lic)
                                          for f in site.combined.files]
-        datasets.append(combined)
+        return combined
+
     out = {
         "@context": CONTEXT,
         "@id": base + "catalog.jsonld",
@@ -660,11 +671,25 @@ def catalog(site: Site, root: Path, base: str) -> dict:
         "dct:publisher": publisher,
         "foaf:homepage": {"@id": base},
         "dct:language": common["dct:language"],
-        "dcat:dataset": datasets,
     }
     if lic:
         out["dct:license"] = lic
+    out["dcat:dataset"] = datasets()
     return out
+
+
+def write_catalog(path: Path, data: dict) -> None:
+    """The catalogue as json.dumps(indent=2) would write it, its datasets streamed one by one."""
+    head = {k: v for k, v in data.items() if k != "dcat:dataset"}
+    text = json.dumps(head, ensure_ascii=False, indent=2)
+    written = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text[:-2] + ',\n  "dcat:dataset": [')
+        for dataset in data["dcat:dataset"]:
+            body = json.dumps(dataset, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            fh.write(("," if written else "") + "\n    " + body)
+            written += 1
+        fh.write("\n  ]\n}\n" if written else "]\n}\n")
 
 
 # ---------------------------------------------------------------- sitemap, robots, feed
