@@ -355,7 +355,8 @@ def _combined_workbook(site: Site, root: Path) -> PackageInfo:
 
     if site.combined is not None:
         pub._package_workbook(root, site.combined, pub.COMBINED_XLSX, "all/",
-                              pub.page_url(pub.base_url(site.config), "data"))
+                              pub.page_url(pub.base_url(site.config), "data"),
+                              pub.workbook_max_rows(site.config))
     return site.combined
 
 

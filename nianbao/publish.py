@@ -102,7 +102,8 @@ def publish(site: Site, root: Path) -> None:
             _package_workbook(root, package, f"{report.agency_id}-{report.year}.xlsx", "",
                               page_url(base, report.agency_id, report.year))
     if site.combined is not None:
-        _package_workbook(root, site.combined, COMBINED_XLSX, "all/", page_url(base, "data"))
+        _package_workbook(root, site.combined, COMBINED_XLSX, "all/", page_url(base, "data"),
+                          workbook_max_rows(site.config))
     write_database(data / DB_NAME, site.config)
     write_data_zip(data / DATA_ZIP_NAME, data)
     if site.combined is not None:
@@ -185,29 +186,35 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def workbook_max_rows(config: dict) -> int:
+    """`combined_workbook_max_rows` in site.yaml, else WORKBOOK_MAX_ROWS."""
+    try:
+        return int(config.get("combined_workbook_max_rows", WORKBOOK_MAX_ROWS))
+    except (TypeError, ValueError):
+        return WORKBOOK_MAX_ROWS
+
+
 def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
-                      landing: str) -> None:
-    """One workbook of a package's tables, listed before the package zip, which then holds it.
-    None for a combined package past WORKBOOK_MAX_ROWS."""
+                      landing: str, max_rows: int = WORKBOOK_MAX_ROWS) -> None:
+    """One workbook of a package's tables, listed before the package zip, which is then
+    written with it inside. No workbook for a combined package past max_rows."""
     folder = root / package.path
-    if kind and sum(f.rows or 0 for f in package.files) > WORKBOOK_MAX_ROWS:
-        return
-    descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    sheets = []
-    for table in (*RESOURCES, "reports") if kind else RESOURCES:
-        schema = schemas.load(f"{kind}{table}.schema.json")
-        sheets.append((table, schema, read_table(folder / f"{table}.csv", schema)))
-    write_xlsx(folder / name, sheets, _about(descriptor, sheets, landing))
-    info = FileInfo(name, (folder / name).stat().st_size, None,
-                    "全部表格的 Excel 工作簿（每张表一个工作表，另有“说明”）")
     zipped = [f for f in package.files if f.name == package.zip_name]
-    if not zipped:
-        package.files.append(info)
-        return
-    package.files.insert(package.files.index(zipped[0]), info)
-    members = [f.name for f in package.files if f.name != package.zip_name]
-    write_zip(folder / package.zip_name, [(m, folder / m) for m in members])
-    zipped[0].bytes = (folder / package.zip_name).stat().st_size
+    if not kind or sum(f.rows or 0 for f in package.files) <= max_rows:
+        descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        sheets = []
+        for table in (*RESOURCES, "reports") if kind else RESOURCES:
+            schema = schemas.load(f"{kind}{table}.schema.json")
+            sheets.append((table, schema, read_table(folder / f"{table}.csv", schema)))
+        write_xlsx(folder / name, sheets, _about(descriptor, sheets, landing))
+        info = FileInfo(name, (folder / name).stat().st_size, None,
+                        "全部表格的 Excel 工作簿（每张表一个工作表，另有“说明”）")
+        package.files.insert(package.files.index(zipped[0]) if zipped else len(package.files),
+                             info)
+    if zipped:
+        members = [f.name for f in package.files if f.name != package.zip_name]
+        write_zip(folder / package.zip_name, [(m, folder / m) for m in members])
+        zipped[0].bytes = (folder / package.zip_name).stat().st_size
 
 
 def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:

@@ -28,7 +28,7 @@ from nianbao import schemas, site_text
 from nianbao.catalogue import norm
 from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import original_name
-from nianbao.publish import WORKBOOK_MAX_ROWS
+from nianbao.publish import workbook_max_rows
 from nianbao.site_form import HtmlTable, form_tables
 from nianbao.site_svg import bar_chart
 
@@ -766,7 +766,7 @@ def render_data(o: Out, site: Site, views: list[ReportView]) -> None:
            combined=download_rows(site.combined, files_root(site.config or {}, "../")),
            combined_workbook=site.combined is None or any(
                f.name.endswith(".xlsx") for f in site.combined.files),
-           workbook_max_rows=f"{WORKBOOK_MAX_ROWS:,}",
+           workbook_max_rows=f"{workbook_max_rows(site.config or {}):,}",
            packages=packages,
            tables=schema_tables(), active="data",
            description="下载全部数据（CSV、数据包）以及每张表、每个字段的说明")

@@ -30,6 +30,7 @@ from nianbao.publish import (
     write_zip,
     xlsx_text,
 )
+from tests.conftest import CONTENT
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://data.example.org/nianbao/"
@@ -388,3 +389,25 @@ def test_two_builds_are_byte_identical(out, tmp_path):
     assert sorted(first) == sorted(second)
     different = [name for name in first if first[name] != second[name]]
     assert different == []
+
+
+def test_no_combined_workbook_past_the_row_limit(tmp_path):
+    """Past combined_workbook_max_rows the combined package has no workbook (nor does the
+    data zip), the downloads page says why and points to CSV and SQLite; every agency-year
+    keeps its own workbook."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    with (content / "site.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("combined_workbook_max_rows: 50\n")
+    result = build(content, tmp_path / "out", search=False)
+    data = tmp_path / "out" / "data"
+    assert not (data / "all" / "nianbao-all.xlsx").exists()
+    assert not any(f.name.endswith(".xlsx") for f in result.site.combined.files)
+    with zipfile.ZipFile(data / "nianbao-data.zip") as zf:
+        assert not [n for n in zf.namelist() if n.endswith(".xlsx")]
+    with zipfile.ZipFile(data / "all" / "nianbao-all.zip") as zf:
+        assert "values.csv" in zf.namelist() and "nianbao-all.xlsx" not in zf.namelist()
+    text = (data / "index.html").read_text(encoding="utf-8")
+    assert "全部数据超过 50 行" in text and "nianbao-all.xlsx" not in text
+    for r in result.site.reports:
+        assert (data / r.agency_id / str(r.year) / f"{r.agency_id}-{r.year}.xlsx").is_file()
