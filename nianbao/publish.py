@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import unicodedata
 import zipfile
@@ -124,12 +125,17 @@ def publish(site: Site, root: Path) -> None:
 
 def read_table(path: Path, schema: dict) -> list[list[str]]:
     """The CSV's data rows as text, after checking its header is the schema's."""
+    return list(iter_table(path, schema))
+
+
+def iter_table(path: Path, schema: dict):
+    """read_table, a row at a time (the combined tables of a national corpus are large)."""
     with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
-    names = [field["name"] for field in schema["fields"]]
-    if not rows or rows[0] != names:
-        raise ValueError(f"{path}: header is not the schema's {names}")
-    return rows[1:]
+        reader = csv.reader(f)
+        names = [field["name"] for field in schema["fields"]]
+        if next(reader, None) != names:
+            raise ValueError(f"{path}: header is not the schema's {names}")
+        yield from reader
 
 
 def number(text: str) -> int | Decimal:
@@ -337,7 +343,13 @@ def write_zip(target: Path, members: list[tuple[str, Path | bytes]]) -> None:
             info = zipfile.ZipInfo(name, date)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            zf.writestr(info, content if isinstance(content, bytes) else content.read_bytes())
+            if isinstance(content, bytes):
+                zf.writestr(info, content)
+                continue
+            # Streamed: a national corpus's combined tables and database are hundreds of MB.
+            info.file_size = content.stat().st_size  # zipfile picks zip64 from it
+            with content.open("rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def write_data_zip(target: Path, data: Path) -> None:
@@ -465,11 +477,18 @@ def write_database(path: Path, config: dict) -> None:
         for table, schema in _tables():
             con.execute(_create_sql(table, schema))
             kinds = [f.get("type", "string") for f in schema["fields"]]
-            rows = read_table(folder / f"{table}.csv", schema)
             marks = ", ".join("?" * len(kinds))
+            count = 0
+
+            def values(rows, kinds=kinds):
+                nonlocal count
+                for row in rows:
+                    count += 1
+                    yield [_sql_value(t, k) for t, k in zip(row, kinds)]
+
             con.executemany(f"INSERT INTO {_q(table)} VALUES ({marks})",
-                            ([_sql_value(t, k) for t, k in zip(row, kinds)] for row in rows))
-            counts[table] = len(rows)
+                            values(iter_table(folder / f"{table}.csv", schema)))
+            counts[table] = count
             for name, columns in _indexes(table, schema):
                 cols = ", ".join(_q(c) for c in columns)
                 con.execute(f"CREATE INDEX {_q('idx_' + name)} ON {_q(table)} ({cols})")
