@@ -754,9 +754,21 @@ def schema_tables() -> list[dict]:
     return out
 
 
+# An aggregate page lists at most this many rows per table (`list_limit` in site.yaml); the
+# rest are in the combined CSVs it links to (10,000 reports made pages of 14 and 19 MB).
+LIST_LIMIT = 1000
+
+
+def list_limit(config: dict) -> int:
+    try:
+        return max(1, int(config.get("list_limit", LIST_LIMIT)))
+    except (TypeError, ValueError):
+        return LIST_LIMIT
+
+
 def render_data(o: Out, site: Site, views: list[ReportView]) -> None:
     packages = []
-    for v in views:
+    for v in views[:list_limit(site.config or {})]:
         pkg = site.packages.get((v.report.agency_id, v.report.year))
         if pkg:
             files = download_rows(pkg, files_root(site.config or {}, "../"))
@@ -767,7 +779,7 @@ def render_data(o: Out, site: Site, views: list[ReportView]) -> None:
            combined_workbook=site.combined is None or any(
                f.name.endswith(".xlsx") for f in site.combined.files),
            workbook_max_rows=f"{workbook_max_rows(site.config or {}):,}",
-           packages=packages,
+           packages=packages, packages_total=len(views),
            tables=schema_tables(), active="data",
            description="下载全部数据（CSV、数据包）以及每张表、每个字段的说明")
 
@@ -777,6 +789,7 @@ def render_data(o: Out, site: Site, views: list[ReportView]) -> None:
 
 def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
     urls = {id(v.report): v.url for v in views}
+    limit = list_limit(site.config or {})
     kinds: dict[str, dict[str, list]] = {"report": defaultdict(list), "parse": defaultdict(list)}
     for r in site.all_reports:
         url = urls.get(id(r))
@@ -788,8 +801,8 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
     order = list(site_text.CODES)
     groups = []
     for kind, codes in kinds.items():
-        items = [{"code": code, "label": site_text.code_label(code), "rows": rows,
-                  "severities": Counter(r["severity"] for r in rows)}
+        items = [{"code": code, "label": site_text.code_label(code), "rows": rows[:limit],
+                  "total": len(rows), "severities": Counter(r["severity"] for r in rows)}
                  for code, rows in sorted(codes.items(),
                                           key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)]
         groups.append({"kind": kind, "label": site_text.KINDS.get(kind, kind),
@@ -805,8 +818,12 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
                            "broken": sum(s == "broken" for s in v.report.checks.values()),
                            "ok": sum(s == "ok" for s in v.report.checks.values()),
                            "unchecked": sum(s == "unchecked" for s in v.report.checks.values())})
+    # Past the limit, the reports with the most to look at first.
+    if len(per_report) > limit:
+        per_report.sort(key=lambda r: (-r["error"], -r["broken"], -r["warning"]))
     o.page("quality/", "quality.html", page_title="数据质量", groups=groups,
-           unpublished=unpublished, per_report=per_report, rules=site_text.RULES,
+           unpublished=unpublished, per_report=per_report[:limit],
+           per_report_total=len(per_report), rules=site_text.RULES,
            severities=site_text.SEVERITIES, active="quality",
            description="每份报告的解析问题和勾稽关系校验结果")
 

@@ -135,6 +135,39 @@ def test_incremental_builds(corpus, reference, tmp_path):
     assert changed_config.stats["units_reused"] == 0
 
 
+def test_fast_path_rewrites_one_agency_as_the_build_would(corpus, tmp_path):
+    """serve's fast path (update_pages): an edited report's agency-year and agency pages are
+    rewritten in place, equal to what a full build makes of them, and nothing else is
+    touched; edits it cannot take alone (a new file, a changed agency) are left to the build."""
+    from nianbao.pipeline import update_pages
+
+    content = tmp_path / "content"
+    shutil.copytree(corpus, content)
+    output = tmp_path / "output"
+    result = build(content, output, search=False)
+    before = _digests(output)
+    report = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text.replace("一是", "一是（修改）", 1), encoding="utf-8")
+    pages = update_pages(result, content, output, [report])
+    assert pages == ["zibo-zichuan-zhaoshangju/2020/index.html",
+                     "zibo-zichuan-zhaoshangju/figures.csv",
+                     "zibo-zichuan-zhaoshangju/index.html"]
+    after = _digests(output)
+    assert {k for k in after if after[k] != before.get(k)} <= set(pages)
+    assert "一是（修改）" in (output / pages[0]).read_text(encoding="utf-8")
+    full = tmp_path / "full"
+    build(content, full, search=False)
+    assert (output / pages[0]).read_bytes() == (full / pages[0]).read_bytes()
+
+    new = report.with_name("zibo-zichuan-new-2020.txt")
+    new.write_text(text, encoding="utf-8")
+    assert update_pages(result, content, output, [new]) is None  # a new file
+    report.write_text(text.replace("淄川区招商局", "淄川区商务局"), encoding="utf-8")
+    assert update_pages(result, content, output, [report]) is None  # another agency
+    assert update_pages(result, content, output, [content / "site.yaml"]) is None
+
+
 def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
     """A no-op returns reports from the extraction cache; without one the build runs (and
     still reuses every agency)."""

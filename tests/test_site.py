@@ -489,3 +489,30 @@ def test_serve_coalesces_a_burst_of_changes(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
+    """Past list_limit the downloads and data-quality pages list that many rows per table,
+    say how many there are in all (the worst reports first) and point to the full CSVs."""
+    import shutil
+
+    from nianbao.pipeline import build
+    from tests.conftest import CONTENT
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    with (content / "site.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("list_limit: 2\n")
+    result = build(content, tmp_path / "out", search=False)
+    assert len(result.site.reports) == 5
+    data = page(tmp_path / "out", "data/")
+    assert len(data.find("table", class_="packages").find_all("tr")) == 1 + 2
+    assert "每份报告的数据包（5 个）" in data.text() and "这里列出前 2 个" in data.text()
+    quality = page(tmp_path / "out", "quality/")
+    per_report = quality.find("section", aria_labelledby="per-report-h")
+    assert len(per_report.find_all("tr")) == 1 + 2
+    assert "共 5 份报告" in per_report.text()
+    # The reports with errors come first: seed 001 has the build's one error.
+    assert per_report.find("tbody").find_all("tr")[0].find("strong") is not None
+    for table in quality.find_all("table", class_="problems-table"):
+        assert len(table.find("tbody").find_all("tr")) <= 2
