@@ -249,7 +249,8 @@ def stage_timings(content: Path, work: Path, k: int, validate: int) -> None:
     from nianbao.pipeline import collect, load_config, settle_identities
 
     print(f"single stages, one process, {k} reports:", flush=True)
-    sources, _ = timed("discover (whole corpus)", k, lambda: discover(content / "reports"))
+    n = sum(1 for p in (content / "reports").rglob("*") if p.is_file())
+    sources, _ = timed("discover (whole corpus)", n, lambda: discover(content / "reports"))
     sources = sources[:k]
     _, t_read = timed("read (text reader)", k, lambda: [readers.read(s.path) for s in sources])
     reports, t_extract = timed("extract (read→parse→check)", k, lambda: [extract(s) for s in sources])

@@ -195,6 +195,7 @@ class PackageInfo:
     path: str  # "data/<agency-id>/<year>/" or "data/all/"
     files: list[FileInfo] = field(default_factory=list)
     zip_name: str | None = None
+    invalid: list[str] = field(default_factory=list)  # the build's own check: what broke the schema
 
 
 @dataclass

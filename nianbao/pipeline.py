@@ -42,7 +42,7 @@ from nianbao.cache import ExtractCache, code_hash
 from nianbao.cache import key as extraction_key
 from nianbao.discover import discover
 from nianbao.model import FileInfo, PackageInfo, Problem, Report, Site, SourceFile
-from nianbao.package import package_combined, package_report
+from nianbao.package import package_combined, package_problems, package_report
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
@@ -212,6 +212,10 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
                 packages[(agency, year)] = pkg
         site.packages = {(r.agency_id, r.year): packages[(r.agency_id, r.year)]
                          for r in site.reports}
+        for r in site.reports:  # the workers' reports were copies (or the unit was reused)
+            known = {(p.code, p.where, p.message) for p in r.problems}
+            r.problems.extend(p for p in package_problems(r, site.packages[(r.agency_id, r.year)])
+                              if (p.code, p.where, p.message) not in known)
         clock.lap("units")
         publish_site(site, staging)
         clock.lap("publish")
@@ -334,6 +338,7 @@ class _UnitJob:
         packages, files = {}, []
         for r in unit:
             pkg = package_report(r, self.staging, config, zip=False)
+            r.problems.extend(package_problems(r, pkg))  # so its page shows them
             # As publish() does for each package: the workbook, then the zip with it inside.
             publish._package_workbook(self.staging, pkg, f"{r.agency_id}-{r.year}.xlsx", "",
                                       publish.page_url(base, r.agency_id, r.year))
@@ -689,7 +694,8 @@ def _link_unit(prev: dict, old: dict, output: Path, files_output: Path | None,
 
 
 def _package_info(data: dict) -> PackageInfo:
-    return PackageInfo(data["path"], [FileInfo(**f) for f in data["files"]], data.get("zip_name"))
+    return PackageInfo(data["path"], [FileInfo(**f) for f in data["files"]], data.get("zip_name"),
+                       data.get("invalid", []))
 
 
 class _Clock:

@@ -52,6 +52,7 @@ CODES = {
     "not-a-number": "不是数字",
     "not-an-integer": "不是整数",
     "not-text": "不是文本文件",
+    "package-invalid": "数据包不符合表结构",
     "region-ambiguous": "地区有歧义",
     "region-inferred": "地区由机关名称推断",
     "region-unknown": "无法确定地区",
