@@ -174,7 +174,9 @@ def _write_table(path: Path, schema: dict, rows, check: RowCheck | None = None,
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """Read in chunks: the combined tables and the database run to hundreds of MB."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 _SCHEMAS: dict[str, tuple[tuple, dict]] = {}

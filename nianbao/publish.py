@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -38,7 +37,7 @@ from xml.etree import ElementTree as ET
 
 from nianbao import __version__, schemas
 from nianbao.model import FileInfo, PackageInfo, Report, Site
-from nianbao.package import PACKAGE_PROFILE, RESOURCES
+from nianbao.package import PACKAGE_PROFILE, RESOURCES, sha256
 
 DB_NAME = "nianbao.db"
 DB_DOC_NAME = "nianbao-db.md"
@@ -335,13 +334,18 @@ def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
 # ---------------------------------------------------------------- zips
 
 
-def write_zip(target: Path, members: list[tuple[str, Path | bytes]]) -> None:
-    """A zip whose bytes depend only on its members: fixed dates, modes and order."""
+def write_zip(target: Path, members: list[tuple[str, Path | bytes]], level: int = 6) -> None:
+    """A zip whose bytes depend only on its members: fixed dates, modes and order.
+    level: deflate's, 1 (fast) to 9 (small)."""
     date = _zip_date()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in members:
             info = zipfile.ZipInfo(name, date)
             info.compress_type = zipfile.ZIP_DEFLATED
+            try:
+                info.compress_level = level  # Python 3.13+
+            except AttributeError:
+                info._compresslevel = level  # 3.11, 3.12
             info.external_attr = 0o644 << 16
             if isinstance(content, bytes):
                 zf.writestr(info, content)
@@ -358,7 +362,10 @@ def write_data_zip(target: Path, data: Path) -> None:
     members = sorted(p for p in (data / "all").rglob("*")
                      if p.is_file() and p.suffix.lower() != ".zip")
     members += [p for p in (data / DB_NAME, data / DB_DOC_NAME) if p.is_file()]
-    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members])
+    # Deflate level 1: three times faster than the default on these hundreds of MB (10,000
+    # reports: 800 MB in), for an archive a little larger.
+    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members],
+              level=1)
 
 
 # ---------------------------------------------------------------- SQLite
@@ -583,7 +590,7 @@ def _distribution(base: str, root: Path, package: PackageInfo, info: FileInfo, l
         "spdx:checksum": {
             "@type": "spdx:Checksum",
             "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-            "spdx:checksumValue": {"@value": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "spdx:checksumValue": {"@value": sha256(path),
                                    "@type": "xsd:hexBinary"},
         },
     }
