@@ -190,22 +190,20 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             else:
                 todo.append(agency)
         clock.lap("reuse")
-        # One pool of processes for the units and the two big aggregates that need only the
-        # combined CSVs (its workbook, the database), which go first: they run beside the
-        # units rather than after them.
+        # One pool of processes for the units and the combined package with what is made
+        # from its CSVs (its workbook, the database), which goes first: it runs beside the
+        # units rather than before or after them.
         from nianbao import executors
 
-        site.combined = package_combined(site.reports, site.all_reports, staging, config, zip=False)
-        clock.lap("package-combined")
         job = _UnitJob(site, staging, content, years)
         todo_units = [units[a] for a in todo]
-        tasks = [lambda: _combined_workbook(site, staging), lambda: _database(site, staging)]
+        tasks = [lambda: _combined(site, staging)]
         tasks += [(lambda part=part: [job(u) for u in part])
                   for part in executors.chunks(todo_units, jobs)]
         big = max(len(todo_units), len(site.reports)) >= executors.MIN_PARALLEL
         done = executors.fork_run(tasks, jobs=jobs if big else 1)  # small: not worth a fork
         site.combined = done[0]
-        results = [r for part in done[2:] for r in part]
+        results = [r for part in done[1:] for r in part]
         for agency, (pkgs, files) in zip(todo, results):
             unit_files[agency] = files
             for year, pkg in pkgs.items():
@@ -352,6 +350,14 @@ class _UnitJob:
         agency = unit[0].agency_id
         files += [f"{agency}/index.html", f"{agency}/figures.csv"]
         return packages, files
+
+
+def _combined(site: Site, root: Path) -> PackageInfo:
+    """The combined package, its workbook and zip, and the database made from its CSVs."""
+    site.combined = package_combined(site.reports, site.all_reports, root, site.config, zip=False)
+    _combined_workbook(site, root)
+    _database(site, root)
+    return site.combined
 
 
 def _combined_workbook(site: Site, root: Path) -> PackageInfo:
