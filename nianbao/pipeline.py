@@ -387,12 +387,7 @@ def publish_site(site: Site, root: Path) -> None:
     base = pub.base_url(site.config)
     data = root / "data"
     pub.write_data_zip(data / pub.DATA_ZIP_NAME, data)
-    if site.combined is not None:
-        for name, title in ((pub.DB_NAME, "全部数据的 SQLite 数据库"),
-                            (pub.DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
-                            (pub.DATA_ZIP_NAME, "全部数据的压缩包：合集数据包（CSV、Excel 工作簿）和 SQLite 数据库")):
-            site.combined.files.append(
-                FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
+    pub.list_bulk_files(site, data)
     pub.write_catalog(root / "catalog.jsonld", pub.catalog(site, root, base))
     (root / "sitemap.xml").write_bytes(pub.sitemap(site, base))
     (root / "robots.txt").write_text(pub.robots(base), encoding="utf-8")
@@ -401,8 +396,8 @@ def publish_site(site: Site, root: Path) -> None:
 
 def move_files(site: Site, staging: Path, files_root: Path) -> None:
     """Files-host mode: data/ (every package, original report, workbook, the database and the
-    zips; all but the /data/ page itself) moves to files_root/data/, and the catalogue's and
-    feed's download links point at files_base_url (the catalogue's already do). Pages and
+    zips; all but the /data/ page itself) moves to files_root/data/, and the feed's download
+    links are rebased onto files_base_url (the catalogue is written with them). Pages and
     search stay in staging."""
     from nianbao import publish
 
@@ -542,7 +537,7 @@ def _library_versions() -> str:
     from importlib import metadata
 
     out = []
-    for name in ("jinja2", "openpyxl", "markdown-it-py", "frictionless", "markupsafe"):
+    for name in ("jinja2", "xlsxwriter", "markdown-it-py", "frictionless", "markupsafe"):
         try:
             out.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:

@@ -106,17 +106,25 @@ def publish(site: Site, root: Path) -> None:
                           workbook_max_rows(site.config))
     write_database(data / DB_NAME, site.config)
     write_data_zip(data / DATA_ZIP_NAME, data)
-    if site.combined is not None:
-        for name, title in ((DB_NAME, "全部数据的 SQLite 数据库"),
-                            (DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
-                            (DATA_ZIP_NAME, "全部数据的压缩包：合集数据包（CSV、Excel 工作簿）和 SQLite 数据库")):
-            # FileInfo names are relative to the package folder, data/all/.
-            site.combined.files.append(
-                FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
+    list_bulk_files(site, data)
     write_catalog(root / "catalog.jsonld", catalog(site, root, base))
     (root / "sitemap.xml").write_bytes(sitemap(site, base))
     (root / "robots.txt").write_text(robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(feed(site, root, base))
+
+
+BULK_FILES = ((DB_NAME, "全部数据的 SQLite 数据库"),
+              (DB_DOC_NAME, "SQLite 数据库说明（表、列、索引、示例查询）"),
+              (DATA_ZIP_NAME, "全部数据的压缩包：合集数据包和 SQLite 数据库"))
+
+
+def list_bulk_files(site: Site, data: Path) -> None:
+    """The database, its guide and the data zip, listed with the combined package (whose
+    file names are relative to data/all/)."""
+    if site.combined is not None:
+        for name, title in BULK_FILES:
+            site.combined.files.append(
+                FileInfo(f"../{name}", (data / name).stat().st_size, None, title))
 
 
 # ---------------------------------------------------------------- reading the CSVs back
