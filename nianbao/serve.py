@@ -220,15 +220,26 @@ def serve(content: Path, output: Path, *, host: str = "127.0.0.1", port: int = 8
     watcher.watch(str(content))  # so livereload does not watch the working directory instead
     server = SiteServer(watcher=watcher)
 
+    stop = threading.Event()
+    watcher_thread = threading.Thread(target=watch, args=(watched_folders(content), site.changed, stop),
+                                      name="nianbao-watch", daemon=True)
+
     def started():
         loop_holder.append(ioloop.IOLoop.current())
         loop_ready.set()
         site.start()
-        threading.Thread(target=watch, args=(watched_folders(content), site.changed),
-                         name="nianbao-watch", daemon=True).start()
+        watcher_thread.start()
 
     ioloop.IOLoop.current().add_callback(started)
     print(f"serving {output} at http://{host}:{port}{base} (Ctrl-C to stop)", flush=True)
     print("watching: " + ", ".join(str(f) for f in watched_folders(content)), flush=True)
-    server.serve(port=port, host=host, root=str(output), restart_delay=0)
+    try:
+        server.serve(port=port, host=host, root=str(output), restart_delay=0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()  # watchfiles looks at it between waits (every STEP_MS)
+        if watcher_thread.is_alive():
+            watcher_thread.join(timeout=2)
+    print("stopped", flush=True)
     return 0

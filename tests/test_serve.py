@@ -270,7 +270,10 @@ def test_stops_cleanly_on_ctrl_c(tmp_path):
     s = start_server(tmp_path)
     try:
         os.killpg(s.proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends
-        code = s.proc.wait(timeout=15)
+        try:
+            code = s.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("serve did not stop on Ctrl-C:\n" + s.log_text())
         assert code == 0, s.log_text()
         assert "Traceback" not in s.log_text()
         with pytest.raises(OSError):
