@@ -231,6 +231,9 @@ def serve(content: Path, output: Path, *, host: str = "127.0.0.1", port: int = 8
         watcher_thread.start()
 
     ioloop.IOLoop.current().add_callback(started)
+    # Ctrl-C may land on one of the worker threads; Python raises KeyboardInterrupt in the
+    # main thread only when it next runs, and an idle event loop may sleep indefinitely.
+    ioloop.PeriodicCallback(lambda: None, 200).start()
     print(f"serving {output} at http://{host}:{port}{base} (Ctrl-C to stop)", flush=True)
     print("watching: " + ", ".join(str(f) for f in watched_folders(content)), flush=True)
     try:

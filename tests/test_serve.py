@@ -281,3 +281,36 @@ def test_stops_cleanly_on_ctrl_c(tmp_path):
         assert not list(tmp_path.glob(".nianbao-*")) and not list(tmp_path.glob(".output.old-*"))
     finally:
         _stop(s.proc)
+
+
+TGKILL = {"x86_64": 234, "aarch64": 131}  # syscall numbers
+
+
+def test_stops_on_ctrl_c_that_lands_on_a_worker_thread(tmp_path):
+    """The kernel gives a process's SIGINT to any of its threads. Python raises
+    KeyboardInterrupt in the main thread only when that thread next runs, so an idle event
+    loop must still wake up: send SIGINT to the file watcher's thread itself (tgkill)."""
+    import ctypes
+    import platform
+
+    if platform.machine() not in TGKILL or not Path("/proc/self/task").is_dir():
+        pytest.skip("tgkill: Linux on x86_64 or aarch64 only")
+    s = start_server(tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            names = {int(t): (Path(f"/proc/{s.proc.pid}/task/{t}/comm").read_text().strip())
+                     for t in os.listdir(f"/proc/{s.proc.pid}/task") if int(t) != s.proc.pid}
+            watcher = [t for t, name in names.items() if name.startswith("notify")]
+            if watcher or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert watcher, names
+        libc = ctypes.CDLL(None, use_errno=True)
+        assert libc.syscall(TGKILL[platform.machine()], s.proc.pid, watcher[0], signal.SIGINT) == 0
+        try:
+            assert s.proc.wait(timeout=15) == 0, s.log_text()
+        except subprocess.TimeoutExpired:
+            pytest.fail("serve did not stop:\n" + s.log_text())
+    finally:
+        _stop(s.proc)
