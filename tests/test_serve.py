@@ -62,6 +62,12 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a terminal user has it: a test run started in the background by a script
+    (as `bash .ci/run &` is) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_server(tmp: Path, *extra: str, base: str = "/") -> Server:
     shutil.copytree(CONTENT, tmp / "content")
     shutil.copy(ROOT / "pyproject.toml", tmp / "pyproject.toml")
@@ -77,7 +83,7 @@ def start_server(tmp: Path, *extra: str, base: str = "/") -> Server:
             [sys.executable, str(ROOT / "build.py"), "serve", "--content", str(tmp / "content"),
              "--output", str(tmp / "output"), "--port", str(port), *extra],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp, env=env,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_as_from_a_terminal)
     server = Server(proc, port, base, tmp, tmp / "output", log)
     try:
         deadline = time.monotonic() + START_SECONDS
