@@ -537,7 +537,7 @@ def _library_versions() -> str:
     from importlib import metadata
 
     out = []
-    for name in ("jinja2", "xlsxwriter", "markdown-it-py", "frictionless", "markupsafe"):
+    for name in ("jinja2", "markdown-it-py", "frictionless", "markupsafe"):
         try:
             out.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:

@@ -19,10 +19,10 @@ data, from SOURCE_DATE_EPOCH, or from a constant, so two builds of one content a
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import quote, urljoin
 from xml.etree import ElementTree as ET
 
-from nianbao import __version__, schemas
+from nianbao import __version__, schemas, xlsx
 from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import PACKAGE_PROFILE, RESOURCES, sha256
 
@@ -51,17 +51,14 @@ FEED_ENTRIES = 100  # newest reports in feed.xml; the catalogue and sitemap list
 DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 
 XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, less the header row
-XLSX_MAX_TEXT = 32_767  # Excel's cell limit; longer text is cut so the file still opens
-# Text a spreadsheet would take for a formula when typed in or pasted from a CSV.
 # The combined workbook is left out past this many rows in all (about 330 reports): Excel
 # grows slow to open and filter well before its 1,048,576-row sheet limit, and writing it was
 # the largest single cost of a big build (25 s for 2,000 reports).
 # The combined CSVs and the SQLite database hold the same data at any size.
 WORKBOOK_MAX_ROWS = 100_000
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Characters XML 1.0 (and so xlsx, Atom, sitemaps) cannot carry at all.
-XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+FORMULA_START = xlsx.FORMULA_START
+XML_ILLEGAL = xlsx.XML_ILLEGAL  # also for Atom and sitemaps
 
 ZH = "zh-CN"
 
@@ -189,13 +186,17 @@ def _sql_value(text: str, kind: str):
 # ---------------------------------------------------------------- Excel
 
 
-def xlsx_text(text: str) -> str:
-    """Text as a workbook can hold it: no XML-illegal characters, at most 32,767 characters."""
-    text = XML_ILLEGAL.sub("", text)
-    return text if len(text) <= XLSX_MAX_TEXT else text[:XLSX_MAX_TEXT - 1] + "…"
+xlsx_text = xlsx.text
+
+
+def _typed_rows(rows: list[list[str]], kinds: list[str]):
+    for row in rows:
+        yield [_xlsx_value(text, kind) for text, kind in zip(row, kinds)]
 
 
 def _display_width(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -256,87 +257,40 @@ def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
     return rows
 
 
-@contextlib.contextmanager
-def _nothing():
-    yield None
-
-
 def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
                about: list[list]) -> None:
     """A workbook with a 说明 sheet and one sheet per (name, schema, CSV text rows).
 
     Header bold and frozen, with a filter; numbers as numbers, blanks as empty cells; text
     that starts like a formula stored as text with Excel's quote prefix (as if typed after an
-    apostrophe), so it shows exactly and stays text even when edited.
-
-    Written with XlsxWriter, which is about 3.5x faster than openpyxl's write-only mode here
-    (11 ms against 40 ms for one agency-year's workbook: at 10,000 reports, minutes of a
-    build) and streams big sheets to disk in its constant_memory mode.
+    apostrophe), so it shows exactly and stays text even when edited. (Why our own writer:
+    nianbao/xlsx.py.)
     """
-    import tempfile
-
-    import xlsxwriter
-
+    dictionary = False  # the column dictionary follows the first empty row
+    notes = []
+    for row in about:
+        dictionary = dictionary or not row
+        bold = row and row[0] == "工作表"
+        notes.append([xlsx.Bold(v) if bold or (j == 0 and not dictionary) else v
+                      for j, v in enumerate(row)])
+    parts = [xlsx.Sheet("说明", notes, widths=[12, 24, 40, 10, 50])]  # long values overflow
+    for name, schema, rows in sheets:
+        fields = schema["fields"]
+        kinds = [f.get("type", "string") for f in fields]
+        chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
+        for n, chunk in enumerate(chunks, 1):
+            widths = []
+            for col, field in enumerate(fields):
+                sample = [field["name"], *(r[col] for r in chunk[:200] if col < len(r))]
+                widths.append(min(max(max(map(_display_width, sample)) + 2, 8), 60))
+            body = _typed_rows(chunk, kinds)  # rows are typed as the sheet is written
+            parts.append(xlsx.Sheet(name if n == 1 else f"{name}_{n}",
+                                    itertools.chain([[xlsx.Bold(f["name"]) for f in fields]], body),
+                                    widths=widths, header=True))
+    title = str(about[0][1]) if about and len(about[0]) > 1 else ""
     big = sum(len(rows) for _, _, rows in sheets) > 50_000
-    buf = io.BytesIO()
-    with tempfile.TemporaryDirectory(prefix="nianbao-xlsx-") if big else _nothing() as tmp:
-        wb = xlsxwriter.Workbook(buf, {
-            "in_memory": not big, "constant_memory": big, "tmpdir": tmp,
-            "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
-        bold = wb.add_format({"bold": True})
-        quoted = wb.add_format({"quote_prefix": True})
-        bold_quoted = wb.add_format({"bold": True, "quote_prefix": True})
-        day = wb.add_format({"num_format": "yyyy-mm-dd"})
-
-        def put(ws, r: int, c: int, value, header: bool = False) -> None:
-            if value is None or value == "":
-                return
-            if isinstance(value, str):
-                value = xlsx_text(value)
-                if value.startswith(FORMULA_START):
-                    ws.write_string(r, c, value, bold_quoted if header else quoted)
-                else:
-                    ws.write_string(r, c, value, bold if header else None)
-            elif isinstance(value, dt.date):
-                ws.write_datetime(r, c, dt.datetime(value.year, value.month, value.day), day)
-            elif isinstance(value, int | Decimal | float):
-                ws.write_number(r, c, value if isinstance(value, int) else float(value))
-            else:
-                ws.write_string(r, c, xlsx_text(str(value)))
-
-        ws = wb.add_worksheet("说明")
-        for col, width in enumerate((12, 24, 40, 10, 50)):
-            ws.set_column(col, col, width)  # long values overflow into empty cells
-        dictionary = False  # the column dictionary follows the first empty row
-        for r, row in enumerate(about):
-            dictionary = dictionary or not row
-            for j, v in enumerate(row):
-                put(ws, r, j, v, header=(j == 0 and not dictionary) or row[0] == "工作表")
-
-        for name, schema, rows in sheets:
-            fields = schema["fields"]
-            kinds = [f.get("type", "string") for f in fields]
-            chunks = [rows[i:i + XLSX_MAX_ROWS] for i in range(0, len(rows), XLSX_MAX_ROWS)] or [[]]
-            for n, chunk in enumerate(chunks, 1):
-                ws = wb.add_worksheet(name if n == 1 else f"{name}_{n}")
-                ws.freeze_panes(1, 0)
-                for col, field in enumerate(fields):
-                    sample = [field["name"], *(r[col] for r in chunk[:200] if col < len(r))]
-                    width = max(_display_width(s) for s in sample) + 2
-                    ws.set_column(col, col, min(max(width, 8), 60))
-                ws.autofilter(0, 0, len(chunk), max(len(fields) - 1, 0))
-                for col, field in enumerate(fields):
-                    put(ws, 0, col, field["name"], header=True)
-                for r, row in enumerate(chunk, 1):
-                    for col, (text, kind) in enumerate(zip(row, kinds)):
-                        if text != "":
-                            put(ws, r, col, _xlsx_value(text, kind))
-
-        when = build_date().replace(tzinfo=None)
-        title = xlsx_text(str(about[0][1])) if about and len(about[0]) > 1 else ""
-        wb.set_properties({"title": title, "author": "nianbao", "created": when})
-        wb.close()
-    path.write_bytes(buf.getvalue())  # zip entries with XlsxWriter's fixed 1980 date
+    xlsx.write(path, parts, title=title, author="nianbao",
+               created=build_date().replace(tzinfo=None), level=1 if big else 6)
 
 
 # ---------------------------------------------------------------- zips

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import sqlite3
+import subprocess
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -141,6 +142,46 @@ def test_every_workbook_holds_exactly_the_csv_values(built, out):
     assert checked > 5000
 
 
+def test_libreoffice_opens_our_workbooks(built, out, tmp_path):
+    """Our workbooks are written by hand (nianbao/xlsx.py): a second, independent reader
+    opens them. LibreOffice Calc loads each and saves it again with its own writer; the
+    re-saved file must still hold every CSV value, the bold header and the filter. (The
+    frozen row is not checked here: headless LibreOffice drops view settings, XlsxWriter's
+    files' included.)"""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    assert office, "LibreOffice (Calc) is needed: .ci/run installs it"
+    books = {}
+    for package, prefix in _packages(built):
+        [name] = [f.name for f in package.files if f.name.endswith(".xlsx")]
+        books[name] = (out / package.path, prefix)
+        shutil.copy(out / package.path / name, tmp_path / name)
+    saved = tmp_path / "saved"
+    subprocess.run([office, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(saved),
+                    *sorted(str(tmp_path / n) for n in books)],
+                   check=True, capture_output=True, timeout=300)
+    checked = 0
+    for name, (folder, prefix) in books.items():
+        assert (saved / name).is_file(), f"LibreOffice could not open {name}"
+        wb = load_workbook(saved / name)
+        assert wb.sheetnames == ["说明", *_tables(prefix)]
+        for table in _tables(prefix):
+            fields = schemas.load(f"{prefix}{table}.schema.json")["fields"]
+            rows = _csv(folder / f"{table}.csv")
+            ws = wb[table]
+            assert ws.auto_filter.ref.startswith("A1:")
+            header = next(ws.iter_rows(max_row=1))
+            assert [c.value for c in header] == rows[0] and all(c.font.b for c in header)
+            sheet = list(ws.iter_rows(min_row=2, max_row=len(rows), max_col=len(fields),
+                                      values_only=True))
+            for csv_row, xlsx_row in zip(rows[1:], sheet, strict=True):
+                for field, text, value in zip(fields, csv_row, xlsx_row, strict=True):
+                    assert _same(field["type"], text, value), (name, table, field["name"], text,
+                                                               value)
+                    checked += 1
+    assert checked > 5000
+
+
 def test_workbook_explains_itself(built, out):
     wb = load_workbook(out / "data/all/nianbao-all.xlsx")
     about = {row[0]: row[1] for row in wb["说明"].iter_rows(values_only=True) if row[0]}
@@ -188,9 +229,21 @@ def test_formula_like_text_is_neutralised(tmp_path):
     assert title.value == "=2*3" and title.data_type == "s" and title.quotePrefix
 
 
+def test_workbook_text_that_looks_like_an_escape_stays_as_written(tmp_path):
+    """Cells are ST_Xstring: _xHHHH_ in the file means a character, so text that contains
+    one literally must be escaped itself, and a carriage return (which XML would turn into a
+    line feed) must be escaped, not lost. Sheet names with quotes survive too."""
+    texts = ["_x0041_", "a_x000D_b", "line\r\nbreak", " padded ", "x_y", "<&>"]
+    schema = {"fields": [{"name": "t", "type": "string"}]}
+    write_xlsx(tmp_path / "e.xlsx", [("it's", schema, [[t] for t in texts])], [])
+    wb = load_workbook(tmp_path / "e.xlsx")
+    got = [excel_text(c.value) for (c,) in wb["it's"].iter_rows(min_row=2)]
+    assert got == texts
+
+
 def test_workbook_and_zip_dates_follow_source_date_epoch(tmp_path, monkeypatch):
     """The dates files carry: the workbook's own (created, modified) and every zip's entries
-    follow SOURCE_DATE_EPOCH; the workbook's inner zip entries carry XlsxWriter's fixed date.
+    follow SOURCE_DATE_EPOCH; the workbook's inner zip entries carry a fixed 1980 date.
     Either way, the same input gives the same bytes."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # 2023-11-14T22:13:20Z
     schema = {"fields": [{"name": "a", "type": "string"}]}
