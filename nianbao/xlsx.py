@@ -25,6 +25,9 @@ MAX_TEXT = 32_767  # Excel's cell limit
 # Characters XML 1.0 (and so xlsx) cannot carry at all.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)|\r")  # ST_Xstring escapes (\r: XML would drop it)
+# Text that goes in as it is: no escaping, no formula start, no edge spaces, not too long.
+_PLAIN = re.compile(r"[^\x00-\x20=+\-@&<>_\ufffe\uffff](?:[^\x00-\x1f&<>_\ufffe\uffff]{0,32765}"
+                    r"[^\x00-\x20&<>_\ufffe\uffff])?").fullmatch
 _EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (1900 date system)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same workbook gives the same bytes
 
@@ -135,9 +138,15 @@ def _write_sheet(out, sheet: Sheet, first: bool) -> str | None:
             letters.append(column(len(letters)))
         cells = []
         for c, value in enumerate(row):
-            cell = _cell(value)
-            if cell is not None:
-                cells.append(f'<c r="{letters[c]}{r}"{cell}</c>')
+            kind = type(value)
+            if kind is int:  # the common cases first, without a call
+                cells.append(f'<c r="{letters[c]}{r}"><v>{value}</v></c>')
+            elif kind is str and _PLAIN(value):
+                cells.append(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{value}</t></is></c>')
+            elif value is not None:
+                cell = _cell(value)
+                if cell is not None:
+                    cells.append(f'<c r="{letters[c]}{r}"{cell}</c>')
         batch.append(f'<row r="{r}">{"".join(cells)}</row>')
         if len(batch) >= 1000:
             out.write("".join(batch).encode("utf-8"))
