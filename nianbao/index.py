@@ -80,7 +80,7 @@ def index(site_root: Path, *, pages: list[Page] | None = None, shard_pages: int 
         pages = find_pages(site_root)
     out = site_root / "pagefind"
     if len(pages) <= limit:
-        _run(["--site", str(site_root), "--output-subdir", "pagefind"])
+        _index_shard(site_root, pages, out)  # only these pages: the rest is not parsed at all
         manifest = {"bundles": ["./"], "pages": len(pages)}
     else:
         manifest = {"bundles": [], "pages": len(pages), "shards": {}}

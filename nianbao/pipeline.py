@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import asdict
 from pathlib import Path
 
@@ -174,7 +175,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
            for a, items in units.items()}
 
     staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=output.parent))
-    files_staging = None
+    files_staging = indexing = None
     try:
         old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
         unit_files: dict[str, list[str]] = {}
@@ -215,6 +216,18 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             r.problems.extend(p for p in package_problems(r, site.packages[(r.agency_id, r.year)])
                               if (p.code, p.where, p.message) not in known)
         clock.lap("units")
+        if search:
+            # The agency-year pages are all written: Pagefind indexes them (in its own
+            # process) while the downloads, aggregate pages and state are written.
+            from nianbao import index
+
+            pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
+                                fps[r.agency_id]) for r in site.reports]
+            pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-index")
+            indexing = pool.submit(index.index, staging, pages=pages, shard_pages=limit,
+                                   previous=output if incremental and output.is_dir() else None,
+                                   inputs=index_inputs)
+            pool.shutdown(wait=False)  # the thread ends with the task
         publish_site(site, staging)
         clock.lap("publish")
         from nianbao import render
@@ -236,15 +249,9 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         }
         _write_state(staging, state)
         clock.lap("state")
-        if search:
-            from nianbao import index
-
-            pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
-                                fps[r.agency_id]) for r in site.reports]
-            index.index(staging, pages=pages, shard_pages=limit,
-                        previous=output if incremental and output.is_dir() else None,
-                        inputs=index_inputs)
-            clock.lap("index")
+        if indexing is not None:
+            indexing.result()
+            clock.lap("index")  # what was left of it after the rest
         if files_staging is not None:
             swap(files_staging, files_output)
             files_staging = None
@@ -257,6 +264,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
                 "files_output": str(files_output.resolve()) if files_output else None,
                 **_output_stats(output, files_output, limit)})
     except BaseException:
+        if indexing is not None:  # Pagefind writes into staging (Ctrl-C stops it too)
+            wait([indexing])
         shutil.rmtree(staging, ignore_errors=True)
         if files_staging is not None:
             shutil.rmtree(files_staging, ignore_errors=True)
