@@ -186,6 +186,7 @@ class FileInfo:
     rows: int | None = None  # data rows, for CSVs
     title: str = ""  # what it holds, in Chinese
     resource: str | None = None  # the data resource / schema name, for CSVs
+    sha256: str | None = None  # of the finished file, when the build computed it already
 
 
 @dataclass

@@ -43,7 +43,7 @@ from nianbao.cache import ExtractCache, code_hash
 from nianbao.cache import key as extraction_key
 from nianbao.discover import discover
 from nianbao.model import FileInfo, PackageInfo, Problem, Report, Site, SourceFile
-from nianbao.package import package_combined, package_problems, package_report
+from nianbao.package import package_combined, package_problems, package_report, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
@@ -349,6 +349,7 @@ class _UnitJob:
             # As publish() does for each package: the workbook, then the zip with it inside.
             publish._package_workbook(self.staging, pkg, f"{r.agency_id}-{r.year}.xlsx", "",
                                       publish.page_url(base, r.agency_id, r.year))
+            _checksums(self.staging, pkg)
             self.site.packages[(r.agency_id, r.year)] = packages[r.year] = pkg
             files += [pkg.path + f.name for f in pkg.files]
             files.append(f"{r.agency_id}/{r.year}/index.html")
@@ -365,8 +366,16 @@ def _combined(site: Site, root: Path) -> PackageInfo:
     """The combined package, its workbook and zip, and the database made from its CSVs."""
     site.combined = package_combined(site.reports, site.all_reports, root, site.config, zip=False)
     _combined_workbook(site, root)
+    _checksums(root, site.combined)
     _database(site, root)
     return site.combined
+
+
+def _checksums(root: Path, package: PackageInfo | None) -> None:
+    """The catalogue lists each file's SHA-256: taken here, in the worker that just wrote
+    the files (in parallel, from the page cache), not by the catalogue afterwards."""
+    for f in package.files if package else ():
+        f.sha256 = sha256(root / package.path / f.name)
 
 
 def _combined_workbook(site: Site, root: Path) -> PackageInfo:

@@ -552,7 +552,7 @@ def _distribution(base: str, root: Path, package: PackageInfo, info: FileInfo, l
         "spdx:checksum": {
             "@type": "spdx:Checksum",
             "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-            "spdx:checksumValue": {"@value": sha256(path),
+            "spdx:checksumValue": {"@value": info.sha256 or sha256(path),
                                    "@type": "xsd:hexBinary"},
         },
     }
@@ -674,15 +674,17 @@ def catalog(site: Site, root: Path, base: str) -> dict:
 
 
 def write_catalog(path: Path, data: dict) -> None:
-    """The catalogue as json.dumps(indent=2) would write it, its datasets streamed one by one."""
+    """The catalogue, its datasets streamed one by one, each on a line of its own.
+
+    (Indented datasets went through json's pure-Python encoder: 20 s of a 10,000-report
+    build. A line per dataset is the C encoder's, and still reads and diffs well.)"""
     head = {k: v for k, v in data.items() if k != "dcat:dataset"}
     text = json.dumps(head, ensure_ascii=False, indent=2)
     written = 0
     with open(path, "w", encoding="utf-8") as fh:
         fh.write(text[:-2] + ',\n  "dcat:dataset": [')
         for dataset in data["dcat:dataset"]:
-            body = json.dumps(dataset, ensure_ascii=False, indent=2).replace("\n", "\n    ")
-            fh.write(("," if written else "") + "\n    " + body)
+            fh.write(("," if written else "") + "\n    " + json.dumps(dataset, ensure_ascii=False))
             written += 1
         fh.write("\n  ]\n}\n" if written else "]\n}\n")
 
