@@ -142,9 +142,12 @@ def iter_table(path: Path, schema: dict):
         yield from reader
 
 
+_INTEGER = re.compile(r"[+-]?\d+").fullmatch
+
+
 def number(text: str) -> int | Decimal:
     """A schema "number" as printed: integers stay integers, amounts exact decimals."""
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else Decimal(text)
+    return int(text) if _INTEGER(text) else Decimal(text)
 
 
 def _xlsx_value(text: str, kind: str):
@@ -227,7 +230,10 @@ def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
                              info)
     if zipped:
         members = [f.name for f in package.files if f.name != package.zip_name]
-        write_zip(folder / package.zip_name, [(m, folder / m) for m in members])
+        # The combined package's zip (hundreds of MB of CSVs at 10,000 reports) at deflate
+        # level 1, as the data zip: three times faster than the default, a little larger.
+        write_zip(folder / package.zip_name, [(m, folder / m) for m in members],
+                  level=1 if kind else 6)
         zipped[0].bytes = (folder / package.zip_name).stat().st_size
 
 
@@ -443,6 +449,9 @@ def write_database(path: Path, config: dict) -> None:
     counts, index_lines = {}, []
     con = sqlite3.connect(path)
     try:
+        # A new file in staging: no rollback journal, no fsync (a failed build discards it).
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
         for table, schema in _tables():
             con.execute(_create_sql(table, schema))
             kinds = [f.get("type", "string") for f in schema["fields"]]
@@ -463,7 +472,6 @@ def write_database(path: Path, config: dict) -> None:
                 con.execute(f"CREATE INDEX {_q('idx_' + name)} ON {_q(table)} ({cols})")
                 index_lines.append(f"- `{table}` ({', '.join(columns)})")
         con.commit()
-        con.execute("VACUUM")
     finally:
         con.close()
     doc = _database_doc(config, counts, index_lines)
