@@ -319,7 +319,39 @@ def _region_text(report: Report) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(descriptor_json(data) + "\n", encoding="utf-8")
+
+
+_SCHEMA_TEXT: dict[int, tuple[dict, str]] = {}
+
+
+def descriptor_json(descriptor: dict) -> str:
+    """json.dumps(descriptor, ensure_ascii=False, indent=2), the resources' Table Schemas
+    encoded once per build: with an indent, json falls back to its pure-Python encoder, and
+    the schemas, the same in every package, are most of a descriptor (1.3 ms a package)."""
+    marks: dict[str, str] = {}
+    resources = []
+    for i, resource in enumerate(descriptor.get("resources", [])):
+        schema = resource.get("schema")
+        if not isinstance(schema, dict):
+            resources.append(resource)
+            continue
+        hit = _SCHEMA_TEXT.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            # The schema's place: resources (depth 2) → resource (3) → "schema", so its
+            # inner lines are indented by three levels more than dumps gives them alone.
+            text = json.dumps(schema, ensure_ascii=False, indent=2).replace("\n", "\n      ")
+            if len(_SCHEMA_TEXT) > 64:  # schemas come from _schema's cache: a handful
+                _SCHEMA_TEXT.clear()
+            hit = _SCHEMA_TEXT[id(schema)] = (schema, text)
+        mark = f"\x00schema {i}\x00"
+        marks[json.dumps(mark)] = hit[1]
+        resources.append({**resource, "schema": mark})
+    text = json.dumps({**descriptor, "resources": resources} if marks else descriptor,
+                      ensure_ascii=False, indent=2)
+    for mark, schema_text in marks.items():
+        text = text.replace(mark, schema_text, 1)
+    return text
 
 
 def _zip(target: Path, folder: Path, names: list[str]) -> None:

@@ -12,6 +12,7 @@ from frictionless import Package
 
 from nianbao import catalogue as cat
 from nianbao import schemas
+from nianbao.package import descriptor_json
 from nianbao.pipeline import build
 from tests.conftest import CONTENT, ROOT, SEEDS, SHARED, TRUTH
 
@@ -28,6 +29,18 @@ def test_every_package_validates_with_frictionless(built):
     for path in packages:
         report = Package(str(path)).validate()
         assert report.valid, (path, report.flatten(["type", "message"])[:5])
+
+
+def test_descriptors_are_what_json_dumps_writes(built):
+    """descriptor_json splices in Table Schemas encoded once; the file must be exactly
+    json.dumps(indent=2)'s, for agency-year and combined packages alike."""
+    packages = sorted((built.output / "data").rglob("datapackage.json"))
+    assert len(packages) > 2
+    for path in packages:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        assert text == json.dumps(data, ensure_ascii=False, indent=2) + "\n", path
+        assert descriptor_json(data) + "\n" == text
 
 
 def test_the_builds_own_check_passes_what_frictionless_passes(built):
