@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -75,37 +75,49 @@ def column(n: int) -> str:
     return name
 
 
-def write(path: Path, sheets: Iterable[Sheet], *, title: str = "", author: str = "",
+def write(path: Path, sheets: Sequence[Sheet], *, title: str = "", author: str = "",
           created: dt.datetime | None = None, level: int = 6) -> None:
-    """The workbook at path; sheets are written one at a time, each row as it comes."""
-    names: list[str] = []
-    filters: list[str | None] = []
+    """The workbook at path; sheets are written one at a time, each row as it comes.
+
+    The package parts come first ([Content_Types].xml leading, where file-type sniffers
+    look), the workbook part last: its filter ranges are known once the rows are written."""
+    names = [sheet.name for sheet in sheets]
+    head = {
+        "[Content_Types].xml": _content_types(len(names)),
+        "_rels/.rels": _rels([("officeDocument", "xl/workbook.xml"),
+                              ("metadata/core-properties", "docProps/core.xml", _PKG_REL),
+                              ("extended-properties", "docProps/app.xml")]),
+        "docProps/app.xml": (f'<Properties xmlns="{_DOC}/extended-properties">'
+                             "<Application>nianbao</Application></Properties>"),
+        "docProps/core.xml": _core(title, author, created),
+        "xl/styles.xml": _STYLES,
+        "xl/_rels/workbook.xml.rels": _rels(
+            [("worksheet", f"worksheets/sheet{i}.xml") for i in range(1, len(names) + 1)]
+            + [("styles", "styles.xml")]),
+    }
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as zf:
-        for sheet in sheets:
-            names.append(sheet.name)
-            entry = zipfile.ZipInfo(f"xl/worksheets/sheet{len(names)}.xml", _ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(entry, "w") as out:
-                filters.append(_write_sheet(out, sheet, first=len(names) == 1))
-        parts = {
-            "[Content_Types].xml": _content_types(len(names)),
-            "_rels/.rels": _rels([("officeDocument", "xl/workbook.xml"),
-                                  ("metadata/core-properties", "docProps/core.xml", _PKG_REL),
-                                  ("extended-properties", "docProps/app.xml")]),
-            "docProps/app.xml": (f'<Properties xmlns="{_DOC}/extended-properties">'
-                                 "<Application>nianbao</Application></Properties>"),
-            "docProps/core.xml": _core(title, author, created),
-            "xl/workbook.xml": _workbook(names, filters),
-            "xl/_rels/workbook.xml.rels": _rels(
-                [("worksheet", f"worksheets/sheet{i}.xml") for i in range(1, len(names) + 1)]
-                + [("styles", "styles.xml")]),
-            "xl/styles.xml": _STYLES,
-        }
-        for name, xml in parts.items():
-            if not xml.startswith("<?xml"):
-                xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml
-            zf.writestr(zipfile.ZipInfo(name, _ZIP_DATE), xml.encode("utf-8"),
-                        compress_type=zipfile.ZIP_DEFLATED)
+        for name, xml in head.items():
+            _put(zf, name, xml)
+        filters = []
+        for n, sheet in enumerate(sheets, 1):
+            with zf.open(_entry(f"xl/worksheets/sheet{n}.xml", level), "w") as out:
+                filters.append(_write_sheet(out, sheet, first=n == 1))
+        _put(zf, "xl/workbook.xml", _workbook(names, filters))
+
+
+def _entry(name: str, level: int) -> zipfile.ZipInfo:
+    """A zip entry with the fixed date, deflated at level (ZipFile.open ignores the
+    archive's level for a ZipInfo it is given, so it is set on the entry)."""
+    entry = zipfile.ZipInfo(name, _ZIP_DATE)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry._compresslevel = level  # compress_level from Python 3.13, which keeps this alias
+    return entry
+
+
+def _put(zf: zipfile.ZipFile, name: str, xml: str) -> None:
+    if not xml.startswith("<?xml"):
+        xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + xml
+    zf.writestr(_entry(name, zf.compresslevel), xml.encode("utf-8"))
 
 
 # ---------------------------------------------------------------- parts
