@@ -258,7 +258,7 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
             render_report(o, site, v, agencies[v.report.agency_id], content)
         for agency_id, items in agencies.items():
             render_agency(o, agency_id, items)
-    render_agencies(o, agencies)
+    render_agencies(o, agencies, list_limit(config))
     render_years(o, views, years)
     render_compare(o, agencies, years)
     render_data(o, site, views)
@@ -302,12 +302,12 @@ def copy_assets(out: Path) -> None:
 
 def render_home(o: Out, site: Site, views, agencies, years) -> None:
     totals = fg.totals(site.reports)
-    provinces: dict[str, list] = defaultdict(list)
-    for agency_id, items in agencies.items():
-        r = items[-1].report
-        provinces[r.region.province or "地区未定"].append(
-            {"id": agency_id, "name": r.agency, "region": items[-1].region,
-             "years": [(v.report.year, v.url) for v in items]})
+    regions = region_groups(agencies)
+    if len(agencies) <= list_limit(site.config or {}):
+        provinces = {name: [a for city in region["cities"].values() for a in city]
+                     for name, region in regions.items()}
+    else:  # a national corpus: each province a link to its own page of agencies
+        provinces = None
     latest = sorted(views, key=lambda v: (v.report.year, v.report.signed or ""), reverse=True)[:10]
     problems = [p for r in site.all_reports for p in r.problems]
     quality = {
@@ -318,7 +318,7 @@ def render_home(o: Out, site: Site, views, agencies, years) -> None:
         "reports_ok": sum(not r.errors for r in site.reports),
     }
     o.page("", "home.html", page_title=None, totals=totals, n_agencies=len(agencies),
-           provinces=dict(sorted(provinces.items())), latest=latest, quality=quality,
+           provinces=provinces, regions=regions, latest=latest, quality=quality,
            fmt=fg.fmt, year_counts=Counter(r.year for r in site.reports), active="home")
 
 
@@ -597,17 +597,42 @@ def render_agency(o: Out, agency_id: str, items: list[ReportView]) -> None:
            description=f"{latest.agency}各年度政府信息公开工作年度报告的关键数据")
 
 
-def render_agencies(o: Out, agencies: dict[str, list[ReportView]]) -> None:
-    groups: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
+    """Agencies by province, then city (a province-level city is its own city), each
+    province with the slug of its own page: its GB/T 2260 code (110000), else a number."""
+    groups: dict[str, dict] = {}
     for agency_id, items in agencies.items():
         r = items[-1].report
-        groups[r.region.province or "地区未定"][r.region.city or r.region.province or "地区未定"].append(
+        province = r.region.province or "地区未定"
+        group = groups.setdefault(province, {"slug": None, "count": 0, "cities": defaultdict(list)})
+        code = r.region.code or ""
+        if group["slug"] is None and len(code) >= 2 and code[:2].isdigit() and r.region.province:
+            group["slug"] = code[:2] + "0000"
+        group["count"] += 1
+        group["cities"][r.region.city or r.region.province or "地区未定"].append(
             {"id": agency_id, "name": r.agency, "county": r.region.county or "",
              "type": items[-1].type, "years": [(v.report.year, f"{agency_id}/{v.report.year}/")
                                                for v in items]})
+    out = dict(sorted(groups.items()))
+    for n, (province, group) in enumerate(out.items(), 1):
+        group["slug"] = group["slug"] or ("unknown" if province == "地区未定" else f"region-{n}")
+        group["cities"] = dict(sorted(group["cities"].items()))
+    return out
+
+
+def render_agencies(o: Out, agencies: dict[str, list[ReportView]], limit: int) -> None:
+    """One page of every agency; past `limit` agencies, a page of provinces and a page of
+    agencies per province (at 100,000 reports the one page was over 20 MB)."""
+    regions = region_groups(agencies)
+    split = len(agencies) > limit
     o.page("agencies/", "agencies.html", page_title="按地区浏览机关",
-           groups={p: dict(sorted(c.items())) for p, c in sorted(groups.items())},
+           groups={} if split else regions, regions=regions, province=None,
            active="agencies", description="按省、市、县（区）浏览全部机关")
+    if split:
+        for name, region in regions.items():
+            o.page(f"agencies/{region['slug']}/", "agencies.html", page_title=f"{name}的机关",
+                   groups={name: region}, regions=None, province=name, active="agencies",
+                   description=f"{name}发布了年度报告数据的全部机关")
 
 
 # ---------------------------------------------------------------- years

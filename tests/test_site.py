@@ -217,7 +217,12 @@ def test_every_page_is_chinese_and_links_metadata(built_site):
 
 def test_internal_links_resolve(built_site):
     """Zero broken internal links: pages, assets, downloads and #anchors."""
-    out = built_site.output
+    broken, checked = broken_links(built_site.output)
+    assert checked > 100
+    assert not broken
+
+
+def broken_links(out: Path) -> tuple[list, int]:
     # catalog.jsonld and feed.xml are written by the metadata step (another module); while the
     # build does not produce them yet, links to them are the only ones allowed to dangle.
     pending = {p for p in ("catalog.jsonld", "feed.xml") if not (out / p).exists()}
@@ -245,8 +250,7 @@ def test_internal_links_resolve(built_site):
             fragment = url.partition("#")[2]
             if fragment and target.suffix == ".html" and fragment not in ids(target):
                 broken.append((str(path.relative_to(out)), url))
-    assert checked > 100
-    assert not broken
+    return broken, checked
 
 
 def test_no_root_absolute_links(built_site):
@@ -516,3 +520,23 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
     assert per_report.find("tbody").find_all("tr")[0].find("strong") is not None
     for table in quality.find_all("table", class_="problems-table"):
         assert len(table.find("tbody").find_all("tr")) <= 2
+    # Past the limit, agencies are listed a province to a page: the home page and agencies/
+    # link to the provinces, and every agency is on exactly one province's page.
+    out = tmp_path / "out"
+    provinces = {r.region.province for r in result.site.reports}
+    home_links = [a.attrs["href"] for a in page(out, "").find("section", aria_labelledby="by-region-h")
+                  .find_all("a") if a.attrs["href"].startswith("agencies/")]
+    index_links = [a.attrs["href"] for a in page(out, "agencies/").find("main").find_all("a")
+                   if a.attrs["href"].startswith("../agencies/")]
+    assert len(index_links) == len(provinces) and len(home_links) == len(provinces) + 1
+    listed = []
+    for href in index_links:
+        province_page = page(out, href.removeprefix("../"))
+        assert province_page.find("h1").text().removesuffix("的机关") in provinces
+        listed += [a.attrs["href"].removeprefix("../../").rstrip("/")
+                   for ul in province_page.find_all("ul", class_="agency-list")
+                   for a in ul.find_all("a") if a.attrs["href"].count("/") == 3]
+    assert sorted(listed) == sorted({r.agency_id for r in result.site.reports})
+    assert page(out, "agencies/110000/").find("h1").text() == "北京市的机关"
+    broken, checked = broken_links(out)
+    assert checked > 100 and not broken
