@@ -259,7 +259,7 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
         for agency_id, items in agencies.items():
             render_agency(o, agency_id, items)
     render_agencies(o, agencies, list_limit(config))
-    render_years(o, views, years)
+    render_years(o, views, years, agencies, list_limit(config))
     render_compare(o, agencies, years)
     render_data(o, site, views)
     render_quality(o, site, views)
@@ -689,25 +689,53 @@ def _options(values) -> list[str]:
     return sorted({v for v in values if v})
 
 
-def render_years(o: Out, views: list[ReportView], years: list[int]) -> None:
+def render_years(o: Out, views: list[ReportView], years: list[int],
+                 agencies: dict[str, list[ReportView]], limit: int) -> None:
+    """A page per year comparing its reports; past `limit` reports in a year, that page
+    compares the provinces and each province gets the table of its reports."""
+    slugs = {name: region["slug"] for name, region in region_groups(agencies).items()}
     summary = []
     for year in years:
         items = [v for v in views if v.report.year == year]
-        table = year_table(items)
-        csv_name = f"nianbao-{year}.csv"
-        o.file(f"years/{year}/{csv_name}", csv_text(table["csv"]))
         totals = fg.totals([v.report for v in items])
-        o.page(f"years/{year}/", "year.html", page_title=f"{year} 年度比较", year=year,
-               table=table, csv_name=csv_name, totals=totals, fmt=fg.fmt,
-               filters={"province": _options(r["province"] for r in table["rows"]),
-                        "city": _options(r["city"] for r in table["rows"]),
-                        "county": _options(r["county"] for r in table["rows"]),
-                        "type": _options(r["type"] for r in table["rows"])},
-               active="years",
-               description=f"{year} 年度各机关政府信息公开工作年度报告关键数据比较")
+        common = {"year": year, "totals": totals, "fmt": fg.fmt, "active": "years",
+                  "csv_name": f"nianbao-{year}.csv"}
+        table = year_table(items)
+        o.file(f"years/{year}/{common['csv_name']}", csv_text(table["csv"]))
+        if len(items) <= limit:
+            _year_page(o, f"years/{year}/", table, province=None, **common)
+        else:
+            by_province: dict[str, list[ReportView]] = defaultdict(list)
+            for v in items:
+                by_province[v.report.region.province or "地区未定"].append(v)
+            provinces = []
+            for name, members in sorted(by_province.items()):
+                slug = slugs[name]
+                sub = year_table(members)
+                o.file(f"years/{year}/{slug}/nianbao-{year}-{slug}.csv", csv_text(sub["csv"]))
+                _year_page(o, f"years/{year}/{slug}/", sub,
+                           **{**common, "totals": fg.totals([v.report for v in members]),
+                              "csv_name": f"nianbao-{year}-{slug}.csv"}, province=name)
+                provinces.append({"name": name, "slug": slug,
+                                  "totals": fg.totals([v.report for v in members])})
+            o.page(f"years/{year}/", "year.html", page_title=f"{year} 年度比较", table=None,
+                   provinces=provinces, province=None, filters={},
+                   description=f"{year} 年度各省政府信息公开工作年度报告关键数据比较", **common)
         summary.append({"year": year, "reports": len(items), "totals": totals})
     o.page("years/", "years.html", page_title="年度比较", summary=summary, fmt=fg.fmt,
            active="years", description="按年度比较各机关的政府信息公开数据")
+
+
+def _year_page(o: Out, path: str, table: dict, *, year: int, province: str | None,
+               **context) -> None:
+    where = province or ""
+    o.page(path, "year.html", page_title=f"{year} 年度比较" + (f" · {where}" if where else ""),
+           year=year, table=table, provinces=None, province=province,
+           filters={"province": _options(r["province"] for r in table["rows"]),
+                    "city": _options(r["city"] for r in table["rows"]),
+                    "county": _options(r["county"] for r in table["rows"]),
+                    "type": _options(r["type"] for r in table["rows"])},
+           description=f"{year} 年度{where}各机关政府信息公开工作年度报告关键数据比较", **context)
 
 
 # ---------------------------------------------------------------- compare

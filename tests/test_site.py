@@ -538,5 +538,28 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
                    for a in ul.find_all("a") if a.attrs["href"].count("/") == 3]
     assert sorted(listed) == sorted({r.agency_id for r in result.site.reports})
     assert page(out, "agencies/110000/").find("h1").text() == "北京市的机关"
+    # Year pages likewise: a year with more reports than the limit compares its provinces,
+    # and each province's page has the table of its reports; together, the year's reports.
+    split_years = 0
+    for year in sorted({r.year for r in result.site.reports}):
+        reports = [r for r in result.site.reports if r.year == year]
+        doc = page(out, f"years/{year}/")
+        if len(reports) <= 2:
+            assert doc.find("table", id="year-table") is not None
+            continue
+        assert doc.find("table", id="year-table") is None
+        hrefs = [a.attrs["href"] for a in doc.find("table", id="year-provinces").find_all("a")]
+        assert len(hrefs) == len({r.region.province for r in reports})
+        rows = []
+        for href in hrefs:
+            sub = page(out, f"years/{year}/{href}")
+            rows += [a.attrs["href"] for a in sub.find("table", id="year-table").find_all("a")]
+            [csv_link] = [a.attrs["href"] for a in sub.find_all("a") if "download" in a.attrs]
+            assert len(read_csv(out / f"years/{year}/{href}{csv_link}")) == 1 + len(
+                sub.find("table", id="year-table").find("tbody").find_all("tr"))
+        assert sorted(rows) == sorted(f"../../../{r.agency_id}/{year}/" for r in reports)
+        assert len(read_csv(out / f"years/{year}/nianbao-{year}.csv")) == 1 + len(reports)
+        split_years += 1
+    assert split_years  # 2020 has four reports
     broken, checked = broken_links(out)
     assert checked > 100 and not broken
