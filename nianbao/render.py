@@ -260,7 +260,7 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
             render_agency(o, agency_id, items)
     render_agencies(o, agencies, list_limit(config))
     render_years(o, views, years, agencies, list_limit(config))
-    render_compare(o, agencies, years)
+    render_compare(o, agencies, years, list_limit(config))
     render_data(o, site, views)
     render_quality(o, site, views)
     render_search(o, site, views, years)
@@ -758,13 +758,18 @@ def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dic
     }
 
 
-def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int]) -> None:
+def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int],
+                   limit: int) -> None:
+    """The compare view. Past `limit` agencies the page itself lists none (21 MB of
+    checkboxes and table at 100,000 reports): compare.js offers the matches of what is typed
+    from data.json, which it loads anyway."""
     data = compare_data(agencies, years)
     o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
     ms = data["measures"]
     default = ms[0]
     rows = []
-    for a in data["agencies"]:
+    listed = data["agencies"] if len(data["agencies"]) <= limit else []
+    for a in listed:
         cells = []
         for y in years:
             entry = a["years"].get(str(y))
@@ -773,7 +778,7 @@ def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[in
                           "na": entry is None})
         rows.append({"name": a["name"], "url": a["id"] + "/", "cells": cells})
     o.page("compare/", "compare.html", page_title="多机关对比", data=data, measures=ms,
-           default=default, rows=rows, active="compare",
+           default=default, rows=rows, listed=listed, active="compare",
            description="选择几个机关和一项指标，比较它们各年度的数据")
 
 
@@ -894,6 +899,10 @@ def render_search(o: Out, site: Site, views: list[ReportView], years: list[int])
         ("agency", "机关", _options(r.agency for r in reports)),
         ("template", "模板", _options(site_text.TEMPLATE_SHORT.get(r.template) for r in reports)),
     ]
+    # A list of tens of thousands of agencies is no filter (and was most of a 3.7 MB page at
+    # 100,000 reports): past list_limit choices a filter is left out; the words still match.
+    limit = list_limit(site.config or {})
+    filters = [f for f in filters if len(f[2]) <= limit]
     o.page("search/", "search.html", page_title="搜索", filters=filters, active="search",
            description="全文搜索各机关的政府信息公开工作年度报告")
 

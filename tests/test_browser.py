@@ -93,7 +93,7 @@ def open_page(browser, site_url):
             rec.outside.append(url)
             r.abort()
 
-    def open_(path: str, width: int = 1280, height: int = 900):
+    def open_(path: str, width: int = 1280, height: int = 900, site: str | None = None):
         context = browser.new_context(viewport={"width": width, "height": height},
                                       locale="zh-CN", service_workers="block")
         context.route("**/*", route)
@@ -104,7 +104,7 @@ def open_page(browser, site_url):
         pg.on("pageerror", lambda e: rec.errors.append(f"page error: {e}"))
         pg.on("requestfailed", lambda r: rec.errors.append(f"request failed: {r.url}")
               if urlsplit(r.url).hostname == "127.0.0.1" else None)
-        pg.goto(site_url + path, wait_until="networkidle")
+        pg.goto((site or site_url) + path, wait_until="networkidle")
         return pg
 
     open_.recorder = rec
@@ -267,6 +267,59 @@ def test_compare_view_url_is_shareable(open_page, built_site):
     pg2.wait_for_selector("#compare-chart svg")
     assert pg2.locator("#measure").input_value() == "disclosed_share"
     assert pg2.locator("#compare-table tbody tr").count() == 2
+
+
+@pytest.fixture(scope="session")
+def split_site(tmp_path_factory, built_site):
+    """The seeds with list_limit 2: the list pages as a national corpus has them (agencies
+    and years a province to a page, the compare view listing agencies from data.json)."""
+    import shutil
+
+    from nianbao.pipeline import build
+
+    tmp = tmp_path_factory.mktemp("split")
+    content = tmp / "content"
+    shutil.copytree(built_site.content, content)
+    with (content / "site.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("list_limit: 2\n")
+    result = build(content, tmp / "output", search=False)
+    server, url = serve_folder(tmp / "output")
+    yield url, result
+    server.shutdown()
+    server.server_close()
+
+
+def test_compare_on_a_big_site_lists_matches_from_data_json(open_page, split_site, axe_source):
+    url, result = split_site
+    names = {r.agency_id: r.agency for r in result.site.reports}
+    pg = open_page("compare/", site=url)
+    pg.wait_for_selector("#compare-chart svg")
+    boxes = pg.locator("#agency-checks input[type=checkbox]")
+    assert boxes.count() == 4 and all(boxes.nth(i).is_checked() for i in range(4))
+    assert f"共 {len(names)} 个机关" in pg.locator("#agency-hint").inner_text()
+    chosen = {boxes.nth(i).get_attribute("value") for i in range(4)}
+    [other] = set(names) - chosen
+    pg.fill("#agency-filter", names[other][-4:])
+    assert "找到 1 个匹配的机关" in pg.locator("#agency-hint").inner_text()
+    assert boxes.count() == 5
+    pg.check(f"#agency-checks input[value='{other}']")
+    assert pg.locator("#compare-table tbody tr").count() == 5
+    assert other in pg.url.replace("%2C", ",")
+    pg.fill("#agency-filter", "")
+    assert boxes.count() == 5  # the chosen stay listed
+    assert not _axe(pg, axe_source)
+
+
+def test_big_site_list_pages_are_accessible(open_page, split_site, axe_source):
+    url, result = split_site
+    year = max(r.year for r in result.site.reports
+               if sum(x.year == r.year for x in result.site.reports) > 2)
+    problems = {}
+    for path in ("", "agencies/", "agencies/110000/", f"years/{year}/", f"years/{year}/110000/"):
+        violations = _axe(open_page(path, site=url), axe_source)
+        if violations:
+            problems[path] = violations
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
 # ---------------------------------------------------------------- accessibility and layout

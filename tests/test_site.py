@@ -561,5 +561,10 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
         assert len(read_csv(out / f"years/{year}/nianbao-{year}.csv")) == 1 + len(reports)
         split_years += 1
     assert split_years  # 2020 has four reports
+    # The search page offers a filter only with at most list_limit choices.
+    selects = page(out, "search/").find_all("select")
+    # The seeds: two years, two templates; five provinces, cities and agencies.
+    assert {s.attrs["name"] for s in selects} == {"year", "template"}
+    assert all(len(s.find_all("option")) <= 1 + 2 for s in selects)
     broken, checked = broken_links(out)
     assert checked > 100 and not broken

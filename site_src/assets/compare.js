@@ -16,6 +16,11 @@
   var desc = document.getElementById("measure-desc");
   var data = null;
   var siteRoot = new URL("../", document.baseURI);
+  // A big site lists no agencies in the page: the chosen ones and the first matches of
+  // what is typed are listed from data.json instead.
+  var fromJson = checks.hasAttribute("data-from-json");
+  var hint = document.getElementById("agency-hint");
+  var MATCHES = 50;
 
   function fmt(v, m) {
     if (v === null || v === undefined) return "";
@@ -195,10 +200,33 @@
     chartBox.appendChild(legend);
   }
 
+  function fillChecks(selected, q) {
+    var items = data.agencies.filter(function (a) { return selected.indexOf(a.id) >= 0; });
+    var more = [];
+    for (var i = 0; q && i < data.agencies.length && more.length < MATCHES; i++) {
+      var a = data.agencies[i];
+      if (selected.indexOf(a.id) < 0 && (a.name + " " + a.region).indexOf(q) >= 0) more.push(a);
+    }
+    checks.replaceChildren.apply(checks, items.concat(more).map(function (a) {
+      var li = el("li"), label = el("label");
+      var box = el("input", { type: "checkbox", name: "agencies", value: a.id });
+      box.checked = selected.indexOf(a.id) >= 0;
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + a.name + " "));
+      label.appendChild(el("span", { "class": "muted small" }, a.region));
+      li.appendChild(label);
+      return li;
+    }));
+    hint.textContent = !q ? "共 " + data.agencies.length + " 个机关：输入名称或地区查找。"
+      : more.length >= MATCHES ? "只列出前 " + MATCHES + " 个匹配的机关，请输入更多字。"
+      : "找到 " + more.length + " 个匹配的机关。";
+  }
+
   function init(json) {
     data = json;
     var s = state();
     measureSel.value = s.measure;
+    if (fromJson) fillChecks(s.agencies, "");
     checks.querySelectorAll("input[type=checkbox]").forEach(function (c) {
       c.checked = s.agencies.indexOf(c.value) >= 0;
     });
@@ -211,6 +239,7 @@
     });
     filterBox.addEventListener("input", function () {
       var q = filterBox.value.trim();
+      if (fromJson) { fillChecks(currentState().agencies, q); return; }
       checks.querySelectorAll("li").forEach(function (li) {
         li.hidden = q && li.textContent.indexOf(q) < 0;
       });
