@@ -614,8 +614,11 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
              "type": items[-1].type, "years": [(v.report.year, f"{agency_id}/{v.report.year}/")
                                                for v in items]})
     out = dict(sorted(groups.items()))
+    taken: set[str] = set()
     for n, (province, group) in enumerate(out.items(), 1):
-        group["slug"] = group["slug"] or ("unknown" if province == "地区未定" else f"region-{n}")
+        if group["slug"] in taken or group["slug"] is None:  # two names, one code: keep both
+            group["slug"] = "unknown" if province == "地区未定" else f"region-{n}"
+        taken.add(group["slug"])
         group["cities"] = dict(sorted(group["cities"].items()))
     return out
 

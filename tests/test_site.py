@@ -415,6 +415,24 @@ def _report(template="2019", **values) -> Report:
     return r
 
 
+def test_each_province_gets_a_page_of_its_own():
+    """Province pages are named by GB/T 2260 code; a second name for the same code (the
+    resolver's data is not always consistent), a province without a code and reports without
+    a province still get pages of their own, never one another's."""
+    from nianbao.render import ReportView, region_groups
+
+    def view(agency_id, province, code):
+        r = Report(SourceFile(Path("x.txt"), "x.txt"), template="2019", agency=agency_id,
+                   agency_id=agency_id, region=Region(province, None, None, code), year=2021)
+        return ReportView(r, f"{agency_id}/2021/", province or "", "局", fg.key_figures(r))
+
+    groups = region_groups({"a": [view("a", "北京市", "110101")], "b": [view("b", "北京", "110102")],
+                            "c": [view("c", None, None)], "d": [view("d", "某省", None)]})
+    slugs = {name: g["slug"] for name, g in groups.items()}
+    assert slugs["北京"] == "110000" and slugs["地区未定"] == "unknown"
+    assert len(set(slugs.values())) == 4
+
+
 def test_figures_blank_means_unknown_not_zero():
     r = _report(apply__new__total=5, apply__total__total=4, apply__disclosed__total=1)
     assert fg.value(r, "received") == 5
