@@ -765,9 +765,25 @@ def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[in
                    limit: int) -> None:
     """The compare view. Past `limit` agencies the page itself lists none (21 MB of
     checkboxes and table at 100,000 reports): compare.js offers the matches of what is typed
-    from data.json, which it loads anyway."""
+    from data.json. And data.json then lists the agencies without their figures (54 MB with
+    them at 100,000 reports): those are in compare/data/<province>.json, which compare.js
+    fetches for the provinces of the agencies chosen."""
     data = compare_data(agencies, years)
-    o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
+    if len(data["agencies"]) <= limit:
+        o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
+    else:
+        slugs = {name: region["slug"] for name, region in region_groups(agencies).items()}
+        parts: dict[str, dict] = defaultdict(dict)
+        index = []
+        for a, items in zip(data["agencies"], agencies.values()):
+            part = slugs[items[-1].report.region.province or "地区未定"]
+            parts[part][a["id"]] = a["years"]
+            index.append({k: v for k, v in a.items() if k != "years"} | {"part": part})
+        for part, values in parts.items():
+            o.file(f"compare/data/{part}.json",
+                   json.dumps(values, ensure_ascii=False, default=_json_default))
+        o.file("compare/data.json", json.dumps({**data, "agencies": index, "parts": "data/"},
+                                               ensure_ascii=False, default=_json_default))
     ms = data["measures"]
     default = ms[0]
     rows = []

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from nianbao import figures as fg
 from tests.conftest import SEEDS, TRUTH
 from tests.site_fixtures import built_site, page, serve_folder  # noqa: F401
 
@@ -290,6 +291,8 @@ def split_site(tmp_path_factory, built_site):
 
 
 def test_compare_on_a_big_site_lists_matches_from_data_json(open_page, split_site, axe_source):
+    from playwright.sync_api import expect
+
     url, result = split_site
     names = {r.agency_id: r.agency for r in result.site.reports}
     pg = open_page("compare/", site=url)
@@ -303,7 +306,12 @@ def test_compare_on_a_big_site_lists_matches_from_data_json(open_page, split_sit
     assert "找到 1 个匹配的机关" in pg.locator("#agency-hint").inner_text()
     assert boxes.count() == 5
     pg.check(f"#agency-checks input[value='{other}']")
-    assert pg.locator("#compare-table tbody tr").count() == 5
+    expect(pg.locator("#compare-table tbody tr")).to_have_count(5)  # once its file arrived
+    # its figures came from its province's file: its row shows the report's number
+    report = next(r for r in result.site.reports if r.agency_id == other)
+    received = fg.key_figures(report).values["received"]
+    row = pg.locator("#compare-table tbody tr", has_text=names[other])
+    assert fg.fmt(received) in row.inner_text().split()
     assert other in pg.url.replace("%2C", ",")
     pg.fill("#agency-filter", "")
     assert boxes.count() == 5  # the chosen stay listed

@@ -579,6 +579,19 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
         assert len(read_csv(out / f"years/{year}/nianbao-{year}.csv")) == 1 + len(reports)
         split_years += 1
     assert split_years  # 2020 has four reports
+    # compare/data.json lists the agencies; their figures are a file per province, the
+    # same figures a small site's data.json carries.
+    from nianbao.render import _json_default, by_agency, compare_data, report_views
+
+    index = json.loads((out / "compare/data.json").read_text(encoding="utf-8"))
+    full = json.loads(json.dumps(compare_data(by_agency(report_views(result.site)),
+                                              sorted({r.year for r in result.site.reports})),
+                                 ensure_ascii=False, default=_json_default))
+    assert index["parts"] == "data/" and all("years" not in a for a in index["agencies"])
+    assert [a["id"] for a in index["agencies"]] == [a["id"] for a in full["agencies"]]
+    for a, whole in zip(index["agencies"], full["agencies"], strict=True):
+        part = json.loads((out / f"compare/data/{a['part']}.json").read_text(encoding="utf-8"))
+        assert part[a["id"]] == whole["years"]
     # The search page offers a filter only with at most list_limit choices.
     selects = page(out, "search/").find_all("select")
     # The seeds: two years, two templates; five provinces, cities and agencies.

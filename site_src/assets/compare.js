@@ -222,6 +222,32 @@
       : "找到 " + more.length + " 个匹配的机关。";
   }
 
+  // A big site's data.json lists the agencies only; their figures are in one file per
+  // province (data.parts + slug + ".json"), fetched when one of its agencies is chosen.
+  var loaded = {}, seq = 0;
+
+  function ensure(ids) {
+    if (!data.parts) return Promise.resolve();
+    var need = [];
+    data.agencies.forEach(function (a) {
+      if (ids.indexOf(a.id) >= 0 && !loaded[a.part] && need.indexOf(a.part) < 0) need.push(a.part);
+    });
+    return Promise.all(need.map(function (part) {
+      return fetch(new URL(data.parts + part + ".json", location.href)).then(function (r) {
+        if (!r.ok) throw new Error(part + ".json: " + r.status);
+        return r.json();
+      }).then(function (values) {
+        loaded[part] = true;
+        data.agencies.forEach(function (a) { if (a.part === part) a.years = values[a.id] || {}; });
+      });
+    }));
+  }
+
+  function update(s) {
+    var n = ++seq;  // only the latest choice is drawn, whichever file arrives first
+    return ensure(s.agencies).then(function () { if (n === seq) render(s); });
+  }
+
   function init(json) {
     data = json;
     var s = state();
@@ -231,11 +257,11 @@
       c.checked = s.agencies.indexOf(c.value) >= 0;
     });
     form.hidden = false;
-    form.addEventListener("change", function () { render(currentState()); });
+    form.addEventListener("change", function () { update(currentState()); });
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     document.getElementById("select-none").addEventListener("click", function () {
       checks.querySelectorAll("input[type=checkbox]").forEach(function (c) { c.checked = false; });
-      render(currentState());
+      update(currentState());
     });
     filterBox.addEventListener("input", function () {
       var q = filterBox.value.trim();
@@ -244,11 +270,11 @@
         li.hidden = q && li.textContent.indexOf(q) < 0;
       });
     });
-    render(s);
+    update(s);
     var resized = null;
     window.addEventListener("resize", function () {
       clearTimeout(resized);
-      resized = setTimeout(function () { render(currentState()); }, 200);
+      resized = setTimeout(function () { update(currentState()); }, 200);
     });
   }
 
