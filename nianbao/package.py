@@ -254,7 +254,7 @@ def package_report(report: Report, root: Path, config: dict, *, zip: bool = True
         rows, digest, size = _write_table(path, schema, table_rows(report, table), check)
         invalid += check.errors
         resources.append(_resource(table, schema, path, rows, digest, size))
-        files.append(FileInfo(path.name, size, rows, schemas.TABLES[table], table))
+        files.append(FileInfo(path.name, size, rows, schemas.TABLES[table], table, digest))
     source = {"title": f"原始报告（{report.source.rel}）", "path": original,
               "nianbao:sha256": report.sha256}
     if report.source_url:
@@ -292,7 +292,7 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
         path = folder / f"{table}.csv"
         count, digest, size = _write_table(path, schema, rows)
         resources.append(_resource(table, schema, path, count, digest, size))
-        files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table))
+        files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table, digest))
     years = sorted({r.year for r in reports})
     span = f"{years[0]}—{years[-1]}" if years else ""
     descriptor = _descriptor(

@@ -380,9 +380,10 @@ def _combined(site: Site, root: Path) -> PackageInfo:
 
 def _checksums(root: Path, package: PackageInfo | None) -> None:
     """The catalogue lists each file's SHA-256: taken here, in the worker that just wrote
-    the files (in parallel, from the page cache), not by the catalogue afterwards."""
+    the files (in parallel, from the page cache), not by the catalogue afterwards. The CSVs
+    have theirs already, taken as they were written."""
     for f in package.files if package else ():
-        f.sha256 = sha256(root / package.path / f.name)
+        f.sha256 = f.sha256 or sha256(root / package.path / f.name)
 
 
 def _combined_workbook(site: Site, root: Path) -> PackageInfo:

@@ -14,13 +14,14 @@ import subprocess
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import unquote
 from xml.etree import ElementTree as ET
 
 import pytest
 from openpyxl import load_workbook
 
 from nianbao import schemas
-from nianbao.package import RESOURCES
+from nianbao.package import RESOURCES, sha256
 from nianbao.pipeline import BuildResult, build
 from nianbao.publish import (
     DB_NAME,
@@ -415,6 +416,21 @@ def test_feed_is_atom_newest_first(built, out):
     assert first.findtext(f"{ATOM}author/{ATOM}name") == HOSTILE
     raw = (out / "feed.xml").read_text(encoding="utf-8")
     assert "http://evil.example/" in raw and "<2>" not in raw
+
+
+def test_catalog_checksums_and_sizes_are_the_files(built, out):
+    """Checksums are carried from where files are written (a CSV's while it is written, the
+    rest in the worker that wrote them), not taken by the catalogue: each must still be
+    the file's own."""
+    cat = json.loads((out / "catalog.jsonld").read_text(encoding="utf-8"))
+    checked = 0
+    for d in cat["dcat:dataset"]:
+        for dist in d["dcat:distribution"]:
+            path = out / unquote(dist["dcat:downloadURL"]["@id"].removeprefix(BASE))
+            assert dist["spdx:checksum"]["spdx:checksumValue"]["@value"] == sha256(path), path
+            assert dist["dcat:byteSize"]["@value"] == path.stat().st_size, path
+            checked += 1
+    assert checked > 30
 
 
 def test_catalog_escapes_urls(out):
