@@ -250,17 +250,19 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
     views = report_views(site)
     agencies = by_agency(views)
     years = sorted({r.year for r in site.reports})
+    regions = region_groups(agencies)  # the list pages' provinces, each with its page's slug
+    limit = list_limit(config)
     o = Out(out, env, common_context(config, years))
     copy_assets(out)
-    render_home(o, site, views, agencies, years)
+    render_home(o, site, views, agencies, years, regions)
     if agency_pages:
         for v in views:
             render_report(o, site, v, agencies[v.report.agency_id], content)
         for agency_id, items in agencies.items():
             render_agency(o, agency_id, items)
-    render_agencies(o, agencies, list_limit(config))
-    render_years(o, views, years, agencies, list_limit(config))
-    render_compare(o, agencies, years, list_limit(config))
+    render_agencies(o, agencies, regions, limit)
+    render_years(o, views, years, regions, limit)
+    render_compare(o, agencies, years, regions, limit)
     render_data(o, site, views)
     render_quality(o, site, views)
     render_search(o, site, views, years)
@@ -300,9 +302,8 @@ def copy_assets(out: Path) -> None:
 # ---------------------------------------------------------------- home
 
 
-def render_home(o: Out, site: Site, views, agencies, years) -> None:
+def render_home(o: Out, site: Site, views, agencies, years, regions: dict[str, dict]) -> None:
     totals = fg.totals(site.reports)
-    regions = region_groups(agencies)
     if len(agencies) <= list_limit(site.config or {}):
         provinces = {name: [a for city in region["cities"].values() for a in city]
                      for name, region in regions.items()}
@@ -623,10 +624,10 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
     return out
 
 
-def render_agencies(o: Out, agencies: dict[str, list[ReportView]], limit: int) -> None:
+def render_agencies(o: Out, agencies: dict[str, list[ReportView]], regions: dict[str, dict],
+                    limit: int) -> None:
     """One page of every agency; past `limit` agencies, a page of provinces and a page of
     agencies per province (at 100,000 reports the one page was over 20 MB)."""
-    regions = region_groups(agencies)
     split = len(agencies) > limit
     o.page("agencies/", "agencies.html", page_title="按地区浏览机关",
            groups={} if split else regions, regions=regions, province=None,
@@ -692,11 +693,13 @@ def _options(values) -> list[str]:
     return sorted({v for v in values if v})
 
 
-def render_years(o: Out, views: list[ReportView], years: list[int],
-                 agencies: dict[str, list[ReportView]], limit: int) -> None:
+def render_years(o: Out, views: list[ReportView], years: list[int], regions: dict[str, dict],
+                 limit: int) -> None:
     """A page per year comparing its reports; past `limit` reports in a year, that page
-    compares the provinces and each province gets the table of its reports."""
-    slugs = {name: region["slug"] for name, region in region_groups(agencies).items()}
+    compares the provinces and each province gets the table of its reports. An agency is
+    under the province its agency page is listed under (its latest report's), every year."""
+    province_of = {a["id"]: name for name, region in regions.items()
+                   for agencies in region["cities"].values() for a in agencies}
     summary = []
     for year in years:
         items = [v for v in views if v.report.year == year]
@@ -710,17 +713,17 @@ def render_years(o: Out, views: list[ReportView], years: list[int],
         else:
             by_province: dict[str, list[ReportView]] = defaultdict(list)
             for v in items:
-                by_province[v.report.region.province or "地区未定"].append(v)
+                by_province[province_of[v.report.agency_id]].append(v)
             provinces = []
             for name, members in sorted(by_province.items()):
-                slug = slugs[name]
+                slug = regions[name]["slug"]
                 sub = year_table(members)
+                part = {"name": name, "slug": slug, "totals": fg.totals([v.report for v in members])}
                 o.file(f"years/{year}/{slug}/nianbao-{year}-{slug}.csv", csv_text(sub["csv"]))
                 _year_page(o, f"years/{year}/{slug}/", sub,
-                           **{**common, "totals": fg.totals([v.report for v in members]),
+                           **{**common, "totals": part["totals"],
                               "csv_name": f"nianbao-{year}-{slug}.csv"}, province=name)
-                provinces.append({"name": name, "slug": slug,
-                                  "totals": fg.totals([v.report for v in members])})
+                provinces.append(part)
             o.page(f"years/{year}/", "year.html", page_title=f"{year} 年度比较", table=None,
                    provinces=provinces, province=None, filters={},
                    description=f"{year} 年度各省政府信息公开工作年度报告关键数据比较", **common)
@@ -762,7 +765,7 @@ def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dic
 
 
 def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int],
-                   limit: int) -> None:
+                   regions: dict[str, dict], limit: int) -> None:
     """The compare view. Past `limit` agencies the page itself lists none (21 MB of
     checkboxes and table at 100,000 reports): compare.js offers the matches of what is typed
     from data.json. And data.json then lists the agencies without their figures (54 MB with
@@ -772,11 +775,10 @@ def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[in
     if len(data["agencies"]) <= limit:
         o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
     else:
-        slugs = {name: region["slug"] for name, region in region_groups(agencies).items()}
         parts: dict[str, dict] = defaultdict(dict)
         index = []
         for a, items in zip(data["agencies"], agencies.values()):
-            part = slugs[items[-1].report.region.province or "地区未定"]
+            part = regions[items[-1].report.region.province or "地区未定"]["slug"]
             parts[part][a["id"]] = a["years"]
             index.append({k: v for k, v in a.items() if k != "years"} | {"part": part})
         for part, values in parts.items():

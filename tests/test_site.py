@@ -433,6 +433,33 @@ def test_each_province_gets_a_page_of_its_own():
     assert len(set(slugs.values())) == 4
 
 
+def test_year_pages_list_an_agency_under_the_province_of_its_agency_page(tmp_path):
+    """An agency whose reports name its province differently from year to year (北京 in
+    one, 北京市 in the next) is listed under one province, its agency page's, every year;
+    the build does not stop on the name it has no page for."""
+    from nianbao.render import (
+        Out,
+        ReportView,
+        by_agency,
+        common_context,
+        environment,
+        region_groups,
+        render_years,
+    )
+
+    def view(year, province, code):
+        r = Report(SourceFile(Path("x.txt"), "x.txt"), template="2019", agency="某局",
+                   agency_id="a", region=Region(province, None, None, code), year=year)
+        return ReportView(r, f"a/{year}/", province, "局", fg.key_figures(r))
+
+    views = [view(2020, "北京", "110102"), view(2021, "北京市", "110101")]
+    regions = region_groups(by_agency(views))
+    render_years(Out(tmp_path, environment(), common_context({}, [2020, 2021])), views,
+                 [2020, 2021], regions, limit=0)
+    for year in (2020, 2021):
+        assert "北京市" in (tmp_path / f"years/{year}/110000/index.html").read_text(encoding="utf-8")
+
+
 def test_figures_blank_means_unknown_not_zero():
     r = _report(apply__new__total=5, apply__total__total=4, apply__disclosed__total=1)
     assert fg.value(r, "received") == 5
