@@ -1,5 +1,10 @@
 """Extraction cache: a report is re-read only when its bytes, its sidecar, its name or
 nianbao's own code changed. Keys hash all of these, so no version needs bumping by hand.
+
+Entries sit in one folder per code version (<cache>/<code hash>/ab/<key>.pickle): a code
+change leaves every older entry unreachable, and prune() drops those folders whole, keeping
+the few most recently used (a maintainer switching branches keeps both). So a cache that is
+carried from one CI run to the next stays about the size of one corpus's extractions.
 """
 
 from __future__ import annotations
@@ -7,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -15,6 +22,9 @@ from nianbao import PARSER_VERSION
 from nianbao.model import Report, SourceFile
 
 PACKAGE = Path(__file__).resolve().parent
+KEEP_VERSIONS = 3  # code versions whose entries prune() keeps
+_VERSION_DIR = re.compile(r"^[0-9a-f]{16}$")
+_OLD_LAYOUT_DIR = re.compile(r"^[0-9a-f]{2}$")  # entries before versioned folders
 
 
 @cache
@@ -45,7 +55,29 @@ class ExtractCache:
         self.hits = 0
 
     def _path(self, k: str) -> Path:
-        return self.folder / k[:2] / f"{k}.pickle"
+        return self.folder / code_hash() / k[:2] / f"{k}.pickle"
+
+    def prune(self, keep: int = KEEP_VERSIONS) -> list[str]:
+        """Mark this code version's folder used (its time), then remove all but the `keep`
+        most recently used versions' folders; returns the names removed."""
+        if not self.folder or not self.folder.is_dir():
+            return []
+        current = self.folder / code_hash()
+        if current.is_dir():
+            os.utime(current)
+        versions, removed = [], []
+        for entry in os.scandir(self.folder):
+            if not entry.is_dir(follow_symlinks=False):
+                continue
+            if _VERSION_DIR.match(entry.name):
+                versions.append((entry.stat().st_mtime_ns, entry.name))
+            elif _OLD_LAYOUT_DIR.match(entry.name):
+                removed.append(entry.name)
+        versions.sort(reverse=True)
+        removed += [name for _, name in versions[keep:] if name != current.name]
+        for name in removed:
+            shutil.rmtree(self.folder / name, ignore_errors=True)
+        return sorted(removed)
 
     def get(self, source: SourceFile) -> tuple[str | None, Report | None]:
         k = key(source) if self.folder else None

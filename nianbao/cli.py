@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CACHE = ROOT / ".cache" / "extract"  # the Pages workflow carries it between runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--strict", action="store_true", help="fail when any report has an error")
         p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
         p.add_argument("--jobs", type=int, default=None, help="processes for extraction (default: all cores)")
-        p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "extract",
+        p.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                        help="extraction cache folder (default: .cache/extract)")
         p.add_argument("--no-cache", action="store_true", help="re-read every report")
         p.add_argument("--full", action="store_true",

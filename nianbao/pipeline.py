@@ -162,6 +162,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     clock.lap("discover")
 
     reports = extract_all(sources, jobs=jobs, cache=cache, executor=executor, scheduler=scheduler)
+    cache.prune()
     settle_identities(reports)
     site = collect(reports, config)
     clock.lap("extract")

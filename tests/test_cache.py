@@ -41,3 +41,34 @@ def test_parallel_equals_serial(tmp_path):
     serial = extract_all(sources, jobs=1)
     parallel = extract_all(sources, jobs=2)
     assert _json(serial) == _json(parallel)
+
+
+def test_a_code_change_leaves_a_folder_that_prune_removes(tmp_path, monkeypatch):
+    """Entries live per code version; prune() keeps the most recently used versions (this
+    one always) and drops the rest, and the cache from before versioned folders."""
+    import os
+
+    from nianbao import cache as cache_module
+
+    content = tmp_path / "reports"
+    shutil.copytree(REPORTS, content)
+    folder = tmp_path / "cache"
+    (folder / "ab").mkdir(parents=True)  # the layout before versioned folders
+    (folder / "ab" / "ab12.pickle").write_bytes(b"old")
+    (folder / "builds").mkdir()  # build stamps: not the cache's to remove
+    versions = []
+    for n in range(5):
+        monkeypatch.setattr(cache_module, "code_hash", lambda n=n: f"{n:016x}")
+        extract_all(discover(content), cache=ExtractCache(folder), jobs=1)
+        os.utime(folder / f"{n:016x}", ns=(n * 10**9, n * 10**9))  # used in this order
+        versions.append(f"{n:016x}")
+    # Version 1 is in use again: it is the newest now.
+    monkeypatch.setattr(cache_module, "code_hash", lambda: versions[1])
+    again = ExtractCache(folder)
+    extract_all(discover(content), cache=again, jobs=1)
+    assert again.hits == len(list(content.rglob("*.txt")))
+    removed = again.prune(keep=3)
+    assert removed == sorted(["ab", versions[0], versions[2]])
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted(["builds", versions[1], versions[3], versions[4]])
+    assert again.prune(keep=3) == []

@@ -73,8 +73,8 @@ def test_pages_builds_then_deploys():
     assert "needs" not in build
     assert deploy["needs"] in ("build", ["build"])
 
-    assert uses(build) == ["actions/checkout", "actions/setup-python", "actions/configure-pages",
-                           "actions/upload-pages-artifact"]
+    assert uses(build) == ["actions/checkout", "actions/setup-python", "actions/cache",
+                           "actions/configure-pages", "actions/upload-pages-artifact"]
     assert str(step(build, "actions/setup-python")["with"]["python-version"]) == "3.11"
     configure = step(build, "actions/configure-pages")
     runs = [s for s in build["steps"] if "run" in s]
@@ -91,6 +91,20 @@ def test_pages_builds_then_deploys():
         "name": "github-pages",
         "url": expr(f"steps.{deployment['id']}.outputs.page_url"),
     }
+
+
+def test_pages_carries_the_extraction_cache_between_runs():
+    """The folder the build's cache defaults to, restored before the build; a key per run
+    (caches are immutable) restored by prefix, so each run starts from the newest."""
+    from nianbao.cli import DEFAULT_CACHE
+
+    build = load(PAGES)["jobs"]["build"]
+    cache = step(build, "actions/cache")
+    [site] = [s for s in build["steps"] if "python build.py" in s.get("run", "")]
+    assert build["steps"].index(cache) < build["steps"].index(site)
+    assert cache["with"]["path"] == DEFAULT_CACHE.relative_to(ROOT).as_posix()
+    prefix = cache["with"]["restore-keys"]
+    assert cache["with"]["key"] == prefix + expr("github.run_id")
 
 
 def test_actions_are_pinned_to_a_major_version():
