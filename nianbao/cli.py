@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="with files_base_url set: write data/ (packages, original files, bulk "
                             "downloads) here (default: <output>-files)")
         p.add_argument("--search-shard-pages", type=int, default=None,
-                       help="split the search index by year past this many pages (default 20000)")
+                       help="split the search index by year past this many pages (default 5000)")
 
     add_build_args(parser)
     add_build_args(sub.add_parser("build", help="build data packages and the site (default)"))

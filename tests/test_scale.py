@@ -182,19 +182,41 @@ def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
 
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory):
-    """The bundled content (5 reports, two years) with a shard limit of 2 pages: the 2020
-    shard (4 pages) splits in two, 2019 is one."""
+    """The bundled content (5 reports, two years) with a shard limit of 2 pages: a bundle
+    per year."""
     out = tmp_path_factory.mktemp("sharded") / "output"
     result = build(CONTENT, out, shard_pages=2)
     return result, out
+
+
+@pytest.fixture(scope="module")
+def chunked(sharded, tmp_path_factory):
+    """The same site indexed with at most 2 pages a bundle: the 2020 shard (4 pages) splits
+    in two, 2019 is one."""
+    result, out = sharded
+    copy = tmp_path_factory.mktemp("chunked") / "output"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("pagefind"))
+    manifest = index.index(copy, shard_pages=2, chunk_pages=2)
+    return result, copy, manifest
 
 
 def test_search_index_is_sharded_by_year(sharded):
     result, out = sharded
     manifest = json.loads((out / "pagefind" / index.MANIFEST).read_text(encoding="utf-8"))
     years = sorted({str(r.year) for r in result.site.reports})
+    assert manifest["bundles"] == [f"{y}/" for y in years] == ["2019/", "2020/"]
+    assert manifest["pages"] == len(result.site.reports)
+    assert sum(s["pages"] for s in manifest["shards"].values()) == len(result.site.reports)
+    assert not (out / "pagefind" / "pagefind.js").exists()  # no unsharded bundle beside them
+    assert not list(out.parent.glob(".nianbao-*"))
+
+
+def test_a_year_past_the_chunk_size_is_split(chunked):
+    result, out, manifest = chunked
+    years = sorted({str(r.year) for r in result.site.reports})
     assert manifest["bundles"] == ["2019/", "2020/", "2020-2/"]
     assert {b.split("-")[0].rstrip("/") for b in manifest["bundles"]} == set(years)
+    assert manifest == json.loads((out / "pagefind" / index.MANIFEST).read_text(encoding="utf-8"))
     assert manifest["pages"] == len(result.site.reports)
     assert sum(s["pages"] for s in manifest["shards"].values()) == len(result.site.reports)
     for bundle in manifest["bundles"]:
@@ -205,13 +227,20 @@ def test_search_index_is_sharded_by_year(sharded):
 
 
 def test_unchanged_shards_are_reused(sharded, tmp_path):
+    """An edit to a 2020 report indexes 2020 again; 2019's bundle is the previous one."""
     _, out = sharded
-    output = tmp_path / "output"
+    content, output = tmp_path / "content", tmp_path / "output"
+    shutil.copytree(CONTENT, content)
     shutil.copytree(out, output, copy_function=os.link)
-    entry = output / "pagefind" / "2019" / "pagefind-entry.json"
-    inode = entry.stat().st_ino
-    build(CONTENT, output, shard_pages=2)
-    assert entry.stat().st_ino == inode  # the same file, linked from the previous output
+    entries = {y: output / "pagefind" / y / "pagefind-entry.json" for y in ("2019", "2020")}
+    inodes = {y: e.stat().st_ino for y, e in entries.items()}
+    edited = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    edited.write_text(edited.read_text(encoding="utf-8").replace("221", "222"), encoding="utf-8")
+    build(content, output, shard_pages=2)
+    assert entries["2019"].stat().st_ino == inodes["2019"]  # linked from the previous output
+    assert entries["2020"].stat().st_ino != inodes["2020"]
+    assert "222" in (output / "zibo-zichuan-zhaoshangju" / "2020" / "index.html").read_text(
+        encoding="utf-8")
 
 
 def test_unsharded_index_has_a_one_bundle_manifest(tmp_path):
@@ -230,7 +259,7 @@ def test_shard_limit_comes_from_the_environment(monkeypatch):
 
 
 @pytest.mark.browser
-def test_sharded_search_finds_pages_in_every_shard(sharded):
+def test_sharded_search_finds_pages_in_every_shard(chunked):
     """In Chromium: one search covers every shard (merged with Pagefind's mergeIndex)."""
     import threading
 
@@ -238,7 +267,7 @@ def test_sharded_search_finds_pages_in_every_shard(sharded):
 
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: apt-get install -y chromium")
-    result, out = sharded
+    result, out, _ = chunked
     expected = set()
     for r in result.site.reports:
         body = page(out, f"{r.agency_id}/{r.year}/").find(data_pagefind_body=True)
