@@ -128,13 +128,19 @@ def _fork_call(index: int):
     return _FORK_STATE[index]()
 
 
-def fork_run(tasks: Sequence[Callable[[], object]], *, jobs: int | None = None) -> list:
+def fork_run(tasks: Sequence[Callable[[], object]], *, jobs: int | None = None,
+             meanwhile: Callable[[], object] | None = None) -> list:
     """[task() for task in tasks], across forked processes that inherit the tasks (so nothing
     is pickled on the way in; only the results come back). Workers take tasks in order, so
-    put long ones first. Serial for one job or few tasks, or where fork is unavailable."""
+    put long ones first. Serial for one job or few tasks, or where fork is unavailable.
+
+    meanwhile: work for this process while the workers run (called once they are forked,
+    so no thread of it is copied into them)."""
     global _FORK_STATE
     jobs = jobs or cpu_count()
     if jobs <= 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if meanwhile is not None:
+            meanwhile()
         return [task() for task in tasks]
     _FORK_STATE = tasks
     # Everything the parent holds (at 100,000 reports, gigabytes) goes to the collector's
@@ -145,7 +151,10 @@ def fork_run(tasks: Sequence[Callable[[], object]], *, jobs: int | None = None) 
     try:
         ctx = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=ctx) as pool:
-            return list(pool.map(_fork_call, range(len(tasks))))
+            results = pool.map(_fork_call, range(len(tasks)))  # forks every worker first
+            if meanwhile is not None:
+                meanwhile()
+            return list(results)
     finally:
         _FORK_STATE = None
         gc.unfreeze()

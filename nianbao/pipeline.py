@@ -181,17 +181,22 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
         unit_files: dict[str, list[str]] = {}
         packages: dict[tuple[str, int], PackageInfo] = {}
-        todo = []
-        for agency in units:
-            prev = old_units.get(agency)
-            if prev and prev.get("fp") == fps[agency] and _link_unit(
-                    prev, old, output, files_output, staging):
-                unit_files[agency] = prev["files"]
-                for year, pkg in prev["packages"].items():
-                    packages[(agency, int(year))] = _package_info(pkg)
-            else:
-                todo.append(agency)
-        clock.lap("reuse")
+        reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
+        todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
+        unlinked: list[str] = []
+
+        def reuse() -> None:
+            """The unchanged units' files, hard-linked from the previous output while the
+            workers build the rest (a unit whose files are not all there is built after)."""
+            for agency in reusable:
+                prev = old_units[agency]
+                if _link_unit(prev, old, output, files_output, staging):
+                    unit_files[agency] = prev["files"]
+                    for year, pkg in prev["packages"].items():
+                        packages[(agency, int(year))] = _package_info(pkg)
+                else:
+                    unlinked.append(agency)
+
         # One pool of processes for the units and the combined package with what is made
         # from its CSVs (its workbook, the database), which goes first: it runs beside the
         # units rather than before or after them.
@@ -203,9 +208,12 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         tasks += [(lambda part=part: [job(u) for u in part])
                   for part in executors.chunks(todo_units, jobs)]
         big = max(len(todo_units), len(site.reports)) >= executors.MIN_PARALLEL
-        done = executors.fork_run(tasks, jobs=jobs if big else 1)  # small: not worth a fork
+        done = executors.fork_run(tasks, jobs=jobs if big else 1,  # small: not worth a fork
+                                  meanwhile=reuse)
         site.combined = done[0]
         results = [r for part in done[1:] for r in part]
+        results += [job(units[a]) for a in unlinked]
+        todo += unlinked
         for agency, (pkgs, files) in zip(todo, results):
             unit_files[agency] = files
             for year, pkg in pkgs.items():
