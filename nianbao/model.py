@@ -197,6 +197,10 @@ class PackageInfo:
     files: list[FileInfo] = field(default_factory=list)
     zip_name: str | None = None
     invalid: list[str] = field(default_factory=list)  # the build's own check: what broke the schema
+    # What its datapackage.json says of it, for the catalogue and feed (not read back).
+    title: str = ""
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
 
 
 @dataclass

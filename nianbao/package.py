@@ -273,7 +273,7 @@ def package_report(report: Report, root: Path, config: dict, *, zip: bool = True
         _zip(folder / zip_name, folder, [f.name for f in files])
     files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size if zip else 0, None,
                           "以上全部文件的压缩包"))
-    return PackageInfo(rel, files, zip_name, invalid)
+    return PackageInfo(rel, files, zip_name, invalid, title, description, descriptor["keywords"])
 
 
 def package_combined(reports: list[Report], all_reports: list[Report], root: Path,
@@ -309,7 +309,8 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
         _zip(folder / zip_name, folder, [f.name for f in files])
     files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size if zip else 0, None,
                           "以上全部文件的压缩包"))
-    return PackageInfo("data/all/", files, zip_name)
+    return PackageInfo("data/all/", files, zip_name, [], descriptor["title"],
+                       descriptor["description"], descriptor["keywords"])
 
 
 def _region_text(report: Report) -> str:

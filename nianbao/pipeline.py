@@ -47,7 +47,7 @@ from nianbao.package import package_combined, package_problems, package_report, 
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: packages carry their title, description and keywords
 
 
 class BuildError(RuntimeError):
@@ -184,6 +184,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
         todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
         unlinked: list[str] = []
+        reused_packages: dict[str, dict] = {}
 
         def reuse() -> None:
             """The unchanged units' files, hard-linked from the previous output while the
@@ -192,6 +193,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
                 prev = old_units[agency]
                 if _link_unit(prev, old, output, files_output, staging):
                     unit_files[agency] = prev["files"]
+                    reused_packages[agency] = prev["packages"]  # as the state had them
                     for year, pkg in prev["packages"].items():
                         packages[(agency, int(year))] = _package_info(pkg)
                 else:
@@ -250,8 +252,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         state = {
             "version": STATE_VERSION, "global": unit_global, "noop": noop_fp, "summary": summary,
             "units": {a: {"fp": fps[a], "files": sorted(unit_files[a]),
-                          "packages": {str(r.year): asdict(site.packages[(a, r.year)])
-                                       for r in units[a]}}
+                          "packages": reused_packages.get(a) or {
+                              str(r.year): asdict(site.packages[(a, r.year)]) for r in units[a]}}
                       for a in units},
             "files": _walk(staging),
             "data_files": _walk(files_staging) if files_staging else None,
@@ -728,7 +730,8 @@ def _link_unit(prev: dict, old: dict, output: Path, files_output: Path | None,
 
 def _package_info(data: dict) -> PackageInfo:
     return PackageInfo(data["path"], [FileInfo(**f) for f in data["files"]], data.get("zip_name"),
-                       data.get("invalid", []))
+                       data.get("invalid", []), data.get("title", ""),
+                       data.get("description", ""), data.get("keywords", []))
 
 
 class _Clock:

@@ -546,9 +546,16 @@ def region_name(report: Report) -> str:
     return "".join(n for n in names if n)
 
 
-def _distribution(base: str, root: Path, package: PackageInfo, info: FileInfo, lic) -> dict:
-    path = root / package.path / info.name
-    url = urljoin(base, package.path + info.name)
+def _distributions(base: str, root: Path, package: PackageInfo, lic) -> list[dict]:
+    """A package's files. Sizes are the build's own (FileInfo.bytes, kept up to date as the
+    workbook and zip are added): the catalogue stats and reads nothing it wrote itself."""
+    folder = urljoin(base, package.path)
+    return [_distribution(folder, root / package.path, info, lic) for info in package.files]
+
+
+def _distribution(folder_url: str, folder: Path, info: FileInfo, lic) -> dict:
+    # A plain file name joins by concatenation (urljoin, 100,000 times, was seconds).
+    url = urljoin(folder_url, info.name) if "/" in info.name else folder_url + info.name
     media, code = FORMATS.get(Path(info.name).suffix.lower(), ("application/octet-stream", None))
     out = {
         "@type": "dcat:Distribution",
@@ -556,11 +563,11 @@ def _distribution(base: str, root: Path, package: PackageInfo, info: FileInfo, l
         "dcat:accessURL": {"@id": url},
         "dcat:downloadURL": {"@id": url},
         "dcat:mediaType": {"@id": IANA + media},
-        "dcat:byteSize": {"@value": path.stat().st_size, "@type": "xsd:nonNegativeInteger"},
+        "dcat:byteSize": {"@value": info.bytes, "@type": "xsd:nonNegativeInteger"},
         "spdx:checksum": {
             "@type": "spdx:Checksum",
             "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
-            "spdx:checksumValue": {"@value": info.sha256 or sha256(path),
+            "spdx:checksumValue": {"@value": info.sha256 or sha256(folder / info.name),
                                    "@type": "xsd:hexBinary"},
         },
     }
@@ -571,11 +578,6 @@ def _distribution(base: str, root: Path, package: PackageInfo, info: FileInfo, l
     if lic:
         out["dct:license"] = lic
     return out
-
-
-def _descriptor(root: Path, package: PackageInfo) -> dict:
-    path = root / package.path / "datapackage.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def catalog(site: Site, root: Path, base: str) -> dict:
@@ -606,21 +608,20 @@ def catalog(site: Site, root: Path, base: str) -> dict:
         package = site.packages.get((report.agency_id, report.year))
         if package is None:
             return None
-        desc = _descriptor(root, package)
         page = page_url(base, report.agency_id, report.year)
         dataset = {
             "@id": page + "#dataset",
             "@type": "dcat:Dataset",
             "dct:identifier": f"{report.agency_id}-{report.year}",
-            "dct:title": _zh(desc.get("title") or f"{report.agency} {report.year} 年度报告数据"),
-            "dct:description": _zh(desc.get("description") or report.title),
+            "dct:title": _zh(package.title or f"{report.agency} {report.year} 年度报告数据"),
+            "dct:description": _zh(package.description or report.title),
             "dct:publisher": {"@id": page_url(base, report.agency_id) + "#agency",
                               "@type": "foaf:Agent", "foaf:name": _zh(report.agency or "")},
             "dct:creator": publisher,
             "dct:temporal": {"@type": "dct:PeriodOfTime",
                              "dcat:startDate": _date(f"{report.year}-01-01"),
                              "dcat:endDate": _date(f"{report.year}-12-31")},
-            "dcat:keyword": [_zh(k) for k in desc.get("keywords", [])],
+            "dcat:keyword": [_zh(k) for k in package.keywords],
             "dcat:landingPage": {"@id": page},
             **common,
         }
@@ -637,21 +638,20 @@ def catalog(site: Site, root: Path, base: str) -> dict:
             dataset["dct:source"] = {"@id": report.source_url}
         if lic:
             dataset["dct:license"] = lic
-        dataset["dcat:distribution"] = [_distribution(files_base, root, package, f, lic)
-                                        for f in package.files]
+        dataset["dcat:distribution"] = _distributions(files_base, root, package, lic)
         return dataset
 
     def combined_dataset() -> dict:
-        desc = _descriptor(root, site.combined)
+        package = site.combined
         years = sorted({r.year for r in site.reports})
         combined = {
             "@id": page_url(base, "data") + "#dataset",
             "@type": "dcat:Dataset",
             "dct:identifier": "nianbao-all",
-            "dct:title": _zh(desc.get("title") or "全部数据"),
-            "dct:description": _zh(desc.get("description") or ""),
+            "dct:title": _zh(package.title or "全部数据"),
+            "dct:description": _zh(package.description),
             "dct:publisher": publisher,
-            "dcat:keyword": [_zh(k) for k in desc.get("keywords", [])],
+            "dcat:keyword": [_zh(k) for k in package.keywords],
             "dcat:landingPage": {"@id": page_url(base, "data")},
             **common,
         }
@@ -661,8 +661,7 @@ def catalog(site: Site, root: Path, base: str) -> dict:
                                         "dcat:endDate": _date(f"{years[-1]}-12-31")}
         if lic:
             combined["dct:license"] = lic
-        combined["dcat:distribution"] = [_distribution(files_base, root, site.combined, f, lic)
-                                         for f in site.combined.files]
+        combined["dcat:distribution"] = _distributions(files_base, root, package, lic)
         return combined
 
     out = {
@@ -804,7 +803,7 @@ def feed(site: Site, root: Path, base: str) -> bytes:
         if report.region.code:
             _sub(entry, f"{a}category", term=report.region.code,  # GB/T 2260
                  label=region_name(report) or report.region.code)
-        summary = _descriptor(root, package).get("description") if package else None
+        summary = package.description if package else None
         warnings = sum(p.severity == "warning" for p in report.problems)
         note = f"数据质量：{len(report.errors)} 个错误，{warnings} 个警告。"
         _sub(entry, f"{a}summary", f"{summary or report.title} {note}")
