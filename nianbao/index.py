@@ -46,12 +46,15 @@ class SearchIndexError(RuntimeError):
 
 @dataclass
 class Page:
-    """An indexed page: its path below the site root, its shard key (the year) and a
-    fingerprint of what it was rendered from ("" when unknown: never reused)."""
+    """An indexed page: its path below the site root, its shard key (the year), a
+    fingerprint of what it was rendered from ("" when unknown: never reused), and the folder
+    it is read from when not the site being indexed (a page the build reuses is still in
+    the previous output while the index is built)."""
 
     path: str
     shard: str
     fingerprint: str = ""
+    root: Path | None = None
 
 
 def executable() -> Path:
@@ -175,7 +178,7 @@ def _index_shard(site_root: Path, members: list[Page], target: Path) -> None:
         for p in members:
             dst = tmp / p.path
             dst.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(site_root / p.path, dst)
+            _link_or_copy((p.root or site_root) / p.path, dst)
         target.parent.mkdir(parents=True, exist_ok=True)
         _run(["--site", str(tmp), "--output-path", str(target)])
     finally:

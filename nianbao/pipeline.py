@@ -1,6 +1,6 @@
 """The build, phase by phase. Every report's data is collected before any page is written,
 so cross-page links (agency ↔ years ↔ comparisons) resolve; output is written to a
-temporary folder and swapped in whole, so nobody ever sees half a site.
+temporary folder and swapped in whole, so a failed build leaves the old site as it was.
 
 Builds are parallel and incremental:
 
@@ -9,8 +9,10 @@ Builds are parallel and incremental:
   is one *unit*, built across processes. A unit's fingerprint hashes everything it is built
   from: its reports' files and sidecars (the extraction cache key), nianbao's code, the
   templates and assets, the schemas, the site configuration and the build date. A unit whose
-  fingerprint is the previous build's is not built again: its files are hard-linked from the
-  previous output into the new one;
+  fingerprint is the previous build's is not built again: once the new site is complete,
+  its two folders (<agency>/ and data/<agency>/) move from the previous output into it,
+  just before the swap (two renames a unit: a second at 10,000 reports, during which the
+  old output lacks them; a failure puts them back);
 - aggregates (home, year, list, compare, download and quality pages, the combined package,
   workbook, database, data zip, catalogue, sitemap and feed) are always rebuilt;
 - when nothing changed at all and the extraction cache is in use (the CLI's default), the
@@ -177,6 +179,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
 
     staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=output.parent))
     files_staging = indexing = None
+    moved: list[tuple[Path, Path]] = []  # (from the old output, into staging), filled in place
     try:
         old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
         unit_files: dict[str, list[str]] = {}
@@ -184,20 +187,22 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
         todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
         unlinked: list[str] = []
-        reused_packages: dict[str, dict] = {}
+        reused: dict[str, dict] = {}  # agency → its files' sizes, as the old state had them
 
         def reuse() -> None:
-            """The unchanged units' files, hard-linked from the previous output while the
-            workers build the rest (a unit whose files are not all there is built after)."""
+            """Check the unchanged units' folders in the previous output while the workers
+            build the rest: a unit whose files are not exactly those it left (one missing,
+            resized, or a stray one) is built after; the rest move in at the swap."""
             for agency in reusable:
                 prev = old_units[agency]
-                if _link_unit(prev, old, output, files_output, staging):
-                    unit_files[agency] = prev["files"]
-                    reused_packages[agency] = prev["packages"]  # as the state had them
-                    for year, pkg in prev["packages"].items():
-                        packages[(agency, int(year))] = _package_info(pkg)
-                else:
+                sizes = _unit_intact(agency, prev, old, output, files_output)
+                if sizes is None:
                     unlinked.append(agency)
+                    continue
+                reused[agency] = sizes
+                unit_files[agency] = prev["files"]
+                for year, pkg in prev["packages"].items():
+                    packages[(agency, int(year))] = _package_info(pkg)
 
         # One pool of processes for the units and the combined package with what is made
         # from its CSVs (its workbook, the database), which goes first: it runs beside the
@@ -233,7 +238,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             from nianbao import index
 
             pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
-                                fps[r.agency_id]) for r in site.reports]
+                                fps[r.agency_id], output if r.agency_id in reused else None)
+                     for r in site.reports]
             pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-index")
             indexing = pool.submit(index.index, staging, pages=pages, shard_pages=limit,
                                    previous=output if incremental and output.is_dir() else None,
@@ -252,17 +258,22 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         state = {
             "version": STATE_VERSION, "global": unit_global, "noop": noop_fp, "summary": summary,
             "units": {a: {"fp": fps[a], "files": sorted(unit_files[a]),
-                          "packages": reused_packages.get(a) or {
+                          "packages": old_units[a]["packages"] if a in reused else {
                               str(r.year): asdict(site.packages[(a, r.year)]) for r in units[a]}}
                       for a in units},
-            "files": _walk(staging),
-            "data_files": _walk(files_staging) if files_staging else None,
+            # The reused units' files are not in staging yet: their sizes are the old ones.
+            "files": _merged(_walk(staging), reused,
+                             lambda rel: files_staging is None or not rel.startswith("data/")),
+            "data_files": (_merged(_walk(files_staging), reused,
+                                   lambda rel: rel.startswith("data/"))
+                           if files_staging else None),
         }
         _write_state(staging, state)
         clock.lap("state")
         if indexing is not None:
             indexing.result()
             clock.lap("index")  # what was left of it after the rest
+        moved = _move_units(reused, output, files_output, staging, files_staging)
         if files_staging is not None:
             swap(files_staging, files_output)
             files_staging = None
@@ -277,6 +288,9 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     except BaseException:
         if indexing is not None:  # Pagefind writes into staging (Ctrl-C stops it too)
             wait([indexing])
+        for src, dst in reversed(moved):  # a unit moved out of the old output goes back
+            if dst.exists() and not src.exists():
+                dst.rename(src)
         shutil.rmtree(staging, ignore_errors=True)
         if files_staging is not None:
             shutil.rmtree(files_staging, ignore_errors=True)
@@ -294,7 +308,7 @@ def update_pages(result: BuildResult, content: Path, output: Path, changed: list
     Returns the pages rewritten, or None when the edit needs the full build first: a file
     added, removed or outside content/reports (a sidecar, a template), or a report whose
     agency, year or publication changed. Pages are replaced file by file (rename), never
-    written through: the previous output shares files with the build's staging by hard link.
+    written through: the previous output may share files with a build's by hard link.
     """
     from copy import copy
 
@@ -425,7 +439,7 @@ def publish_site(site: Site, root: Path) -> None:
     pub.write_catalog(root / "catalog.jsonld", pub.catalog(site, root, base))
     (root / "sitemap.xml").write_bytes(pub.sitemap(site, base))
     (root / "robots.txt").write_text(pub.robots(base), encoding="utf-8")
-    (root / "feed.xml").write_bytes(pub.feed(site, root, base))
+    (root / "feed.xml").write_bytes(pub.feed(site, base))
 
 
 def move_files(site: Site, staging: Path, files_root: Path) -> None:
@@ -700,32 +714,72 @@ def _still_current(path: Path, site_fp: str, pages_fp: str, snapshot: dict, outp
     return stamp
 
 
-def _link_unit(prev: dict, old: dict, output: Path, files_output: Path | None,
-               staging: Path) -> bool:
-    """Hard-link a unit's files from the previous output (data/ from the files folder in
-    files-host mode) into staging, after checking each is there with its recorded size."""
+def _unit_dirs(agency: str) -> tuple[str, str]:
+    """Every file of a unit lies in these two folders: its pages and its packages."""
+    return agency, f"data/{agency}"
+
+
+def _unit_intact(agency: str, prev: dict, old: dict, output: Path,
+                 files_output: Path | None) -> dict[str, int] | None:
+    """The unit's files (path → size) when its two folders in the previous output (data/
+    in the files folder in files-host mode) hold exactly the files it left, at their sizes;
+    else None."""
     sizes, data_sizes = old.get("files") or {}, old.get("data_files") or {}
-    plan = []
+    want = {}
     for rel in prev["files"]:
         in_files = files_output is not None and rel.startswith("data/")
-        src = (files_output if in_files else output) / rel
         size = (data_sizes if in_files else sizes).get(rel)
+        if size is None:
+            return None
+        want[rel] = size
+    found: dict[str, int] = {}
+    for folder in _unit_dirs(agency):
+        root = files_output if files_output is not None and folder.startswith("data/") else output
         try:
-            if size is None or src.stat().st_size != size:
-                return False
+            _sizes_below(root / folder, folder + "/", found)
         except OSError:
-            return False
-        plan.append((src, staging / rel))
-    made: set[Path] = set()
-    for src, dst in plan:
-        if dst.parent not in made:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            made.add(dst.parent)
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-    return True
+            return None
+    return want if found == want else None
+
+
+def _sizes_below(folder: Path, prefix: str, out: dict[str, int]) -> None:
+    with os.scandir(folder) as it:
+        for entry in it:
+            if entry.is_dir(follow_symlinks=False):
+                _sizes_below(Path(entry.path), prefix + entry.name + "/", out)
+            else:
+                out[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
+
+
+def _merged(walked: dict[str, int], reused: dict[str, dict[str, int]], keep) -> dict[str, int]:
+    """A staging folder's files, with those of the reused units' files that will move into
+    it (keep(path) says which)."""
+    out = dict(walked)
+    for sizes in reused.values():
+        out.update((rel, size) for rel, size in sizes.items() if keep(rel))
+    return dict(sorted(out.items()))
+
+
+def _move_units(reused: dict[str, dict], output: Path, files_output: Path | None,
+                staging: Path, files_staging: Path | None) -> list[tuple[Path, Path]]:
+    """Move the reused units' folders from the previous output into the new one, just
+    before the swap: two renames a unit instead of a hard link a file and a tree to delete
+    afterwards (at 10,000 reports, ~130,000 files). Returns the moves, for undoing them."""
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for agency in reused:
+            for folder in _unit_dirs(agency):
+                in_files = files_output is not None and folder.startswith("data/")
+                src = (files_output if in_files else output) / folder
+                dst = (files_staging if in_files else staging) / folder
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                src.rename(dst)
+                moved.append((src, dst))
+    except BaseException:
+        for src, dst in reversed(moved):
+            dst.rename(src)
+        raise
+    return moved
 
 
 def _package_info(data: dict) -> PackageInfo:

@@ -107,7 +107,7 @@ def publish(site: Site, root: Path) -> None:
     write_catalog(root / "catalog.jsonld", catalog(site, root, base))
     (root / "sitemap.xml").write_bytes(sitemap(site, base))
     (root / "robots.txt").write_text(robots(base), encoding="utf-8")
-    (root / "feed.xml").write_bytes(feed(site, root, base))
+    (root / "feed.xml").write_bytes(feed(site, base))
 
 
 BULK_FILES = ((DB_NAME, "全部数据的 SQLite 数据库"),
@@ -758,7 +758,7 @@ def _stamp(day: dt.date) -> str:
     return f"{day.isoformat()}T00:00:00+08:00"  # dates in the reports are Beijing time
 
 
-def feed(site: Site, root: Path, base: str) -> bytes:
+def feed(site: Site, base: str) -> bytes:
     """Atom feed of the newest reports; entry ids are their page URLs, dates from the data."""
     ET.register_namespace("", ATOM_NS)
     a = f"{{{ATOM_NS}}}"
@@ -795,10 +795,9 @@ def feed(site: Site, root: Path, base: str) -> bytes:
             _sub(entry, f"{a}link", rel="describedby", type="application/json",
                  href=urljoin(base, package.path + "datapackage.json"))
             if package.zip_name:
-                zipped = root / package.path / package.zip_name
+                length = next(f.bytes for f in package.files if f.name == package.zip_name)
                 _sub(entry, f"{a}link", rel="enclosure", type="application/zip",
-                     href=urljoin(base, package.path + package.zip_name),
-                     length=str(zipped.stat().st_size))
+                     href=urljoin(base, package.path + package.zip_name), length=str(length))
         _sub(entry, f"{a}category", term=str(report.year), label=f"{report.year} 年度")
         if report.region.code:
             _sub(entry, f"{a}category", term=report.region.code,  # GB/T 2260

@@ -152,3 +152,34 @@ def test_a_failed_build_keeps_the_old_output_and_leaves_no_staging(builds, tmp_p
         build(content, output, search=False)
     assert _digests(output) == before
     assert _leftovers(tmp_path) == []
+
+
+def test_a_build_failing_at_the_swap_puts_the_moved_agencies_back(builds, tmp_path, monkeypatch):
+    """Unchanged agencies' folders move from the old output into the new one just before
+    the swap; if the swap fails, they are back where they were and the old output is whole."""
+    from nianbao import pipeline
+
+    content = builds["plain-a"].parent.parent / "content"
+    output = tmp_path / "output"
+    shutil.copytree(builds["plain-a"], output)
+    before = _digests(output)
+    agencies = [d.name for d in (output / "data").iterdir() if d.is_dir() and d.name != "all"]
+    moved = []
+    real_move = pipeline._move_units
+
+    def move_then_fail_swap(*args):
+        moved.extend(real_move(*args))
+        return moved
+
+    def broken(*args):
+        raise OSError("swap failed")
+
+    monkeypatch.setattr(pipeline, "_move_units", move_then_fail_swap)
+    monkeypatch.setattr(pipeline, "swap", broken)
+    with pytest.raises(OSError, match="swap failed"):
+        build(content, output, search=False)
+    # Every agency was reused, so moved (its pages and its packages), and moved back.
+    assert sorted(src.relative_to(output).as_posix() for src, _ in moved) == sorted(
+        [*agencies, *(f"data/{a}" for a in agencies)]) and len(agencies) >= 5
+    assert _digests(output) == before
+    assert _leftovers(tmp_path) == []

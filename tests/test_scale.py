@@ -126,6 +126,16 @@ def test_incremental_builds(corpus, reference, tmp_path):
     fixed = build(content, output, search=False)
     assert fixed.stats["units_built"] == 1
     assert _digests(output) == _digests(scratch)
+    # Unchanged units' folders move into the new output whole: one holding a file the build
+    # did not write is built again rather than carrying the stray file along.
+    stray = [output / "zibo-zichuan-zhaoshangju" / "2020" / "notes.txt",
+             output / "data" / "zibo-zichuan-zhaoshangju" / "old.csv"]
+    for path in stray:
+        path.write_text("stray", encoding="utf-8")
+    cleaned = build(content, output, search=False)
+    assert cleaned.stats["units_built"] == 1 and not [p for p in stray if p.exists()]
+    assert _digests(output) == _digests(scratch)
+    assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
 
     # The site configuration is an input of every page: all agencies are rebuilt.
     site_yaml = content / "site.yaml"
@@ -349,10 +359,16 @@ def test_files_host_mode(tmp_path, monkeypatch):
         href = a.attrs.get("href", "")
         if href.startswith(FILES):
             assert (files / urlsplit(href).path.removeprefix("/nianbao/")).is_file(), href
-    # Incremental in this mode too: everything reused, from both folders.
+    # Incremental in this mode too: everything reused, from both folders, and both are what
+    # a build from scratch makes.
     again = build(CONTENT, output, search=False, files_output=files)
     assert again.stats["units_built"] == 0
     assert (files / package / "datapackage.json").is_file()
+    scratch, scratch_files = tmp_path / "scratch", tmp_path / "scratch-files"
+    build(CONTENT, scratch, search=False, files_output=scratch_files)
+    assert _digests(output) == _digests(scratch)
+    assert _digests(files) == _digests(scratch_files)
+    assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
 
 
 def test_files_output_needs_a_files_base_url(tmp_path):
