@@ -161,8 +161,7 @@ def _write_table(path: Path, schema: dict, rows, check: RowCheck | None = None,
             fh.write(data)
             size += len(data)
 
-        for row in rows:  # cell(), with its two common cases inline (millions of calls)
-            texts = [x if type(x) is str else str(x) if type(x) is int else cell(x) for x in row]
+        for texts in text_rows(rows):
             if check is not None:
                 check(texts)
             writer.writerow(texts)
@@ -171,6 +170,13 @@ def _write_table(path: Path, schema: dict, rows, check: RowCheck | None = None,
                 flush()
         flush()
     return count, digest.hexdigest(), size
+
+
+def text_rows(rows):
+    """Rows as their CSV cells' text (what the database is loaded from, too): cell(), with
+    its two common cases inline (millions of calls)."""
+    for row in rows:
+        yield [x if type(x) is str else str(x) if type(x) is int else cell(x) for x in row]
 
 
 def sha256(path: Path) -> str:
@@ -283,14 +289,8 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
     resources, files = [], []
     for table in (*RESOURCES, "reports"):
         schema = _schema(f"all/{table}.schema.json")
-        if table == "reports":
-            rows = (report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports)
-        elif table == "problems":
-            rows = (report_key(r) + row for r in all_reports for row in table_rows(r, table))
-        else:
-            rows = (report_key(r) + row for r in reports for row in table_rows(r, table))
         path = folder / f"{table}.csv"
-        count, digest, size = _write_table(path, schema, rows)
+        count, digest, size = _write_table(path, schema, combined_rows(table, reports, all_reports))
         resources.append(_resource(table, schema, path, count, digest, size))
         files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table, digest))
     years = sorted({r.year for r in reports})
@@ -311,6 +311,16 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
                           "以上全部文件的压缩包"))
     return PackageInfo("data/all/", files, zip_name, [], descriptor["title"],
                        descriptor["description"], descriptor["keywords"])
+
+
+def combined_rows(table: str, reports: list[Report], all_reports: list[Report]):
+    """A combined table's rows, one report after another (problems: of every report, published
+    or not), each led by its report's key columns."""
+    if table == "reports":
+        return (report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports)
+    if table == "problems":
+        return (report_key(r) + row for r in all_reports for row in table_rows(r, table))
+    return (report_key(r) + row for r in reports for row in table_rows(r, table))
 
 
 def _region_text(report: Report) -> str:

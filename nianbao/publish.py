@@ -442,10 +442,14 @@ def _indexes(table: str, schema: dict) -> list[tuple[str, list[str]]]:
     return out
 
 
-def write_database(path: Path, config: dict) -> None:
-    """data/all's CSVs as one SQLite database, and its documentation beside it."""
+def write_database(path: Path, config: dict, rows=None) -> None:
+    """data/all's CSVs as one SQLite database, and its documentation beside it.
+
+    rows(table, schema): the table's rows as the CSV's text, when not read from the CSV
+    (the build makes them from the reports, so the database need not wait for the CSVs)."""
     path.unlink(missing_ok=True)
     folder = path.parent / "all"
+    rows = rows or (lambda table, schema: iter_table(folder / f"{table}.csv", schema))
     counts, index_lines = {}, []
     con = sqlite3.connect(path)
     try:
@@ -465,7 +469,7 @@ def write_database(path: Path, config: dict) -> None:
                     yield [_sql_value(t, k) for t, k in zip(row, kinds)]
 
             con.executemany(f"INSERT INTO {_q(table)} VALUES ({marks})",
-                            values(iter_table(folder / f"{table}.csv", schema)))
+                            values(rows(table, schema)))
             counts[table] = count
             for name, columns in _indexes(table, schema):
                 cols = ", ".join(_q(c) for c in columns)
