@@ -188,7 +188,7 @@ def sha256(path: Path) -> str:
 _SCHEMAS: dict[str, tuple[tuple, dict]] = {}
 
 
-def _schema(name: str) -> dict:
+def table_schema(name: str) -> dict:
     """schemas.load, read once per build rather than once per report and table: kept while
     the file's size and modification time stay the same (so `serve` sees edits)."""
     try:
@@ -254,7 +254,7 @@ def package_report(report: Report, root: Path, config: dict, *, zip: bool = True
     shutil.copyfile(report.source.path, folder / original)
     resources, files, invalid = [], [], []
     for table in RESOURCES:
-        schema = _schema(f"{table}.schema.json")
+        schema = table_schema(f"{table}.schema.json")
         path = folder / f"{table}.csv"
         check = RowCheck(schema, table)
         rows, digest, size = _write_table(path, schema, table_rows(report, table), check)
@@ -288,7 +288,7 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
     folder.mkdir(parents=True, exist_ok=True)
     resources, files = [], []
     for table in (*RESOURCES, "reports"):
-        schema = _schema(f"all/{table}.schema.json")
+        schema = table_schema(f"all/{table}.schema.json")
         path = folder / f"{table}.csv"
         count, digest, size = _write_table(path, schema, combined_rows(table, reports, all_reports))
         resources.append(_resource(table, schema, path, count, digest, size))

@@ -37,7 +37,7 @@ from xml.etree import ElementTree as ET
 
 from nianbao import __version__, schemas, xlsx
 from nianbao.model import FileInfo, PackageInfo, Report, Site
-from nianbao.package import PACKAGE_PROFILE, RESOURCES, sha256
+from nianbao.package import PACKAGE_PROFILE, RESOURCES, sha256, table_schema
 
 DB_NAME = "nianbao.db"
 DB_DOC_NAME = "nianbao-db.md"
@@ -221,7 +221,7 @@ def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
         descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
         sheets = []
         for table in (*RESOURCES, "reports") if kind else RESOURCES:
-            schema = schemas.load(f"{kind}{table}.schema.json")
+            schema = table_schema(f"{kind}{table}.schema.json")
             sheets.append((table, schema, read_table(folder / f"{table}.csv", schema)))
         write_xlsx(folder / name, sheets, _about(descriptor, sheets, landing))
         info = FileInfo(name, (folder / name).stat().st_size, None,
