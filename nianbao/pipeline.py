@@ -11,8 +11,8 @@ Builds are parallel and incremental:
   templates and assets, the schemas, the site configuration and the build date. A unit whose
   fingerprint is the previous build's is not built again: once the new site is complete,
   its two folders (<agency>/ and data/<agency>/) move from the previous output into it,
-  just before the swap (two renames a unit: a second at 10,000 reports, during which the
-  old output lacks them; a failure puts them back);
+  just before the swap (two renames a unit; only between those renames and the swap does
+  the old output lack them, and a failure puts them back);
 - aggregates (home, year, list, compare, download and quality pages, the combined package,
   workbook, database, data zip, catalogue, sitemap and feed) are always rebuilt;
 - when nothing changed at all and the extraction cache is in use (the CLI's default), the
