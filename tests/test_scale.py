@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from nianbao import executors, index, publish, render
-from nianbao.cache import ExtractCache
+from nianbao.cache import ExtractCache, code_hash
 from nianbao.discover import discover
 from nianbao.jsonout import dumps, report_json
 from nianbao.package import package_combined, package_report
@@ -84,9 +84,16 @@ def test_incremental_builds(corpus, reference, tmp_path):
     content = tmp_path / "content"
     shutil.copytree(corpus, content)
     output, cache = tmp_path / "output", tmp_path / "cache"
+    # Entries of three other code versions, used one, two and three seconds into 1970:
+    # the build keeps its own and the two most recently used of them.
+    for n in (1, 2, 3):
+        (cache / f"{n:016x}").mkdir(parents=True)
+        os.utime(cache / f"{n:016x}", ns=(n * 10**9, n * 10**9))
     first = build(content, output, search=False, cache_dir=cache)
     units = first.stats["units_built"]
     assert first.stats["units_reused"] == 0
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        ["builds", code_hash(), f"{2:016x}", f"{3:016x}"])
 
     # Nothing changed: nothing is done, and the output folder is the same folder.
     inode = output.stat().st_ino
