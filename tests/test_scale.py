@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +18,15 @@ from nianbao.cache import ExtractCache, code_hash
 from nianbao.discover import discover
 from nianbao.jsonout import dumps, report_json
 from nianbao.package import package_combined, package_report
-from nianbao.pipeline import STATE_FILE, build, collect, extract_all, load_config, settle_identities
+from nianbao.pipeline import (
+    STATE_FILE,
+    _package_dict,
+    build,
+    collect,
+    extract_all,
+    load_config,
+    settle_identities,
+)
 from tests.conftest import CONTENT
 from tests.site_fixtures import page, serve_folder
 
@@ -78,6 +87,9 @@ def test_parallel_build_equals_the_plain_build(corpus, reference, tmp_path):
     assert result.stats["units_built"] >= executors.MIN_PARALLEL
     assert _digests(tmp_path / "output") == reference
     assert (tmp_path / "output" / STATE_FILE).is_file()
+    # The state records packages as dataclasses.asdict would, without its deep copies.
+    packages = [*result.site.packages.values(), result.site.combined]
+    assert all(_package_dict(p) == asdict(p) for p in packages)
 
 
 def test_incremental_builds(corpus, reference, tmp_path):
