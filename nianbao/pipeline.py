@@ -185,7 +185,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         packages: dict[tuple[str, int], PackageInfo] = {}
         reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
         todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
-        unlinked: list[str] = []
+        not_intact: list[str] = []
         reused: dict[str, dict] = {}  # agency → its files' sizes, as the old state had them
 
         def reuse() -> None:
@@ -196,16 +196,15 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
                 prev = old_units[agency]
                 sizes = _unit_intact(agency, prev, old, output, files_output)
                 if sizes is None:
-                    unlinked.append(agency)
+                    not_intact.append(agency)
                     continue
                 reused[agency] = sizes
                 unit_files[agency] = prev["files"]
                 for year, pkg in prev["packages"].items():
                     packages[(agency, int(year))] = _package_info(pkg)
 
-        # One pool of processes for the units and the combined package with what is made
-        # from its CSVs (its workbook, the database), which goes first: it runs beside the
-        # units rather than before or after them.
+        # One pool of processes for the units, the combined package (with its workbook) and
+        # the database; those two go first, so they run beside the units rather than after.
         from nianbao import executors
 
         job = _UnitJob(site, staging, content, years)
@@ -219,8 +218,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         site.combined = done[0]
         _bulk_files(site, staging)
         results = [r for part in done[2:] for r in part]
-        results += [job(units[a]) for a in unlinked]
-        todo += unlinked
+        results += [job(units[a]) for a in not_intact]
+        todo += not_intact
         for agency, (pkgs, files) in zip(todo, results):
             unit_files[agency] = files
             for year, pkg in pkgs.items():
