@@ -16,9 +16,9 @@ split in chunks: <year>-2, <year>-3, … The search page merges the bundles in t
 with Pagefind's multisite support (mergeIndex), so one search covers every shard.
 
 pagefind/nianbao-bundles.json tells the search page which bundles there are (["./"] when the
-index is one bundle). It also records each shard's fingerprint (of its pages' inputs), so the
-next build copies a shard whose pages did not change from the previous output instead of
-indexing it again.
+index is one bundle). It also records each shard's fingerprint (its pages' paths and bytes,
+and the Pagefind version), so the next build copies a shard whose pages did not change from
+the previous output instead of indexing it again.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ class SearchIndexError(RuntimeError):
 @dataclass
 class Page:
     """An indexed page: its path below the site root, its shard key (the year), a
-    fingerprint of what it was rendered from ("" when unknown: never reused), and the folder
+    fingerprint of its content (the build gives its bytes' SHA-256; "" when unknown: never
+    reused), and the folder
     it is read from when not the site being indexed (a page the build reuses is still in
     the previous output while the index is built)."""
 
@@ -136,12 +137,23 @@ def shards(pages: list[Page], limit: int) -> dict[str, list[Page]]:
 
 
 def _fingerprint(members: list[Page]) -> str:
+    """The shard's pages (paths and contents) and the Pagefind that indexes them: a bundle
+    of another Pagefind version is never mixed into a new index."""
     if any(not p.fingerprint for p in members):
         return ""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"pagefind {_pagefind_version()}\n".encode())
     for p in members:
         digest.update(f"{p.path}\0{p.fingerprint}\n".encode())
     return digest.hexdigest()
+
+
+def _pagefind_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("pagefind_bin_extended")
+    except metadata.PackageNotFoundError:  # pragma: no cover - then executable() fails too
+        return ""
 
 
 def _read_manifest(folder: Path) -> dict:

@@ -48,7 +48,7 @@ from nianbao.package import package_combined, package_problems, package_report, 
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
-STATE_VERSION = 2  # 2: packages carry their title, description and keywords
+STATE_VERSION = 3  # 2: packages carry title, description, keywords; 3: page digests
 
 
 class BuildError(RuntimeError):
@@ -182,6 +182,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     try:
         old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
         unit_files: dict[str, list[str]] = {}
+        page_digests: dict[str, dict[str, str]] = {}  # agency → year → its page's SHA-256
         packages: dict[tuple[str, int], PackageInfo] = {}
         reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
         todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
@@ -200,6 +201,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
                     continue
                 reused[agency] = sizes
                 unit_files[agency] = prev["files"]
+                page_digests[agency] = prev["pages"]
                 for year, pkg in prev["packages"].items():
                     packages[(agency, int(year))] = _package_info(pkg)
 
@@ -220,8 +222,9 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         results = [r for part in done[2:] for r in part]
         results += [job(units[a]) for a in not_intact]
         todo += not_intact
-        for agency, (pkgs, files) in zip(todo, results):
+        for agency, (pkgs, files, digests) in zip(todo, results):
             unit_files[agency] = files
+            page_digests[agency] = {str(year): d for year, d in digests.items()}
             for year, pkg in pkgs.items():
                 packages[(agency, year)] = pkg
         site.packages = {(r.agency_id, r.year): packages[(r.agency_id, r.year)]
@@ -237,7 +240,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             from nianbao import index
 
             pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
-                                fps[r.agency_id], output if r.agency_id in reused else None)
+                                page_digests[r.agency_id][str(r.year)],
+                                output if r.agency_id in reused else None)
                      for r in site.reports]
             pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-index")
             indexing = pool.submit(index.index, staging, pages=pages, shard_pages=limit,
@@ -257,6 +261,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         state = {
             "version": STATE_VERSION, "global": unit_global, "noop": noop_fp, "summary": summary,
             "units": {a: {"fp": fps[a], "files": sorted(unit_files[a]),
+                          "pages": page_digests[a],
                           "packages": old_units[a]["packages"] if a in reused else {
                               str(r.year): _package_dict(site.packages[(a, r.year)]) for r in units[a]}}
                       for a in units},
@@ -361,7 +366,8 @@ class _UnitJob:
         self.site, self.staging, self.content, self.years = site, staging, content, years
         self.env = None  # one Jinja environment per worker: templates compile once
 
-    def __call__(self, unit: list[Report]) -> tuple[dict[int, PackageInfo], list[str]]:
+    def __call__(self, unit: list[Report]) -> tuple[dict[int, PackageInfo], list[str],
+                                                    dict[int, str]]:
         from nianbao import publish, render
 
         config = self.site.config
@@ -383,7 +389,10 @@ class _UnitJob:
                                    env=self.env)
         agency = unit[0].agency_id
         files += [f"{agency}/index.html", f"{agency}/figures.csv"]
-        return packages, files
+        # What the search index is built from: each agency-year page's bytes (an edit to one
+        # year of an agency leaves its other years' pages, and their search shards, as they were).
+        digests = {r.year: sha256(self.staging / f"{agency}/{r.year}/index.html") for r in unit}
+        return packages, files, digests
 
 
 def _combined(site: Site, root: Path) -> PackageInfo:

@@ -427,3 +427,31 @@ def test_cli_build_flags(tmp_path):
     assert (out / STATE_FILE).is_file()
     assert main(["build", "--content", str(CONTENT), "--output", str(out), "--no-search",
                  "--files-output", str(tmp_path / "f")]) == 2
+
+
+def test_an_edit_reindexes_only_the_years_whose_pages_changed(corpus, tmp_path):
+    """Search bundles are fingerprinted by their pages' bytes, not by their agencies: an
+    edit to the prose of one year's report re-indexes that year only, even though the
+    agency (built again as a whole) has pages in other years."""
+    content, output = tmp_path / "content", tmp_path / "output"
+    shutil.copytree(corpus, content)
+    first = build(content, output, shard_pages=2)
+    years: dict[str, list] = {}
+    for r in first.site.reports:
+        years.setdefault(r.agency_id, []).append(r)
+    agency, reports = next((a, rs) for a, rs in sorted(years.items()) if len(rs) >= 2)
+    edited, other = reports[0], reports[1]
+    entries = {y: output / "pagefind" / str(y) / "pagefind-entry.json"
+               for y in sorted({r.year for r in first.site.reports})}
+    inodes = {y: e.stat().st_ino for y, e in entries.items()}
+    other_page = (output / agency / str(other.year) / "index.html").read_bytes()
+    text = edited.source.path.read_text(encoding="utf-8")
+    assert "认真贯彻落实" in text
+    edited.source.path.write_text(text.replace("认真贯彻落实", "认真贯彻、落实", 1), encoding="utf-8")
+    again = build(content, output, shard_pages=2)
+    assert again.stats["units_built"] == 1
+    assert (output / agency / str(other.year) / "index.html").read_bytes() == other_page
+    assert "认真贯彻、落实" in (output / agency / str(edited.year) / "index.html").read_text(
+        encoding="utf-8")
+    changed = {y for y, e in entries.items() if e.stat().st_ino != inodes[y]}
+    assert changed == {edited.year}, changed
