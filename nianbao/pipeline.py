@@ -181,13 +181,13 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     moved: list[tuple[Path, Path]] = []  # (from the old output, into staging), filled in place
     try:
         old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
-        unit_files: dict[str, list[str]] = {}
+        unit_sizes: dict[str, dict[str, int]] = {}  # agency → its files → their sizes
         page_digests: dict[str, dict[str, str]] = {}  # agency → year → its page's SHA-256
         packages: dict[tuple[str, int], PackageInfo] = {}
         reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
         todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
         not_intact: list[str] = []
-        reused: dict[str, dict] = {}  # agency → its files' sizes, as the old state had them
+        reused: set[str] = set()  # units moved in from the previous output at the swap
 
         def reuse() -> None:
             """Check the unchanged units' folders in the previous output while the workers
@@ -199,8 +199,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
                 if sizes is None:
                     not_intact.append(agency)
                     continue
-                reused[agency] = sizes
-                unit_files[agency] = prev["files"]
+                reused.add(agency)
+                unit_sizes[agency] = sizes
                 page_digests[agency] = prev["pages"]
                 for year, pkg in prev["packages"].items():
                     packages[(agency, int(year))] = _package_info(pkg)
@@ -222,8 +222,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
         results = [r for part in done[2:] for r in part]
         results += [job(units[a]) for a in not_intact]
         todo += not_intact
-        for agency, (pkgs, files, digests) in zip(todo, results):
-            unit_files[agency] = files
+        for agency, (pkgs, sizes, digests) in zip(todo, results):
+            unit_sizes[agency] = sizes
             page_digests[agency] = {str(year): d for year, d in digests.items()}
             for year, pkg in pkgs.items():
                 packages[(agency, year)] = pkg
@@ -258,17 +258,19 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             files_staging = Path(tempfile.mkdtemp(prefix=".nianbao-files-", dir=files_output.parent))
             move_files(site, staging, files_staging)
         summary = summary_text(reports, site.reports)
+        unit_folders = {f for a in units for f in _unit_dirs(a)}
         state = {
             "version": STATE_VERSION, "global": unit_global, "noop": noop_fp, "summary": summary,
-            "units": {a: {"fp": fps[a], "files": sorted(unit_files[a]),
+            "units": {a: {"fp": fps[a], "files": list(unit_sizes[a]),
                           "pages": page_digests[a],
                           "packages": old_units[a]["packages"] if a in reused else {
                               str(r.year): _package_dict(site.packages[(a, r.year)]) for r in units[a]}}
                       for a in units},
-            # The reused units' files are not in staging yet: their sizes are the old ones.
-            "files": _merged(_walk(staging), reused,
+            # Every file but the search index: the aggregates walked, the units' as they
+            # reported them (or, reused, as the old state had them: not in staging yet).
+            "files": _merged(_walk(staging, unit_folders), unit_sizes,
                              lambda rel: files_staging is None or not rel.startswith("data/")),
-            "data_files": (_merged(_walk(files_staging), reused,
+            "data_files": (_merged(_walk(files_staging, unit_folders), unit_sizes,
                                    lambda rel: rel.startswith("data/"))
                            if files_staging else None),
         }
@@ -366,13 +368,13 @@ class _UnitJob:
         self.site, self.staging, self.content, self.years = site, staging, content, years
         self.env = None  # one Jinja environment per worker: templates compile once
 
-    def __call__(self, unit: list[Report]) -> tuple[dict[int, PackageInfo], list[str],
+    def __call__(self, unit: list[Report]) -> tuple[dict[int, PackageInfo], dict[str, int],
                                                     dict[int, str]]:
         from nianbao import publish, render
 
         config = self.site.config
         base = publish.base_url(config)
-        packages, files = {}, []
+        packages = {}
         for r in unit:
             pkg = package_report(r, self.staging, config, zip=False)
             r.problems.extend(package_problems(r, pkg))  # so its page shows them
@@ -381,18 +383,20 @@ class _UnitJob:
                                       publish.page_url(base, r.agency_id, r.year))
             _checksums(self.staging, pkg)
             self.site.packages[(r.agency_id, r.year)] = packages[r.year] = pkg
-            files += [pkg.path + f.name for f in pkg.files]
-            files.append(f"{r.agency_id}/{r.year}/index.html")
         if self.env is None:
             self.env = render.environment()
         render.render_agency_pages(self.site, self.staging, self.content, [unit], self.years,
                                    env=self.env)
         agency = unit[0].agency_id
-        files += [f"{agency}/index.html", f"{agency}/figures.csv"]
+        # Every file the unit wrote, with its size, for the build state: its two folders,
+        # listed here while they are in the page cache, not walked again by the build.
+        sizes: dict[str, int] = {}
+        for folder in _unit_dirs(agency):
+            _sizes_below(self.staging / folder, folder + "/", sizes)
         # What the search index is built from: each agency-year page's bytes (an edit to one
         # year of an agency leaves its other years' pages, and their search shards, as they were).
         digests = {r.year: sha256(self.staging / f"{agency}/{r.year}/index.html") for r in unit}
-        return packages, files, digests
+        return packages, dict(sorted(sizes.items())), digests
 
 
 def _combined(site: Site, root: Path) -> PackageInfo:
@@ -622,16 +626,18 @@ def _site_fingerprint(config: dict) -> str:
                  sys.version.split()[0])
 
 
-def _walk(root: Path) -> dict[str, int]:
-    """Every file below root (but the state and the search index): path → size."""
+def _walk(root: Path, skip: set[str] = frozenset()) -> dict[str, int]:
+    """Every file below root (but the state, the search index and the folders in skip):
+    path → size."""
     out: dict[str, int] = {}
+    skip = {"pagefind", ".nianbao", *skip}
 
     def visit(folder: str, prefix: str) -> None:
         with os.scandir(folder) as it:
             for entry in it:
                 rel = prefix + entry.name
                 if entry.is_dir(follow_symlinks=False):
-                    if rel not in ("pagefind", ".nianbao"):
+                    if rel not in skip:
                         visit(entry.path, rel + "/")
                 else:
                     out[rel] = entry.stat(follow_symlinks=False).st_size

@@ -3,6 +3,7 @@ a sharded search index searched as one, the files-host mode, and extraction on D
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ from nianbao.package import package_combined, package_report
 from nianbao.pipeline import (
     STATE_FILE,
     _package_dict,
+    _walk,
     build,
     collect,
     extract_all,
@@ -80,6 +82,10 @@ def reference(corpus, tmp_path_factory) -> dict[str, str]:
 # ---------------------------------------------------------------- parallel, incremental
 
 
+def _state(output: Path) -> dict:
+    return json.loads(gzip.decompress((output / STATE_FILE).read_bytes()))
+
+
 def test_parallel_build_equals_the_plain_build(corpus, reference, tmp_path):
     units = {(r.parent.name, r.name) for r in corpus.glob("reports/**/*.txt")}
     assert len(units) >= executors.MIN_PARALLEL
@@ -106,6 +112,7 @@ def test_incremental_builds(corpus, reference, tmp_path):
     assert first.stats["units_reused"] == 0
     assert sorted(p.name for p in cache.iterdir()) == sorted(
         ["builds", code_hash(), f"{2:016x}", f"{3:016x}"])
+    assert _state(output)["files"] == _walk(output)  # every unit as its worker listed it
 
     # Nothing changed: nothing is done, and the output folder is the same folder.
     inode = output.stat().st_ino
@@ -121,6 +128,9 @@ def test_incremental_builds(corpus, reference, tmp_path):
     changed.write_text(changed.read_text(encoding="utf-8").replace("221", "222"), encoding="utf-8")
     one = build(content, output, search=False, cache_dir=cache)
     assert one.stats["units_built"] == 1 and one.stats["units_reused"] == units - 1
+    # The state lists every file with its size (the units' as the workers and the previous
+    # state reported them): what is on disk.
+    assert _state(output)["files"] == _walk(output)
     scratch = tmp_path / "scratch"
     build(content, scratch, search=False, incremental=False)
     assert _digests(output) == _digests(scratch)
@@ -387,6 +397,8 @@ def test_files_host_mode(tmp_path, monkeypatch):
     build(CONTENT, scratch, search=False, files_output=scratch_files)
     assert _digests(output) == _digests(scratch)
     assert _digests(files) == _digests(scratch_files)
+    state = _state(output)
+    assert state["files"] == _walk(output) and state["data_files"] == _walk(files)
     assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
 
 
