@@ -11,9 +11,10 @@ pagefind/<year>/, built by its own Pagefind run over a folder of links to just t
 pages. Pagefind holds the whole index in memory while it builds (~240 KB per page), fails
 somewhere above 30,000 pages, and takes longer per page the bigger the run: at 10,000 pages
 seven yearly runs took 39 s and 0.7 GB, one run 46 s and 3.2 GB. And a build after an edit
-indexes only the edited year again. A year with more than `chunk_pages` (20,000) pages is
-split in chunks: <year>-2, <year>-3, … The search page merges the bundles in the browser
-with Pagefind's multisite support (mergeIndex), so one search covers every shard.
+indexes again only the shards whose pages changed. A year with more than `chunk_pages`
+(20,000) pages is split in chunks: <year>-2, <year>-3, … The search page merges the bundles
+in the browser with Pagefind's multisite support (mergeIndex), so one search covers every
+shard.
 
 pagefind/nianbao-bundles.json tells the search page which bundles there are (["./"] when the
 index is one bundle). It also records each shard's fingerprint (its pages' paths and bytes,
@@ -48,9 +49,8 @@ class SearchIndexError(RuntimeError):
 class Page:
     """An indexed page: its path below the site root, its shard key (the year), a
     fingerprint of its content (the build gives its bytes' SHA-256; "" when unknown: never
-    reused), and the folder
-    it is read from when not the site being indexed (a page the build reuses is still in
-    the previous output while the index is built)."""
+    reused), and the folder it is read from when not the site being indexed (a page the
+    build reuses is still in the previous output while the index is built)."""
 
     path: str
     shard: str
