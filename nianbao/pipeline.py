@@ -630,20 +630,8 @@ def _walk(root: Path, skip: set[str] = frozenset()) -> dict[str, int]:
     """Every file below root (but the state, the search index and the folders in skip):
     path → size."""
     out: dict[str, int] = {}
-    skip = {"pagefind", ".nianbao", *skip}
-
-    def visit(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as it:
-            for entry in it:
-                rel = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    if rel not in skip:
-                        visit(entry.path, rel + "/")
-                else:
-                    out[rel] = entry.stat(follow_symlinks=False).st_size
-
     if root.is_dir():
-        visit(str(root), "")
+        _sizes_below(root, "", out, {"pagefind", ".nianbao", *skip})
     return dict(sorted(out.items()))
 
 
@@ -766,13 +754,18 @@ def _unit_intact(agency: str, prev: dict, old: dict, output: Path,
     return want if found == want else None
 
 
-def _sizes_below(folder: Path, prefix: str, out: dict[str, int]) -> None:
+def _sizes_below(folder: Path | str, prefix: str, out: dict[str, int],
+                 skip: set[str] = frozenset()) -> None:
+    """Every file below folder into out (path: prefix + its path below folder → size), but
+    the folders whose prefixed path is in skip."""
     with os.scandir(folder) as it:
         for entry in it:
+            rel = prefix + entry.name
             if entry.is_dir(follow_symlinks=False):
-                _sizes_below(Path(entry.path), prefix + entry.name + "/", out)
+                if rel not in skip:
+                    _sizes_below(entry.path, rel + "/", out, skip)
             else:
-                out[prefix + entry.name] = entry.stat(follow_symlinks=False).st_size
+                out[rel] = entry.stat(follow_symlinks=False).st_size
 
 
 def _merged(walked: dict[str, int], reused: dict[str, dict[str, int]], keep) -> dict[str, int]:
