@@ -624,6 +624,12 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
     return out
 
 
+def agency_provinces(regions: dict[str, dict]) -> dict[str, str]:
+    """Agency id → the province region_groups put it under (the one place that rule lives)."""
+    return {a["id"]: name for name, region in regions.items()
+            for agencies in region["cities"].values() for a in agencies}
+
+
 def render_agencies(o: Out, agencies: dict[str, list[ReportView]], regions: dict[str, dict],
                     limit: int) -> None:
     """One page of every agency; past `limit` agencies, a page of provinces and a page of
@@ -698,8 +704,7 @@ def render_years(o: Out, views: list[ReportView], years: list[int], regions: dic
     """A page per year comparing its reports; past `limit` reports in a year, that page
     compares the provinces and each province gets the table of its reports. An agency is
     under the province its agency page is listed under (its latest report's), every year."""
-    province_of = {a["id"]: name for name, region in regions.items()
-                   for agencies in region["cities"].values() for a in agencies}
+    province_of = agency_provinces(regions)
     summary = []
     for year in years:
         items = [v for v in views if v.report.year == year]
@@ -777,8 +782,9 @@ def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[in
     else:
         parts: dict[str, dict] = defaultdict(dict)
         index = []
-        for a, items in zip(data["agencies"], agencies.values()):
-            part = regions[items[-1].report.region.province or "地区未定"]["slug"]
+        province_of = agency_provinces(regions)
+        for a in data["agencies"]:
+            part = regions[province_of[a["id"]]]["slug"]
             parts[part][a["id"]] = a["years"]
             index.append({k: v for k, v in a.items() if k != "years"} | {"part": part})
         for part, values in parts.items():
