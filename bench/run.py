@@ -299,10 +299,11 @@ def stage_timings(content: Path, work: Path, k: int, validate: int) -> None:
 
     def package_all(workbook: bool):
         for r in site.reports:
-            pkg = package_report(r, staging, site.config, zip=not workbook)
-            if workbook:
-                publish._package_workbook(staging, pkg, f"{r.agency_id}-{r.year}.xlsx", "",
-                                          publish.page_url(base, r.agency_id, r.year))
+            if workbook:  # as the build makes them
+                pkg = publish.write_report_package(r, staging, site.config,
+                                                   publish.page_url(base, r.agency_id, r.year))
+            else:
+                pkg = package_report(r, staging, site.config)
             site.packages[(r.agency_id, r.year)] = pkg
 
     m = len(site.reports)

@@ -12,8 +12,8 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import zipfile
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -244,23 +244,36 @@ def _descriptor(name, title, description, config, resources, sources) -> dict:
     }
 
 
-def package_report(report: Report, root: Path, config: dict, *, zip: bool = True) -> PackageInfo:
-    """The agency-year's package folder. zip=False leaves the zip to the caller (publish
-    rewrites it with the workbook anyway): it is listed, with 0 bytes, but not written."""
+@dataclass
+class PackageBytes:
+    """An agency-year's package made in memory: each file's bytes once, so that its size and
+    checksum, the workbook and the zip come from them, not from the files read back."""
+
+    info: PackageInfo  # its listing: datapackage.json, the CSVs, the original, then the zip
+    files: dict[str, bytes]  # name → content, in the listing's order (not the zip)
+    descriptor: dict
+    tables: list[tuple[str, dict, list[list[str]]]]  # (table, schema, its CSV's text rows)
+
+
+def package_bytes(report: Report, config: dict) -> PackageBytes:
+    """The agency-year's package, every file in memory (the zip is left to the caller)."""
     rel = f"data/{report.agency_id}/{report.year}/"
-    folder = root / rel
-    folder.mkdir(parents=True, exist_ok=True)
     original = original_name(report)
-    shutil.copyfile(report.source.path, folder / original)
-    resources, files, invalid = [], [], []
+    resources, files, invalid, tables, blobs = [], [], [], [], {}
     for table in RESOURCES:
         schema = table_schema(f"{table}.schema.json")
-        path = folder / f"{table}.csv"
         check = RowCheck(schema, table)
-        rows, digest, size = _write_table(path, schema, table_rows(report, table), check)
+        rows = list(text_rows(table_rows(report, table)))
+        for row in rows:
+            check(row)
         invalid += check.errors
-        resources.append(_resource(table, schema, path, rows, digest, size))
-        files.append(FileInfo(path.name, size, rows, schemas.TABLES[table], table, digest))
+        data = blobs[f"{table}.csv"] = _csv_bytes(schema, rows)
+        digest = hashlib.sha256(data).hexdigest()
+        resources.append(_resource(table, schema, Path(f"{table}.csv"), len(rows), digest,
+                                   len(data)))
+        files.append(FileInfo(f"{table}.csv", len(data), len(rows), schemas.TABLES[table],
+                              table, digest))
+        tables.append((table, schema, rows))
     source = {"title": f"原始报告（{report.source.rel}）", "path": original,
               "nianbao:sha256": report.sha256}
     if report.source_url:
@@ -270,16 +283,47 @@ def package_report(report: Report, root: Path, config: dict, *, zip: bool = True
                    f"中的表格数据，按 {report.template} 年模板逐项提取并校验勾稽关系。")
     descriptor = _descriptor(f"{report.agency_id}-{report.year}", title, description, config,
                              resources, [source])
-    _write_json(folder / "datapackage.json", descriptor)
-    files.insert(0, FileInfo("datapackage.json", (folder / "datapackage.json").stat().st_size,
-                             None, "数据包描述（Frictionless Data Package v2）"))
-    files.append(FileInfo(original, (folder / original).stat().st_size, None, "原始报告文件"))
+    blobs = {"datapackage.json": (descriptor_json(descriptor) + "\n").encode("utf-8"), **blobs}
+    blobs[original] = report.source.path.read_bytes()
+    files.insert(0, _file_info("datapackage.json", blobs["datapackage.json"],
+                               "数据包描述（Frictionless Data Package v2）"))
+    files.append(_file_info(original, blobs[original], "原始报告文件"))
     zip_name = f"{report.agency_id}-{report.year}.zip"
+    files.append(FileInfo(zip_name, 0, None, "以上全部文件的压缩包"))
+    info = PackageInfo(rel, files, zip_name, invalid, title, description, descriptor["keywords"])
+    return PackageBytes(info, blobs, descriptor, tables)
+
+
+def _file_info(name: str, data: bytes, title: str) -> FileInfo:
+    return FileInfo(name, len(data), None, title, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _csv_bytes(schema: dict, rows: list[list[str]]) -> bytes:
+    """The CSV as _write_table writes it."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([f["name"] for f in schema["fields"]])
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        with open(folder / name, "wb") as fh:
+            fh.write(data)
+
+
+def package_report(report: Report, root: Path, config: dict, *, zip: bool = True) -> PackageInfo:
+    """The agency-year's package folder. zip=False leaves the zip to the caller (publish
+    rewrites it with the workbook anyway): it is listed, with 0 bytes, but not written."""
+    built = package_bytes(report, config)
+    folder = root / built.info.path
+    write_files(folder, built.files)
     if zip:
-        _zip(folder / zip_name, folder, [f.name for f in files])
-    files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size if zip else 0, None,
-                          "以上全部文件的压缩包"))
-    return PackageInfo(rel, files, zip_name, invalid, title, description, descriptor["keywords"])
+        _zip(folder / built.info.zip_name, folder, list(built.files))
+        built.info.files[-1].bytes = (folder / built.info.zip_name).stat().st_size
+    return built.info
 
 
 def package_combined(reports: list[Report], all_reports: list[Report], root: Path,

@@ -44,7 +44,7 @@ from nianbao.cache import ExtractCache, code_hash
 from nianbao.cache import key as extraction_key
 from nianbao.discover import discover
 from nianbao.model import FileInfo, PackageInfo, Problem, Report, Site, SourceFile
-from nianbao.package import package_combined, package_problems, package_report, sha256
+from nianbao.package import package_combined, package_problems, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
@@ -376,17 +376,16 @@ class _UnitJob:
         base = publish.base_url(config)
         packages = {}
         for r in unit:
-            pkg = package_report(r, self.staging, config, zip=False)
+            # What package_report and publish() make (tests/test_scale.py), each file once.
+            pkg = publish.write_report_package(r, self.staging, config,
+                                               publish.page_url(base, r.agency_id, r.year))
             r.problems.extend(package_problems(r, pkg))  # so its page shows them
-            # As publish() does for each package: the workbook, then the zip with it inside.
-            publish._package_workbook(self.staging, pkg, f"{r.agency_id}-{r.year}.xlsx", "",
-                                      publish.page_url(base, r.agency_id, r.year))
-            _checksums(self.staging, pkg)
             self.site.packages[(r.agency_id, r.year)] = packages[r.year] = pkg
         if self.env is None:
             self.env = render.environment()
+        written: dict[str, str] = {}
         render.render_agency_pages(self.site, self.staging, self.content, [unit], self.years,
-                                   env=self.env)
+                                   env=self.env, digests=written)
         agency = unit[0].agency_id
         # Every file the unit wrote, with its size, for the build state: its two folders,
         # listed here while they are in the page cache, not walked again by the build.
@@ -395,7 +394,7 @@ class _UnitJob:
             _sizes_below(self.staging / folder, folder + "/", sizes)
         # What the search index is built from: each agency-year page's bytes (an edit to one
         # year of an agency leaves its other years' pages, and their search shards, as they were).
-        digests = {r.year: sha256(self.staging / f"{agency}/{r.year}/index.html") for r in unit}
+        digests = {r.year: written[f"{agency}/{r.year}/index.html"] for r in unit}
         return packages, dict(sorted(sizes.items())), digests
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
 import json
@@ -32,12 +33,20 @@ import unicodedata
 import zipfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import quote, urljoin
 from xml.etree import ElementTree as ET
 
 from nianbao import __version__, schemas, xlsx
 from nianbao.model import FileInfo, PackageInfo, Report, Site
-from nianbao.package import PACKAGE_PROFILE, RESOURCES, sha256, table_schema
+from nianbao.package import (
+    PACKAGE_PROFILE,
+    RESOURCES,
+    package_bytes,
+    sha256,
+    table_schema,
+    write_files,
+)
 
 DB_NAME = "nianbao.db"
 DB_DOC_NAME = "nianbao-db.md"
@@ -56,6 +65,7 @@ XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, less the header row
 # the largest single cost of a big build (25 s for 2,000 reports).
 # The combined CSVs and the SQLite database hold the same data at any size.
 WORKBOOK_MAX_ROWS = 100_000
+WORKBOOK_TITLE = "全部表格的 Excel 工作簿（每张表一个工作表，另有“说明”）"
 
 FORMULA_START = xlsx.FORMULA_START
 XML_ILLEGAL = xlsx.XML_ILLEGAL  # also for Atom and sitemaps
@@ -224,8 +234,7 @@ def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
             schema = table_schema(f"{kind}{table}.schema.json")
             sheets.append((table, schema, read_table(folder / f"{table}.csv", schema)))
         write_xlsx(folder / name, sheets, _about(descriptor, sheets, landing))
-        info = FileInfo(name, (folder / name).stat().st_size, None,
-                        "全部表格的 Excel 工作簿（每张表一个工作表，另有“说明”）")
+        info = FileInfo(name, (folder / name).stat().st_size, None, WORKBOOK_TITLE)
         package.files.insert(package.files.index(zipped[0]) if zipped else len(package.files),
                              info)
     if zipped:
@@ -235,6 +244,27 @@ def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
         write_zip(folder / package.zip_name, [(m, folder / m) for m in members],
                   level=1 if kind else 6)
         zipped[0].bytes = (folder / package.zip_name).stat().st_size
+
+
+def write_report_package(report: Report, root: Path, config: dict, landing: str) -> PackageInfo:
+    """An agency-year's package, workbook and zip, as package_report and _package_workbook
+    make them, but each file made once in memory and written once: nothing is read back
+    (at 10,000 reports that was ~2 ms a report of opening, parsing and hashing files)."""
+    built = package_bytes(report, config)
+    info, files = built.info, dict(built.files)
+    name = f"{report.agency_id}-{report.year}.xlsx"
+    buf = io.BytesIO()
+    write_xlsx(buf, built.tables, _about(built.descriptor, built.tables, landing))
+    files[name] = buf.getvalue()
+    info.files.insert(len(info.files) - 1, FileInfo(
+        name, len(files[name]), None, WORKBOOK_TITLE, sha256=hashlib.sha256(files[name]).hexdigest()))
+    buf = io.BytesIO()
+    write_zip(buf, list(files.items()))
+    files[info.zip_name] = buf.getvalue()
+    info.files[-1].bytes = len(files[info.zip_name])
+    info.files[-1].sha256 = hashlib.sha256(files[info.zip_name]).hexdigest()
+    write_files(root / info.path, files)
+    return info
 
 
 def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
@@ -263,7 +293,7 @@ def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
     return rows
 
 
-def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
+def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list[str]]]],
                about: list[list]) -> None:
     """A workbook with a 说明 sheet and one sheet per (name, schema, CSV text rows).
 
@@ -302,7 +332,7 @@ def write_xlsx(path: Path, sheets: list[tuple[str, dict, list[list[str]]]],
 # ---------------------------------------------------------------- zips
 
 
-def write_zip(target: Path, members: list[tuple[str, Path | bytes]], level: int = 6) -> None:
+def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 6) -> None:
     """A zip whose bytes depend only on its members: fixed dates, modes and order.
     level: deflate's, 1 (fast) to 9 (small)."""
     date = _zip_date()

@@ -8,6 +8,7 @@ works at a domain root and under a sub-path. Pages are written as <path>/index.h
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -138,6 +139,9 @@ class Out:
     root: Path
     env: Environment
     common: dict
+    # path below root → SHA-256 of each page written, when asked for (what the search
+    # shards are fingerprinted by: taken from the bytes as written, not read back)
+    digests: dict[str, str] | None = None
 
     def page(self, path: str, template: str, **context) -> None:
         depth = path.count("/")
@@ -148,8 +152,11 @@ class Out:
             rel_root = "../" * path.count("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         html = self.env.get_template(template).render(
-            **self.common, **context, root=rel_root, home=rel_root or "./", path=path)
-        target.write_text(html, encoding="utf-8")
+            **self.common, **context, root=rel_root, home=rel_root or "./", path=path
+        ).encode("utf-8")
+        target.write_bytes(html)
+        if self.digests is not None:
+            self.digests[target.relative_to(self.root).as_posix()] = hashlib.sha256(html).hexdigest()
 
     def file(self, path: str, data: bytes | str) -> None:
         target = self.root / path
@@ -271,12 +278,14 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
 
 
 def render_agency_pages(site: Site, out: Path, content: Path, units: list[list[Report]],
-                        years: list[int], env: Environment | None = None) -> None:
+                        years: list[int], env: Environment | None = None,
+                        digests: dict[str, str] | None = None) -> None:
     """Each agency's pages: its agency-year pages and its agency page. Each unit is one
     agency's published reports; years are the site's (the pages share the site's context).
     Needs site.packages for these reports and site.config only, so it runs in a worker.
-    Pass env to reuse one Environment (and its compiled templates) across calls."""
-    o = Out(out, env or environment(), common_context(site.config or {}, years))
+    Pass env to reuse one Environment (and its compiled templates) across calls, digests
+    to have each page's SHA-256 put in it (by path below out)."""
+    o = Out(out, env or environment(), common_context(site.config or {}, years), digests)
     for reports in units:
         views = [ReportView(r, page_url(r), site_text.region_text(r), site_text.agency_type(r),
                             fg.key_figures(r)) for r in sorted(reports, key=lambda r: r.year)]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would read as a formula
 MAX_TEXT = 32_767  # Excel's cell limit
@@ -75,7 +76,7 @@ def column(n: int) -> str:
     return name
 
 
-def write(path: Path, sheets: Sequence[Sheet], *, title: str = "", author: str = "",
+def write(path: Path | BinaryIO, sheets: Sequence[Sheet], *, title: str = "", author: str = "",
           created: dt.datetime | None = None, level: int = 6) -> None:
     """The workbook at path; sheets are written one at a time, each row as it comes.
 

@@ -96,6 +96,17 @@ def test_parallel_build_equals_the_plain_build(corpus, reference, tmp_path):
     # The state records packages as dataclasses.asdict would, without its deep copies.
     packages = [*result.site.packages.values(), result.site.combined]
     assert all(_package_dict(p) == asdict(p) for p in packages)
+    # Sizes and checksums made from the bytes in memory, page digests as the pages were
+    # written: each is the file's on disk.
+    output = tmp_path / "output"
+    for package in result.site.packages.values():
+        for f in package.files:
+            data = (output / package.path / f.name).read_bytes()
+            assert (f.bytes, f.sha256) == (len(data), hashlib.sha256(data).hexdigest()), f.name
+    for agency, unit in _state(output)["units"].items():
+        for year, digest in unit["pages"].items():
+            page = output / agency / year / "index.html"
+            assert digest == hashlib.sha256(page.read_bytes()).hexdigest()
 
 
 def test_incremental_builds(corpus, reference, tmp_path):
