@@ -120,7 +120,7 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
           cache_dir: Path | None = None, incremental: bool = True, executor: str = "local",
           scheduler: str | None = None, files_output: Path | None = None,
           shard_pages: int | None = None) -> BuildResult:
-    """Build content/ into output/.
+    """Build content/ into output/, phase by phase.
 
     incremental: reuse the previous output's unchanged agencies (False: build everything).
     executor, scheduler: where extraction runs ("local" processes, or "dask" at scheduler).
@@ -128,66 +128,118 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     downloads) goes instead of output/ (default: <output>-files beside output).
     shard_pages: split the search index by year past this many pages (see index.py).
     """
-    clock = _Clock()
-    config = load_config(content)
-    if files_output is not None and not config.get("files_base_url"):
-        raise BuildError("--files-output needs files_base_url (content/site.yaml or "
-                         "NIANBAO_FILES_BASE_URL): pages must know where the files are")
-    if config.get("files_base_url") and files_output is None:
-        files_output = output.with_name(output.name + "-files")
-    cache = ExtractCache(cache_dir)
-    site_fp = _site_fingerprint(config)
-    pages_fp = _tree_digest(content / "pages")
-    limit = None
-    if search:
-        from nianbao import index
-
-        limit = shard_pages or index.shard_limit(config)
-    # The no-op: only with the extraction cache (the result's reports come from it, unread),
-    # whose folder also keeps the stamp of the last build into this output.
-    stamp_path = _stamp_path(cache_dir, output) if cache_dir is not None else None
-    snapshot = _snapshot(content / "reports") if stamp_path else None
-    if incremental and stamp_path is not None:
-        stamp = _still_current(stamp_path, site_fp, pages_fp, snapshot, output, files_output, limit)
-        if stamp is not None:
-            clock.lap("check")
-            return BuildResult(None, None, output, stats={**clock.laps, "noop": True},
-                               summary_text=stamp.get("summary"),
-                               loader=lambda: _load_reports(content, cache, config))
-    clock.lap("check")
-    sources = discover(content / "reports")
-    keys = [extraction_key(s) for s in sources]
-    noop_fp = _hash(site_fp, pages_fp, *(f"{s.rel}\0{k}" for s, k in zip(sources, keys)))
-    index_inputs = _hash(noop_fp, str(limit))
-    old = _read_state(output) if incremental else None
-    clock.lap("discover")
-
-    reports = extract_all(sources, jobs=jobs, cache=cache, executor=executor, scheduler=scheduler)
-    cache.prune()
-    settle_identities(reports)
-    site = collect(reports, config)
-    clock.lap("extract")
-    report_key = {id(r): k for r, k in zip(reports, keys)}
-    units: dict[str, list[Report]] = defaultdict(list)
-    for r in site.reports:
-        units[r.agency_id].append(r)
-    years = sorted({r.year for r in site.reports})
-    unit_global = _hash(site_fp, json.dumps(years))
-    fps = {a: _hash(unit_global, a, *(f"{r.year}\0{report_key[id(r)] or ''}" for r in items))
-           for a, items in units.items()}
-
-    staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=output.parent))
-    files_staging = indexing = None
-    moved: list[tuple[Path, Path]] = []  # (from the old output, into staging), filled in place
+    run = _Build(content, output, search=search, jobs=jobs, cache_dir=cache_dir,
+                 incremental=incremental, executor=executor, scheduler=scheduler,
+                 files_output=files_output, shard_pages=shard_pages)
+    if (unchanged := run.check()) is not None:
+        return unchanged
+    run.discover()
+    run.extract()
     try:
-        old_units = (old or {}).get("units", {}) if (old or {}).get("global") == unit_global else {}
-        unit_sizes: dict[str, dict[str, int]] = {}  # agency → its files → their sizes
-        page_digests: dict[str, dict[str, str]] = {}  # agency → year → its page's SHA-256
+        run.units()
+        run.start_index()
+        run.publish()
+        run.render()
+        run.state()
+        run.finish_index()
+        run.swap()
+    except BaseException:
+        run.roll_back()
+        raise
+    return run.result()
+
+
+class _Build:
+    """One build's phases and what they hand on to each other. Each phase is a method, in
+    the order build() calls them, and ends with a lap of the clock of the same name."""
+
+    def __init__(self, content: Path, output: Path, *, search: bool, jobs: int | None,
+                 cache_dir: Path | None, incremental: bool, executor: str,
+                 scheduler: str | None, files_output: Path | None, shard_pages: int | None):
+        self.clock = _Clock()
+        self.content, self.output, self.jobs = content, output, jobs
+        self.incremental, self.executor, self.scheduler = incremental, executor, scheduler
+        self.config = config = load_config(content)
+        if files_output is not None and not config.get("files_base_url"):
+            raise BuildError("--files-output needs files_base_url (content/site.yaml or "
+                             "NIANBAO_FILES_BASE_URL): pages must know where the files are")
+        if config.get("files_base_url") and files_output is None:
+            files_output = output.with_name(output.name + "-files")
+        self.files_output = files_output
+        self.cache = ExtractCache(cache_dir)
+        self.site_fp = _site_fingerprint(config)
+        self.pages_fp = _tree_digest(content / "pages")
+        self.limit = None  # pages per search shard; None: no search index
+        if search:
+            from nianbao import index
+
+            self.limit = shard_pages or index.shard_limit(config)
+        # The no-op needs the extraction cache (the result's reports come from it, unread),
+        # whose folder also keeps the stamp of the last build into this output.
+        self.stamp_path = _stamp_path(cache_dir, output) if cache_dir is not None else None
+        self.snapshot = _snapshot(content / "reports") if self.stamp_path else None
+        self.staging: Path | None = None
+        self.files_staging: Path | None = None
+        self.indexing = None  # the search index, a Future while Pagefind runs
+        self.moved: list[tuple[Path, Path]] = []  # (from the old output, into staging)
+        self.reused: set[str] = set()  # units moved in from the previous output at the swap
+
+    def check(self) -> BuildResult | None:
+        """The no-op: nothing changed since the last build into this output."""
+        stamp = None
+        if self.incremental and self.stamp_path is not None:
+            stamp = _still_current(self.stamp_path, self.site_fp, self.pages_fp, self.snapshot,
+                                   self.output, self.files_output, self.limit)
+        self.clock.lap("check")
+        if stamp is None:
+            return None
+        content, cache, config = self.content, self.cache, self.config
+        return BuildResult(None, None, self.output, stats={**self.clock.laps, "noop": True},
+                           summary_text=stamp.get("summary"),
+                           loader=lambda: _load_reports(content, cache, config))
+
+    def discover(self) -> None:
+        self.sources = discover(self.content / "reports")
+        self.keys = [extraction_key(s) for s in self.sources]
+        self.noop_fp = _hash(self.site_fp, self.pages_fp,
+                             *(f"{s.rel}\0{k}" for s, k in zip(self.sources, self.keys)))
+        self.index_inputs = _hash(self.noop_fp, str(self.limit))
+        self.old = _read_state(self.output) if self.incremental else None
+        self.clock.lap("discover")
+
+    def extract(self) -> None:
+        """Read, parse and check every report (cached), then settle who is who: the site."""
+        reports = extract_all(self.sources, jobs=self.jobs, cache=self.cache,
+                              executor=self.executor, scheduler=self.scheduler)
+        self.cache.prune()
+        settle_identities(reports)
+        self.reports, self.site = reports, collect(reports, self.config)
+        self.clock.lap("extract")
+        report_key = {id(r): k for r, k in zip(reports, self.keys)}
+        self.agencies: dict[str, list[Report]] = defaultdict(list)
+        for r in self.site.reports:
+            self.agencies[r.agency_id].append(r)
+        self.years = sorted({r.year for r in self.site.reports})
+        self.unit_global = _hash(self.site_fp, json.dumps(self.years))
+        self.fps = {a: _hash(self.unit_global, a,
+                             *(f"{r.year}\0{report_key[id(r)] or ''}" for r in items))
+                    for a, items in self.agencies.items()}
+
+    def units(self) -> None:
+        """Each agency's packages and pages, across processes, beside the combined package
+        and the database; an unchanged agency's from the previous output instead."""
+        from nianbao import executors
+
+        site, units, old = self.site, self.agencies, self.old
+        self.staging = staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=self.output.parent))
+        self.old_units = old_units = ((old or {}).get("units", {})
+                                      if (old or {}).get("global") == self.unit_global else {})
+        self.unit_sizes: dict[str, dict[str, int]] = {}  # agency → its files → their sizes
+        self.page_digests: dict[str, dict[str, str]] = {}  # agency → year → its page's SHA-256
         packages: dict[tuple[str, int], PackageInfo] = {}
-        reusable = [a for a in units if old_units.get(a, {}).get("fp") == fps[a]]
-        todo = [a for a in units if old_units.get(a, {}).get("fp") != fps[a]]
+        reusable = [a for a in units if old_units.get(a, {}).get("fp") == self.fps[a]]
+        todo = [a for a in units if old_units.get(a, {}).get("fp") != self.fps[a]]
         not_intact: list[str] = []
-        reused: set[str] = set()  # units moved in from the previous output at the swap
 
         def reuse() -> None:
             """Check the unchanged units' folders in the previous output while the workers
@@ -195,36 +247,34 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             resized, or a stray one) is built after; the rest move in at the swap."""
             for agency in reusable:
                 prev = old_units[agency]
-                sizes = _unit_intact(agency, prev, old, output, files_output)
+                sizes = _unit_intact(agency, prev, old, self.output, self.files_output)
                 if sizes is None:
                     not_intact.append(agency)
                     continue
-                reused.add(agency)
-                unit_sizes[agency] = sizes
-                page_digests[agency] = prev["pages"]
+                self.reused.add(agency)
+                self.unit_sizes[agency] = sizes
+                self.page_digests[agency] = prev["pages"]
                 for year, pkg in prev["packages"].items():
                     packages[(agency, int(year))] = _package_info(pkg)
 
         # One pool of processes for the units, the combined package (with its workbook) and
         # the database; those two go first, so they run beside the units rather than after.
-        from nianbao import executors
-
-        job = _UnitJob(site, staging, content, years)
+        job = _UnitJob(site, staging, self.content, self.years)
         todo_units = [units[a] for a in todo]
         tasks = [lambda: _combined(site, staging), lambda: _database(site, staging)]
         tasks += [(lambda part=part: [job(u) for u in part])
-                  for part in executors.chunks(todo_units, jobs)]
+                  for part in executors.chunks(todo_units, self.jobs)]
         big = max(len(todo_units), len(site.reports)) >= executors.MIN_PARALLEL
-        done = executors.fork_run(tasks, jobs=jobs if big else 1,  # small: not worth a fork
+        done = executors.fork_run(tasks, jobs=self.jobs if big else 1,  # small: not worth a fork
                                   meanwhile=reuse)
         site.combined = done[0]
         _bulk_files(site, staging)
         results = [r for part in done[2:] for r in part]
         results += [job(units[a]) for a in not_intact]
-        todo += not_intact
-        for agency, (pkgs, sizes, digests) in zip(todo, results):
-            unit_sizes[agency] = sizes
-            page_digests[agency] = {str(year): d for year, d in digests.items()}
+        self.built = todo + not_intact
+        for agency, (pkgs, sizes, digests) in zip(self.built, results):
+            self.unit_sizes[agency] = sizes
+            self.page_digests[agency] = {str(year): d for year, d in digests.items()}
             for year, pkg in pkgs.items():
                 packages[(agency, year)] = pkg
         site.packages = {(r.agency_id, r.year): packages[(r.agency_id, r.year)]
@@ -233,76 +283,105 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
             known = {(p.code, p.where, p.message) for p in r.problems}
             r.problems.extend(p for p in package_problems(r, site.packages[(r.agency_id, r.year)])
                               if (p.code, p.where, p.message) not in known)
-        clock.lap("units")
-        if search:
-            # The agency-year pages are all written: Pagefind indexes them (in its own
-            # process) while the downloads, aggregate pages and state are written.
-            from nianbao import index
+        self.clock.lap("units")
 
-            pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
-                                page_digests[r.agency_id][str(r.year)],
-                                output if r.agency_id in reused else None)
-                     for r in site.reports]
-            pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-index")
-            indexing = pool.submit(index.index, staging, pages=pages, shard_pages=limit,
-                                   previous=output if incremental and output.is_dir() else None,
-                                   inputs=index_inputs)
-            pool.shutdown(wait=False)  # the thread ends with the task
-        publish_site(site, staging)
-        clock.lap("publish")
+    def start_index(self) -> None:
+        """The agency-year pages are all written: Pagefind indexes them (in its own process)
+        while the downloads, aggregate pages and state are written."""
+        if self.limit is None:
+            return
+        from nianbao import index
+
+        pages = [index.Page(f"{r.agency_id}/{r.year}/index.html", str(r.year),
+                            self.page_digests[r.agency_id][str(r.year)],
+                            self.output if r.agency_id in self.reused else None)
+                 for r in self.site.reports]
+        previous = self.output if self.incremental and self.output.is_dir() else None
+        pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-index")
+        self.indexing = pool.submit(index.index, self.staging, pages=pages,
+                                    shard_pages=self.limit, previous=previous,
+                                    inputs=self.index_inputs)
+        pool.shutdown(wait=False)  # the thread ends with the task
+
+    def publish(self) -> None:
+        publish_site(self.site, self.staging)
+        self.clock.lap("publish")
+
+    def render(self) -> None:
+        """The aggregate pages (the agencies' own were written with their units); in
+        files-host mode, data/ then moves to its own staging folder."""
         from nianbao import render
 
-        render.render(site, staging, content, agency_pages=False)
-        clock.lap("render")
-        if files_output is not None:
-            files_staging = Path(tempfile.mkdtemp(prefix=".nianbao-files-", dir=files_output.parent))
-            move_files(site, staging, files_staging)
-        summary = summary_text(reports, site.reports)
+        render.render(self.site, self.staging, self.content, agency_pages=False)
+        self.clock.lap("render")
+        if self.files_output is not None:
+            self.files_staging = Path(tempfile.mkdtemp(prefix=".nianbao-files-",
+                                                       dir=self.files_output.parent))
+            move_files(self.site, self.staging, self.files_staging)
+
+    def state(self) -> None:
+        """What the next build compares with: fingerprints, packages, every file's size."""
+        units, site, old_units = self.agencies, self.site, self.old_units
+        files_staging = self.files_staging
+        self.summary = summary_text(self.reports, site.reports)
         unit_folders = {f for a in units for f in _unit_dirs(a)}
         state = {
-            "version": STATE_VERSION, "global": unit_global, "noop": noop_fp, "summary": summary,
-            "units": {a: {"fp": fps[a], "files": list(unit_sizes[a]),
-                          "pages": page_digests[a],
-                          "packages": old_units[a]["packages"] if a in reused else {
+            "version": STATE_VERSION, "global": self.unit_global, "noop": self.noop_fp,
+            "summary": self.summary,
+            "units": {a: {"fp": self.fps[a], "files": list(self.unit_sizes[a]),
+                          "pages": self.page_digests[a],
+                          "packages": old_units[a]["packages"] if a in self.reused else {
                               str(r.year): _package_dict(site.packages[(a, r.year)]) for r in units[a]}}
                       for a in units},
             # Every file but the search index: the aggregates walked, the units' as they
             # reported them (or, reused, as the old state had them: not in staging yet).
-            "files": _merged(_walk(staging, unit_folders), unit_sizes,
+            "files": _merged(_walk(self.staging, unit_folders), self.unit_sizes,
                              lambda rel: files_staging is None or not rel.startswith("data/")),
-            "data_files": (_merged(_walk(files_staging, unit_folders), unit_sizes,
+            "data_files": (_merged(_walk(files_staging, unit_folders), self.unit_sizes,
                                    lambda rel: rel.startswith("data/"))
                            if files_staging else None),
         }
-        _write_state(staging, state)
-        clock.lap("state")
-        if indexing is not None:
-            indexing.result()
-            clock.lap("index")  # what was left of it after the rest
-        moved = _move_units(reused, output, files_output, staging, files_staging)
-        if files_staging is not None:
-            swap(files_staging, files_output)
-            files_staging = None
-        swap(staging, output)
-        clock.lap("swap")
-        if stamp_path is not None:
-            _write_stamp(stamp_path, {
-                "site": site_fp, "pages": pages_fp, "snapshot": snapshot, "limit": limit,
-                "readable": None not in keys, "summary": summary,
-                "files_output": str(files_output.resolve()) if files_output else None,
-                **_output_stats(output, files_output, limit)})
-    except BaseException:
-        if indexing is not None:  # Pagefind writes into staging (Ctrl-C stops it too)
-            wait([indexing])
-        for src, dst in reversed(moved):  # a unit moved out of the old output goes back
+        _write_state(self.staging, state)
+        self.clock.lap("state")
+
+    def finish_index(self) -> None:
+        if self.indexing is not None:
+            self.indexing.result()
+            self.clock.lap("index")  # what was left of it after the rest
+
+    def swap(self) -> None:
+        """The reused units move in, the new output replaces the old; then the no-op's stamp."""
+        self.moved = _move_units(self.reused, self.output, self.files_output, self.staging,
+                                 self.files_staging)
+        if self.files_staging is not None:
+            swap(self.files_staging, self.files_output)
+            self.files_staging = None
+        swap(self.staging, self.output)
+        self.clock.lap("swap")
+        if self.stamp_path is not None:
+            _write_stamp(self.stamp_path, {
+                "site": self.site_fp, "pages": self.pages_fp, "snapshot": self.snapshot,
+                "limit": self.limit, "readable": None not in self.keys, "summary": self.summary,
+                "files_output": str(self.files_output.resolve()) if self.files_output else None,
+                **_output_stats(self.output, self.files_output, self.limit)})
+
+    def roll_back(self) -> None:
+        """After a failure (Ctrl-C included): the old output as it was, no staging left."""
+        if self.indexing is not None:  # Pagefind writes into staging (Ctrl-C stops it too)
+            wait([self.indexing])
+        for src, dst in reversed(self.moved):  # a unit moved out of the old output goes back
             if dst.exists() and not src.exists():
                 dst.rename(src)
-        shutil.rmtree(staging, ignore_errors=True)
-        if files_staging is not None:
-            shutil.rmtree(files_staging, ignore_errors=True)
-        raise
-    stats = {**clock.laps, "units_built": len(todo), "units_reused": len(units) - len(todo)}
-    return BuildResult(reports, site, output, stats=stats, summary_text=summary)
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+        if self.files_staging is not None:
+            shutil.rmtree(self.files_staging, ignore_errors=True)
+
+    def result(self) -> BuildResult:
+        stats = {**self.clock.laps, "units_built": len(self.built),
+                 "units_reused": len(self.agencies) - len(self.built)}
+        return BuildResult(self.reports, self.site, self.output, stats=stats,
+                           summary_text=self.summary)
 
 
 def update_pages(result: BuildResult, content: Path, output: Path, changed: list[Path],
