@@ -626,3 +626,21 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
     assert all(len(s.find_all("option")) <= 1 + 2 for s in selects)
     broken, checked = broken_links(out)
     assert checked > 100 and not broken
+
+
+def test_template_lookups_on_dicts_are_jinjas():
+    """render's environment looks up `d.name` on a dict by key first (faster), with Jinja's
+    own result: a dict's methods stay methods, a missing name is an error, text is escaped."""
+    import jinja2
+
+    from nianbao import render
+
+    env = render.environment()
+    page = env.from_string("{{ d.label }}|{{ d['items'] }}|{{ d.items() | list | length }}|"
+                           "{{ d.get('x', 'no') }}|{{ d.values() | list | length }}")
+    assert page.render(d={"label": "<b>", "items": 3, "values": 7}) == "&lt;b&gt;|3|3|no|3"
+    source, data = "{{ d.label }}|{{ d.items() | list | length }}", {"label": "<b>", "items": 3}
+    plain = jinja2.Environment(autoescape=True)  # what Jinja itself makes of the same
+    assert env.from_string(source).render(d=data) == plain.from_string(source).render(d=data)
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ d.missing }}").render(d={})
