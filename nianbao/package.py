@@ -149,8 +149,7 @@ def _write_table(path: Path, schema: dict, rows, check: RowCheck | None = None,
     digest = hashlib.sha256()
     size = count = 0
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([f["name"] for f in schema["fields"]])
+    writer = _csv_writer(buf, schema)
     with open(path, "wb") as fh:
         def flush():
             nonlocal size
@@ -285,25 +284,30 @@ def package_bytes(report: Report, config: dict) -> PackageBytes:
                              resources, [source])
     blobs = {"datapackage.json": (descriptor_json(descriptor) + "\n").encode("utf-8"), **blobs}
     blobs[original] = report.source.path.read_bytes()
-    files.insert(0, _file_info("datapackage.json", blobs["datapackage.json"],
+    files.insert(0, file_info("datapackage.json", blobs["datapackage.json"],
                                "数据包描述（Frictionless Data Package v2）"))
-    files.append(_file_info(original, blobs[original], "原始报告文件"))
+    files.append(file_info(original, blobs[original], "原始报告文件"))
     zip_name = f"{report.agency_id}-{report.year}.zip"
     files.append(FileInfo(zip_name, 0, None, "以上全部文件的压缩包"))
     info = PackageInfo(rel, files, zip_name, invalid, title, description, descriptor["keywords"])
     return PackageBytes(info, blobs, descriptor, tables)
 
 
-def _file_info(name: str, data: bytes, title: str) -> FileInfo:
+def file_info(name: str, data: bytes, title: str) -> FileInfo:
+    """A file made in memory, listed with its size and checksum."""
     return FileInfo(name, len(data), None, title, sha256=hashlib.sha256(data).hexdigest())
 
 
-def _csv_bytes(schema: dict, rows: list[list[str]]) -> bytes:
-    """The CSV as _write_table writes it."""
-    buf = io.StringIO()
+def _csv_writer(buf: io.StringIO, schema: dict):
+    """A CSV writer into buf, the header written: the one format of every CSV we write."""
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([f["name"] for f in schema["fields"]])
-    writer.writerows(rows)
+    return writer
+
+
+def _csv_bytes(schema: dict, rows: list[list[str]]) -> bytes:
+    buf = io.StringIO()
+    _csv_writer(buf, schema).writerows(rows)
     return buf.getvalue().encode("utf-8")
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
+import functools
 import io
 import itertools
 import json
@@ -42,6 +42,7 @@ from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import (
     PACKAGE_PROFILE,
     RESOURCES,
+    file_info,
     package_bytes,
     sha256,
     table_schema,
@@ -210,6 +211,13 @@ def _typed_rows(rows: list[list[str]], kinds: list[str]):
 def _display_width(text: str) -> int:
     if text.isascii():
         return len(text)
+    return _wide_width(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wide_width(text: str) -> int:
+    """Cached: the non-ASCII texts of a workbook's columns are mostly the forms' row and
+    column labels, the same in every agency-year's workbook."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -256,13 +264,11 @@ def write_report_package(report: Report, root: Path, config: dict, landing: str)
     buf = io.BytesIO()
     write_xlsx(buf, built.tables, _about(built.descriptor, built.tables, landing))
     files[name] = buf.getvalue()
-    info.files.insert(len(info.files) - 1, FileInfo(
-        name, len(files[name]), None, WORKBOOK_TITLE, sha256=hashlib.sha256(files[name]).hexdigest()))
+    info.files.insert(len(info.files) - 1, file_info(name, files[name], WORKBOOK_TITLE))
     buf = io.BytesIO()
     write_zip(buf, list(files.items()))
     files[info.zip_name] = buf.getvalue()
-    info.files[-1].bytes = len(files[info.zip_name])
-    info.files[-1].sha256 = hashlib.sha256(files[info.zip_name]).hexdigest()
+    info.files[-1] = file_info(info.zip_name, files[info.zip_name], info.files[-1].title)
     write_files(root / info.path, files)
     return info
 
