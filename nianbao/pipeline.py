@@ -488,14 +488,14 @@ def _combined(site: Site, root: Path) -> PackageInfo:
 
 
 def _database(site: Site, root: Path) -> None:
-    """The database, made from the combined tables' rows as their CSVs have them, not read
-    back from the CSVs, so that it is loaded while they are written."""
+    """The database, made from the combined tables' rows, not read back from the CSVs, so
+    that it is loaded while they are written."""
     from nianbao import publish as pub
-    from nianbao.package import combined_rows, text_rows
+    from nianbao.package import combined_rows
 
     (root / "data").mkdir(parents=True, exist_ok=True)
     pub.write_database(root / "data" / pub.DB_NAME, site.config, rows=lambda table, schema:
-                       text_rows(combined_rows(table, site.reports, site.all_reports)))
+                       combined_rows(table, site.reports, site.all_reports))
 
 
 def _bulk_files(site: Site, root: Path) -> None:

@@ -42,6 +42,7 @@ from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import (
     PACKAGE_PROFILE,
     RESOURCES,
+    cell,
     file_info,
     package_bytes,
     sha256,
@@ -195,6 +196,24 @@ def _sql_value(text: str, kind: str):
     except (ValueError, InvalidOperation):
         pass  # not what the schema says: keep the text rather than lose it
     return text
+
+
+def _sql_rows(rows, kinds: list[str]):
+    """Rows for the database, each value as _sql_value makes it of the CSV's text. rows may
+    be that text, or the values the CSV is printed from (ints, Decimals, text, None): the
+    build passes those, so that a national corpus's tens of millions of counts are not
+    printed and parsed back."""
+    for row in rows:
+        values = []
+        for x, kind in zip(row, kinds):
+            if x is None or type(x) is int and kind in _SQL_NUMBERS:
+                values.append(x)  # what the text of a count or a blank gives back
+            else:
+                values.append(_sql_value(x if type(x) is str else cell(x), kind))
+        yield values
+
+
+_SQL_NUMBERS = ("integer", "number")
 
 
 # ---------------------------------------------------------------- Excel
@@ -481,8 +500,9 @@ def _indexes(table: str, schema: dict) -> list[tuple[str, list[str]]]:
 def write_database(path: Path, config: dict, rows=None) -> None:
     """data/all's CSVs as one SQLite database, and its documentation beside it.
 
-    rows(table, schema): the table's rows as the CSV's text, when not read from the CSV
-    (the build makes them from the reports, so the database need not wait for the CSVs)."""
+    rows(table, schema): the table's rows, when not read from the CSV: as its text or the
+    values it is printed from (the build makes them from the reports, so the database need
+    not wait for the CSVs)."""
     path.unlink(missing_ok=True)
     folder = path.parent / "all"
     rows = rows or (lambda table, schema: iter_table(folder / f"{table}.csv", schema))
@@ -498,14 +518,14 @@ def write_database(path: Path, config: dict, rows=None) -> None:
             marks = ", ".join("?" * len(kinds))
             count = 0
 
-            def values(rows, kinds=kinds):
+            def counted(rows):
                 nonlocal count
                 for row in rows:
                     count += 1
-                    yield [_sql_value(t, k) for t, k in zip(row, kinds)]
+                    yield row
 
             con.executemany(f"INSERT INTO {_q(table)} VALUES ({marks})",
-                            values(rows(table, schema)))
+                            _sql_rows(counted(rows(table, schema)), kinds))
             counts[table] = count
             for name, columns in _indexes(table, schema):
                 cols = ", ".join(_q(c) for c in columns)

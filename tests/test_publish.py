@@ -287,6 +287,24 @@ def test_database_holds_exactly_the_csv_values(out):
     assert decimals.fetchone()[0] > 0  # amounts in 万元 are numbers, not text
 
 
+def test_database_values_from_the_csv_text_or_the_values_it_prints():
+    """The build loads the database from the values the CSVs are printed from, the reference
+    path from the CSVs' text: each cell must come out the same either way."""
+    from nianbao.package import cell
+    from nianbao.publish import _sql_rows
+
+    kinds = ["string", "integer", "number", "date", "string"]
+    typed = [["a", 5, Decimal("5"), "2021-01-05", 7],
+             ["", 0, Decimal("5.0"), None, None],
+             [None, None, Decimal("1.50"), "", "x"],
+             ["b", "12x", "abc", "2021-13-01", True],
+             ["c", -3, 12345678901234567, None, Decimal("2.5")]]
+    text = [[cell(x) for x in row] for row in typed]
+    from_text, from_values = list(_sql_rows(text, kinds)), list(_sql_rows(typed, kinds))
+    assert from_values == from_text
+    assert [type(v) for v in from_values[1]] == [type(None), int, float, type(None), type(None)]
+
+
 def test_database_indexes_and_documentation(out):
     con = sqlite3.connect(out / "data" / DB_NAME)
     indexed = {}
