@@ -150,8 +150,8 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
 
 
 class _Build:
-    """One build's phases and what they hand on to each other. Each phase is a method, in
-    the order build() calls them, and ends with a lap of the clock of the same name."""
+    """One build's phases and what they hand on to each other: a method a phase, in the
+    order build() calls them; the clock's laps (BuildResult.stats) are named after them."""
 
     def __init__(self, content: Path, output: Path, *, search: bool, jobs: int | None,
                  cache_dir: Path | None, incremental: bool, executor: str,

@@ -198,6 +198,9 @@ def _sql_value(text: str, kind: str):
     return text
 
 
+_SQL_NUMBERS = ("integer", "number")
+
+
 def _sql_rows(rows, kinds: list[str]):
     """Rows for the database, each value as _sql_value makes it of the CSV's text. rows may
     be that text, or the values the CSV is printed from (ints, Decimals, text, None): the
@@ -211,9 +214,6 @@ def _sql_rows(rows, kinds: list[str]):
             else:
                 values.append(_sql_value(x if type(x) is str else cell(x), kind))
         yield values
-
-
-_SQL_NUMBERS = ("integer", "number")
 
 
 # ---------------------------------------------------------------- Excel
