@@ -63,8 +63,26 @@ def build_once(spec: dict) -> dict:
             "children_rss_mib": children_rss, "summary": result.summary()}
 
 
+def disk_probe(folder: Path, files: int = 200) -> float:
+    """Microseconds to create a small file in folder, now. On a virtual disk this moves
+    tenfold with what was written or deleted in the last minute or so, and a build
+    creates ~14 files a report: printed beside each timing, it says how loaded the disk
+    was when that timing was taken."""
+    probe = Path(tempfile.mkdtemp(prefix=".disk-probe-", dir=folder))
+    data = b"x" * 2048
+    try:
+        start = time.perf_counter()
+        for i in range(files):
+            with open(probe / f"{i}.txt", "wb") as fh:
+                fh.write(data)
+        return (time.perf_counter() - start) / files * 1e6
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 def run_build(label: str, n: int, **spec) -> dict:
     spec = {k: str(v) if isinstance(v, Path) else v for k, v in spec.items()}
+    disk = disk_probe(Path(spec["output"]).parent)
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_build", json.dumps(spec)],
                           capture_output=True, text=True, cwd=ROOT)
@@ -75,7 +93,8 @@ def run_build(label: str, n: int, **spec) -> dict:
     out["wall"] = wall
     rate = f"{n / out['seconds']:9.0f} reports/s" if out["seconds"] else ""
     print(f"  {label:<34} {out['seconds']:8.2f} s  {rate}   peak RSS {out['rss_mib']:.0f} MiB "
-          f"(workers/pagefind {out['children_rss_mib']:.0f} MiB)", flush=True)
+          f"(workers/pagefind {out['children_rss_mib']:.0f} MiB); disk {disk:.0f} µs/file "
+          "before", flush=True)
     phases = {k: v for k, v in out["stats"].items() if isinstance(v, float) and v >= 0.005}
     rss = out["stats"].get("rss", {})
     print("      peak RSS after phase (MiB): " + ", ".join(f"{k} {v}" for k, v in rss.items()))
@@ -197,8 +216,10 @@ def main() -> int:
     if search:
         nosearch = run_build("cold, no search", n, output=work / "output-nosearch",
                              cache=work / "cache-nosearch", search=False, **common)
+        disk = disk_probe(work)
         t_pagefind = pagefind_alone(output)
-        print(f"  {'pagefind alone, same output':<34} {t_pagefind:8.2f} s", flush=True)
+        print(f"  {'pagefind alone, same output':<34} {t_pagefind:8.2f} s; disk {disk:.0f} "
+              "µs/file before", flush=True)
         print(f"  ratio cold build with search / pagefind alone: {cold['seconds'] / t_pagefind:.2f}x")
     else:
         nosearch = cold
@@ -211,8 +232,10 @@ def main() -> int:
         reports = extract_all(discover(content / "reports"), cache=ExtractCache(cache))
         settle_identities(reports)
         site = collect(reports, load_config(content))
+        disk = disk_probe(work)
         t_hugo = hugo_build(site.reports, work / "hugo")
-        print(f"  {'hugo, same agency-year pages':<34} {t_hugo:8.2f} s")
+        print(f"  {'hugo, same agency-year pages':<34} {t_hugo:8.2f} s; disk {disk:.0f} µs/file "
+              "before")
         print(f"  ratio cold build (no search) / hugo: {nosearch['seconds'] / t_hugo:.2f}x")
     peak = max(b[k] for b in (cold, warm, one, nosearch) for k in ("rss_mib",))
     workers = nosearch["children_rss_mib"]
