@@ -300,6 +300,16 @@ def test_unsharded_index_has_a_one_bundle_manifest(tmp_path):
     assert manifest["bundles"] == ["./"] and (out / "pagefind" / "pagefind.js").is_file()
 
 
+def test_shards_are_indexed_side_by_side_within_a_memory_budget():
+    from nianbao.index import PAGEFIND_BYTES_PER_PAGE, parallel_runs
+
+    assert parallel_runs([2_000] * 5, cores=2) == 2  # 10,000 reports: a run a core
+    assert parallel_runs([2_000] * 5, cores=8) == 5
+    assert parallel_runs([20_000, 20_000, 9_000], cores=2) == 1  # 100,000: ~6 GB a run
+    assert parallel_runs([1_000, 1_000], cores=4, memory=PAGEFIND_BYTES_PER_PAGE * 1_000) == 1
+    assert parallel_runs([500], cores=2) == 1 and parallel_runs([], cores=2) == 1
+
+
 def test_shard_limit_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("NIANBAO_SEARCH_SHARD_PAGES", "5")
     assert index.shard_limit({}) == 5
