@@ -510,9 +510,9 @@ def _bulk_files(site: Site, root: Path) -> None:
 
 
 def _checksums(root: Path, package: PackageInfo | None) -> None:
-    """The catalogue lists each file's SHA-256: taken here, in the worker that just wrote
-    the files (in parallel, from the page cache), not by the catalogue afterwards. The CSVs
-    have theirs already, taken as they were written."""
+    """The catalogue lists each file's SHA-256: for the combined package (written to disk as
+    it streams, so hashed after), taken here in the task that just wrote its files (from the
+    page cache), not by the catalogue afterwards. Files that have theirs keep them."""
     for f in package.files if package else ():
         f.sha256 = f.sha256 or sha256(root / package.path / f.name)
 
@@ -855,7 +855,7 @@ def _merged(walked: dict[str, int], reused: dict[str, dict[str, int]], keep) -> 
     return dict(sorted(out.items()))
 
 
-def _move_units(reused: dict[str, dict], output: Path, files_output: Path | None,
+def _move_units(reused: set[str], output: Path, files_output: Path | None,
                 staging: Path, files_staging: Path | None) -> list[tuple[Path, Path]]:
     """Move the reused units' folders from the previous output into the new one, just
     before the swap: two renames a unit instead of a hard link a file and a tree to delete
