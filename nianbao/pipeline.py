@@ -308,11 +308,13 @@ class _Build:
         self.clock.lap("publish")
 
     def render(self) -> None:
-        """The aggregate pages (the agencies' own were written with their units); in
-        files-host mode, data/ then moves to its own staging folder."""
+        """The aggregate pages (the agencies' own were written with their units) and the
+        sitemap; in files-host mode, data/ then moves to its own staging folder."""
+        from nianbao import publish as pub
         from nianbao import render
 
-        render.render(self.site, self.staging, self.content, agency_pages=False)
+        pages = render.render(self.site, self.staging, self.content, agency_pages=False)
+        pub.write_sitemaps(self.staging, self.site, pages)
         self.clock.lap("render")
         if self.files_output is not None:
             self.files_staging = Path(tempfile.mkdtemp(prefix=".nianbao-files-",
@@ -531,13 +533,12 @@ def _combined_workbook(site: Site, root: Path) -> PackageInfo:
 def publish_site(site: Site, root: Path) -> None:
     """The rest of publish.publish(), after the units (which made each package's workbook)
     and _combined, _database and _bulk_files (the combined package, database and data zip):
-    the catalogue, sitemap, robots and feed. (tests/test_scale.py checks the result is byte
+    the catalogue, robots and feed (the sitemap follows render). (tests/test_scale.py checks the result is byte
     for byte publish()'s.)"""
     from nianbao import publish as pub
 
     base = pub.base_url(site.config)
     pub.write_catalog(root / "catalog.jsonld", pub.catalog(site, root, base))
-    (root / "sitemap.xml").write_bytes(pub.sitemap(site, base))
     (root / "robots.txt").write_text(pub.robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(pub.feed(site, base))
 

@@ -9,9 +9,10 @@ size) and writes, from the CSVs just packaged, so every format holds exactly the
 - ``data/nianbao-data.zip``, all the data in one download: the combined package (every table
   of every report), its workbook and the database (per-report packages and original files are
   not repeated in it: at national scale they would double the site);
-- ``catalog.jsonld`` (DCAT 3 / DCAT-AP 3), ``sitemap.xml``, ``robots.txt`` and the Atom feed
-  ``feed.xml`` at the site root, with absolute URLs from ``base_url`` (env NIANBAO_BASE_URL wins,
-  so the Pages workflow can pass the address GitHub gives the site).
+- ``catalog.jsonld`` (DCAT 3 / DCAT-AP 3), ``robots.txt`` and the Atom feed ``feed.xml`` at
+  the site root, with absolute URLs from ``base_url`` (env NIANBAO_BASE_URL wins, so the Pages
+  workflow can pass the address GitHub gives the site); ``sitemap.xml`` too, written after
+  rendering by ``write_sitemaps``, as it lists the pages render wrote.
 
 Nothing depends on the clock: zip entries, workbook properties and feed dates come from the
 data, from SOURCE_DATE_EPOCH, or from a constant, so two builds of one content are byte-identical.
@@ -31,6 +32,7 @@ import shutil
 import sqlite3
 import unicodedata
 import zipfile
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
@@ -117,7 +119,6 @@ def publish(site: Site, root: Path) -> None:
     write_data_zip(data / DATA_ZIP_NAME, data)
     list_bulk_files(site, data)
     write_catalog(root / "catalog.jsonld", catalog(site, root, base))
-    (root / "sitemap.xml").write_bytes(sitemap(site, base))
     (root / "robots.txt").write_text(robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(feed(site, base))
 
@@ -759,6 +760,7 @@ def write_catalog(path: Path, data: dict) -> None:
 # ---------------------------------------------------------------- sitemap, robots, feed
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+SITEMAP_URLS = 50_000  # sitemaps.org's limit a file (and 50 MB: ~6 MB of our URLs)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
@@ -777,22 +779,45 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.E
     return el
 
 
-def site_urls(site: Site, base: str) -> list[str]:
-    """Every page of the site: fixed pages, each year, each agency, each agency-year."""
+def site_urls(site: Site, base: str, pages: Iterable[str] = ()) -> list[str]:
+    """Every page of the site: fixed pages, each year, each agency, each agency-year, then
+    the other pages render wrote (pages: their paths below the root, "agencies/110000/"),
+    such as the list pages a big site splits by province."""
     urls = [base + p for p in SITE_PAGES]
     urls += [page_url(base, "years", y) for y in sorted({r.year for r in site.reports})]
     urls += [page_url(base, a) for a in sorted({r.agency_id for r in site.reports})]
     urls += [page_url(base, r.agency_id, r.year) for r in site.reports]
+    urls += [page_url(base, *p.strip("/").split("/")) for p in sorted(pages)
+             if p.endswith("/")]  # not 404.html
     return list(dict.fromkeys(urls))
 
 
-def sitemap(site: Site, base: str) -> bytes:
-    """sitemaps.org 0.9, without lastmod: the build knows no honest modification date."""
+def sitemaps(site: Site, base: str, pages: Iterable[str] = ()) -> dict[str, bytes]:
+    """sitemaps.org 0.9, without lastmod (the build knows no honest modification date):
+    sitemap.xml, or past SITEMAP_URLS pages, sitemap.xml as the index of sitemap-1.xml,
+    sitemap-2.xml, … (a search engine rejects a sitemap of more; robots.txt names
+    sitemap.xml either way)."""
     ET.register_namespace("", SITEMAP_NS)
-    root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
-    for url in site_urls(site, base):
-        _sub(_sub(root, f"{{{SITEMAP_NS}}}url"), f"{{{SITEMAP_NS}}}loc", url)
-    return _xml(root)
+    urls = site_urls(site, base, pages)
+    parts = [urls[i:i + SITEMAP_URLS] for i in range(0, len(urls), SITEMAP_URLS)] or [[]]
+    files = {}
+    for n, part in enumerate(parts, 1):
+        root = ET.Element(f"{{{SITEMAP_NS}}}urlset")
+        for url in part:
+            _sub(_sub(root, f"{{{SITEMAP_NS}}}url"), f"{{{SITEMAP_NS}}}loc", url)
+        files["sitemap.xml" if len(parts) == 1 else f"sitemap-{n}.xml"] = _xml(root)
+    if len(parts) > 1:
+        index = ET.Element(f"{{{SITEMAP_NS}}}sitemapindex")
+        for name in files:
+            _sub(_sub(index, f"{{{SITEMAP_NS}}}sitemap"), f"{{{SITEMAP_NS}}}loc", base + name)
+        files = {"sitemap.xml": _xml(index), **files}
+    return files
+
+
+def write_sitemaps(root: Path, site: Site, pages: Iterable[str]) -> None:
+    """After render, which says what list pages it wrote."""
+    for name, data in sitemaps(site, base_url(site.config), pages).items():
+        (root / name).write_bytes(data)
 
 
 def robots(base: str) -> str:

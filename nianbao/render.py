@@ -14,7 +14,7 @@ import json
 import re
 import shutil
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -142,6 +142,7 @@ class Out:
     # path below root → SHA-256 of each page written, when asked for (what the search
     # shards are fingerprinted by: taken from the bytes as written, not read back)
     digests: dict[str, str] | None = None
+    pages: list[str] = field(default_factory=list)  # each page's path, as given (the sitemap's)
 
     def page(self, path: str, template: str, **context) -> None:
         depth = path.count("/")
@@ -155,6 +156,7 @@ class Out:
             **self.common, **context, root=rel_root, home=rel_root or "./", path=path
         ).encode("utf-8")
         target.write_bytes(html)
+        self.pages.append(path)
         if self.digests is not None:
             self.digests[target.relative_to(self.root).as_posix()] = hashlib.sha256(html).hexdigest()
 
@@ -264,11 +266,11 @@ def common_context(config: dict, years: list[int]) -> dict:
     }
 
 
-def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -> None:
-    """The whole site. agency_pages=False leaves out each agency's own pages (its page and
-    its agency-year pages), which the build renders per agency with render_agency_pages,
-    across processes and only for agencies whose inputs changed; everything else is an
-    aggregate over all reports and is always rendered here."""
+def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -> list[str]:
+    """The whole site; returns the paths of the pages written. agency_pages=False leaves out
+    each agency's own pages (its page and its agency-year pages), which the build renders
+    per agency with render_agency_pages, across processes and only for agencies whose
+    inputs changed; everything else is an aggregate over all reports, always rendered here."""
     config = site.config or {}
     env = environment()
     views = report_views(site)
@@ -292,6 +294,7 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
     render_search(o, site, views, years)
     render_pages(o, content)
     render_404(o, config)
+    return o.pages
 
 
 def render_agency_pages(site: Site, out: Path, content: Path, units: list[list[Report]],

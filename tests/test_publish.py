@@ -21,13 +21,16 @@ import pytest
 from openpyxl import load_workbook
 
 from nianbao import schemas
+from nianbao.model import Report, Site
 from nianbao.package import RESOURCES, sha256
 from nianbao.pipeline import BuildResult, build
 from nianbao.publish import (
     DB_NAME,
     FORMULA_START,
+    base_url,
     publish,
     site_urls,
+    sitemaps,
     write_xlsx,
     write_zip,
     xlsx_text,
@@ -399,14 +402,68 @@ def test_catalog_lists_every_dataset_and_distribution(built, out):
 # ---------------------------------------------------------------- sitemap, robots, feed
 
 
+def _locs(data: bytes, tag: str = "url") -> list[str]:
+    root = ET.fromstring(data)
+    assert root.tag == (f"{SITEMAP}urlset" if tag == "url" else f"{SITEMAP}sitemapindex")
+    return [el.findtext(f"{SITEMAP}loc") for el in root.iter(f"{SITEMAP}{tag}")]
+
+
 def test_sitemap_lists_every_page(built, out):
-    locs = [el.text for el in ET.parse(out / "sitemap.xml").getroot().iter(f"{SITEMAP}loc")]
+    locs = _locs((out / "sitemap.xml").read_bytes())
     assert len(locs) == len(set(locs))
-    expected = {BASE, *(BASE + p for p in ("data/", "quality/", "search/", "about/", "compare/"))}
+    pages = {"", "data/", "quality/", "search/", "about/", "compare/", "agencies/", "years/"}
+    expected = {BASE + p for p in pages}
     for r in built.site.reports:
         expected |= {f"{BASE}{r.agency_id}/", f"{BASE}{r.agency_id}/{r.year}/",
                      f"{BASE}years/{r.year}/"}
-    assert set(locs) == expected == set(site_urls(built.site, BASE))
+    assert set(locs) == expected
+    # and it is every page the build wrote but the 404 page
+    pages = [p for p in out.rglob("*.html") if p.name != "404.html"]
+    assert {p.name for p in pages} == {"index.html"}
+    assert {BASE + ("" if p.parent == out else p.parent.relative_to(out).as_posix() + "/")
+            for p in pages} == expected
+
+
+def test_sitemap_lists_the_split_list_pages(tmp_path):
+    """Past list_limit, the agencies and year pages split by province: those pages too."""
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    with (content / "site.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("\nlist_limit: 2\n")
+    result = build(content, tmp_path / "output", search=False)
+    locs = set(_locs((result.output / "sitemap.xml").read_bytes()))
+    base = base_url(result.site.config)
+    split = {u.removeprefix(base) for u in locs if u.count("/") - base.count("/") >= 2
+             and u.removeprefix(base).startswith(("agencies/", "years/"))}
+    provinces = {p.parent.name for p in (result.output / "agencies").glob("*/index.html")}
+    assert len(provinces) >= 2
+    assert {f"agencies/{p}/" for p in provinces} <= split
+    assert any(u.startswith("years/") and u.count("/") == 3 for u in split), split
+
+
+def _many_reports(n: int) -> Site:
+    reports = [Report(source=None, agency_id=f"agency-{i // 5}", year=2019 + i % 5)
+               for i in range(n)]
+    return Site(reports=reports, problem_reports=[], all_reports=reports, packages={},
+                combined=None, config={})
+
+
+def test_a_big_site_gets_a_sitemap_index():
+    """Search engines take at most 50,000 URLs a sitemap: 60,000 agency-year pages (and
+    12,000 agency pages) make an index of two sitemaps, holding every URL once."""
+    site = _many_reports(60_000)
+    files = sitemaps(site, BASE, ["agencies/", "agencies/110000/"])
+    assert list(files) == ["sitemap.xml", "sitemap-1.xml", "sitemap-2.xml"]
+    assert _locs(files["sitemap.xml"], "sitemap") == [BASE + "sitemap-1.xml",
+                                                      BASE + "sitemap-2.xml"]
+    parts = [_locs(files[name]) for name in ("sitemap-1.xml", "sitemap-2.xml")]
+    assert [len(p) for p in parts] == [50_000, len(site_urls(site, BASE, ["agencies/",
+                                                                         "agencies/110000/"])) - 50_000]
+    assert parts[0] + parts[1] == site_urls(site, BASE, ["agencies/", "agencies/110000/"])
+    assert f"{BASE}agencies/110000/" in parts[1]
+    assert all(len(data) < 50_000_000 for data in files.values())
+    # a small one stays one file
+    assert list(sitemaps(_many_reports(10), BASE)) == ["sitemap.xml"]
 
 
 def test_robots_points_to_the_sitemap(out):

@@ -64,7 +64,7 @@ def reference_build(content: Path, out: Path) -> None:
         site.packages[(r.agency_id, r.year)] = package_report(r, out, config)
     site.combined = package_combined(site.reports, site.all_reports, out, config)
     publish.publish(site, out)
-    render.render(site, out, content)
+    publish.write_sitemaps(out, site, render.render(site, out, content))
 
 
 @pytest.fixture(scope="module")
