@@ -538,7 +538,7 @@ def publish_site(site: Site, root: Path) -> None:
     from nianbao import publish as pub
 
     base = pub.base_url(site.config)
-    pub.write_catalog(root / "catalog.jsonld", pub.catalog(site, root, base))
+    pub.write_catalog(root, pub.catalog(site, root, base))
     (root / "robots.txt").write_text(pub.robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(pub.feed(site, base))
 

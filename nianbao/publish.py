@@ -118,7 +118,7 @@ def publish(site: Site, root: Path) -> None:
     write_database(data / DB_NAME, site.config)
     write_data_zip(data / DATA_ZIP_NAME, data)
     list_bulk_files(site, data)
-    write_catalog(root / "catalog.jsonld", catalog(site, root, base))
+    write_catalog(root, catalog(site, root, base))
     (root / "robots.txt").write_text(robots(base), encoding="utf-8")
     (root / "feed.xml").write_bytes(feed(site, base))
 
@@ -569,6 +569,7 @@ CONTEXT = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
 }
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -647,7 +648,7 @@ def catalog(site: Site, root: Path, base: str) -> dict:
     Ids are stable URLs: <agency-year page>#dataset and <agency page>#agency, so the pages'
     own JSON-LD can name the same things. Download URLs are under files_base_url when the
     files are published elsewhere. "dcat:dataset" is a generator (one dataset in memory at a
-    time, for national corpora): write it with write_catalog.
+    time, for national corpora): write it with write_catalog, which pages it.
     """
     config = site.config
     files_base = config.get("files_base_url") or base
@@ -660,10 +661,10 @@ def catalog(site: Site, root: Path, base: str) -> dict:
         "dct:language": {"@id": f"{EU}language/ZHO"},
     }
 
-    def datasets():
-        yield from (d for d in map(report_dataset, site.reports) if d is not None)
+    def datasets():  # the one of all the data first, on the page people open
         if site.combined is not None:
             yield combined_dataset()
+        yield from (d for d in map(report_dataset, site.reports) if d is not None)
 
     def report_dataset(report: Report) -> dict | None:
         package = site.packages.get((report.agency_id, report.year))
@@ -741,20 +742,58 @@ def catalog(site: Site, root: Path, base: str) -> dict:
     return out
 
 
-def write_catalog(path: Path, data: dict) -> None:
-    """The catalogue, its datasets streamed one by one, each on a line of its own.
+CATALOG_PAGE = 500  # datasets a catalogue file (~6 MB); harvesters follow hydra:next
+
+
+def catalog_url(base: str, page: int) -> str:
+    return base + ("catalog.jsonld" if page == 1 else f"catalog/{page}.jsonld")
+
+
+def write_catalog(root: Path, data: dict, per_page: int = CATALOG_PAGE) -> None:
+    """The catalogue as catalog.jsonld, its datasets streamed one by one, a line each; past
+    per_page datasets, the rest in catalog/2.jsonld, catalog/3.jsonld, …, each page the same
+    dcat:Catalog with its share of the datasets and a Hydra paging node (hydra:next and
+    the older hydra:nextPage, as CKAN's DCAT harvester and piveau follow them). At 100,000
+    reports one file was 1.2 GB: more than GitHub Pages publishes, and than a harvester
+    reads.
 
     (Indented datasets went through json's pure-Python encoder: 20 s of a 10,000-report
     build. A line per dataset is the C encoder's, and still reads and diffs well.)"""
     head = {k: v for k, v in data.items() if k != "dcat:dataset"}
-    text = json.dumps(head, ensure_ascii=False, indent=2)
-    written = 0
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text[:-2] + ',\n  "dcat:dataset": [')
-        for dataset in data["dcat:dataset"]:
-            fh.write(("," if written else "") + "\n    " + json.dumps(dataset, ensure_ascii=False))
-            written += 1
-        fh.write("\n  ]\n}\n" if written else "]\n}\n")
+    base = head["@id"].removesuffix("catalog.jsonld")
+    datasets = iter(data["dcat:dataset"])
+    upcoming = next(datasets, None)
+    page = 1
+    while True:
+        path = root / "catalog.jsonld" if page == 1 else root / "catalog" / f"{page}.jsonld"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(head, ensure_ascii=False, indent=2)[:-2] + ',\n  "dcat:dataset": [')
+            while upcoming is not None and written < per_page:
+                fh.write(("," if written else "") + "\n    " + json.dumps(upcoming, ensure_ascii=False))
+                written += 1
+                upcoming = next(datasets, None)
+            fh.write("\n  ]" if written else "]")
+            if upcoming is not None or page > 1:
+                fh.write(',\n  "hydra:view": ' + json.dumps(_paging(base, page, upcoming is not None, per_page)))
+            fh.write("\n}\n")
+        if upcoming is None:
+            return
+        page += 1
+
+
+def _paging(base: str, page: int, more: bool, per_page: int) -> dict:
+    view = {"@id": catalog_url(base, page) + "#page", "@type": ["hydra:PartialCollectionView",
+                                                               "hydra:PagedCollection"],
+            "hydra:itemsPerPage": per_page}
+    links = {"first": 1, "previous": page - 1 if page > 1 else None,
+             "next": page + 1 if more else None}
+    for name, target in links.items():
+        if target:
+            url = {"@id": catalog_url(base, target)}
+            view[f"hydra:{name}"] = view[f"hydra:{name}Page"] = url
+    return view
 
 
 # ---------------------------------------------------------------- sitemap, robots, feed

@@ -28,9 +28,11 @@ from nianbao.publish import (
     DB_NAME,
     FORMULA_START,
     base_url,
+    catalog,
     publish,
     site_urls,
     sitemaps,
+    write_catalog,
     write_xlsx,
     write_zip,
     xlsx_text,
@@ -506,6 +508,34 @@ def test_catalog_checksums_and_sizes_are_the_files(built, out):
             assert dist["dcat:byteSize"]["@value"] == path.stat().st_size, path
             checked += 1
     assert checked > 30
+
+
+def test_a_big_catalogue_is_paged(built, out, tmp_path):
+    """Past per_page datasets (500 in a build; 2 here) the catalogue goes on in
+    catalog/2.jsonld, …: following hydra:next from catalog.jsonld, as a harvester does,
+    gives each dataset of the one-file catalogue once, in order, every page the same
+    catalogue. A small site's catalogue is one file without paging."""
+    whole = json.loads((out / "catalog.jsonld").read_text(encoding="utf-8"))
+    assert "hydra:view" not in whole and not (out / "catalog").exists()
+    assert whole["dcat:dataset"][0]["dct:identifier"] == "nianbao-all"
+    write_catalog(tmp_path, catalog(built.site, out, BASE), per_page=2)
+    seen, url, previous = [], BASE + "catalog.jsonld", None
+    while url:
+        page = json.loads((tmp_path / url.removeprefix(BASE)).read_text(encoding="utf-8"))
+        assert {k: v for k, v in page.items() if k not in ("dcat:dataset", "hydra:view")} == \
+            {k: v for k, v in whole.items() if k != "dcat:dataset"}
+        assert 1 <= len(page["dcat:dataset"]) <= 2
+        seen += page["dcat:dataset"]
+        view = page["hydra:view"]
+        assert "hydra:PagedCollection" in view["@type"]  # what CKAN's harvester looks for
+        assert view["hydra:first"] == {"@id": BASE + "catalog.jsonld"}
+        assert view.get("hydra:previous", {}).get("@id") == previous
+        assert view.get("hydra:next") == view.get("hydra:nextPage")
+        previous, url = url, view.get("hydra:next", {}).get("@id")
+    assert seen == whole["dcat:dataset"]
+    pages = -(-len(seen) // 2)
+    assert sorted(p.name for p in (tmp_path / "catalog").iterdir()) == \
+        sorted(f"{n}.jsonld" for n in range(2, pages + 1))
 
 
 def test_catalog_escapes_urls(out):
