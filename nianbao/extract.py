@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from nianbao import prose, readers
 from nianbao.check import check
 from nianbao.discover import load_sidecar
-from nianbao.model import Document, Problem, Report, SourceFile
+from nianbao.model import SITE_FOLDERS, Document, Problem, Report, SourceFile
 from nianbao.parse import parse_tables
 from nianbao.resolve import agency_id, complete_agency, gazetteer, match_region
 
@@ -159,6 +159,11 @@ def identify(report: Report, printed: str | None, body: str, where) -> None:
         if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", report.agency_id):
             report.add(Problem("id-invalid", "error",
                                f"元数据中的 id“{report.agency_id}”只能由小写字母、数字和连字符组成",
+                               where(None, "")))
+            report.agency_id = None
+        elif report.agency_id in SITE_FOLDERS:
+            report.add(Problem("id-invalid", "error",
+                               f"元数据中的 id“{report.agency_id}”是本站栏目的地址，请换一个",
                                where(None, "")))
             report.agency_id = None
     elif place is not None:

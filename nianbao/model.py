@@ -10,6 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 Number = int | Decimal
+# The site's own top-level folders, beside the agencies' (<agency-id>/): an agency given one
+# of these ids would overwrite a section of the site. (tests/test_site.py keeps it in step.)
+SITE_FOLDERS = frozenset({"about", "agencies", "assets", "catalog", "compare", "data",
+                          "pagefind", "quality", "search", "years"})
 
 
 # ---------------------------------------------------------------- discover

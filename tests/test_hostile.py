@@ -99,6 +99,7 @@ def make_hostile_content(folder: Path) -> Path:
     # Path-like names: an id with slashes (rejected), dot files (skipped as hidden, like any
     # dot file), a folder and file named with encoded dots and slashes (published by its id).
     write("etc-2020.txt", changchun, id="../../etc/passwd")
+    write("data-2020.txt", zibo, id="data", agency="数据局", region="370302")  # a site folder
     write("..%2F..%2Fetc.txt", changchun, id="dotfile-agency", agency="点文件局", region="220102")
     odd = reports / "%2e%2e"
     odd.mkdir()
@@ -169,6 +170,10 @@ def test_path_like_names_stay_inside_the_output(hostile_site):
     rejected = by_rel["hostile/etc-2020.txt"]
     assert rejected.agency_id is None and not rejected.publishable
     assert any(p.code == "id-invalid" for p in rejected.problems)
+    taken = by_rel["hostile/data-2020.txt"]  # the downloads section's folder: not an agency's
+    assert taken.agency_id is None and not taken.publishable
+    assert any(p.code == "id-invalid" and "栏目" in p.message for p in taken.problems)
+    assert "数据下载" in (site.output / "data/index.html").read_text(encoding="utf-8")
     assert not any("dotfile" in rel for rel in by_rel)  # dot files are skipped, like any hidden file
     assert by_rel[f"hostile/{BAD_FILE}"].publishable is False
     dotdot = by_rel["%2e%2e/x%2F..%2F..%2Fetc%2Fpasswd.txt"]

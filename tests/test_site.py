@@ -25,7 +25,7 @@ import pytest
 
 from nianbao import figures as fg
 from nianbao import schemas
-from nianbao.model import Region, Report, SourceFile
+from nianbao.model import SITE_FOLDERS, Region, Report, SourceFile
 from nianbao.render import jsonld_script, markdown_renderer
 from tests.conftest import ROOT, SEEDS, TRUTH
 from tests.site_fixtures import (  # noqa: F401  (fixtures)
@@ -280,6 +280,16 @@ def test_no_external_urls_except_metadata(built_site):
         hosts = set(re.findall(r"https?://[^\s\"')]+", text)) - {"http://www.w3.org/2000/svg"}
         assert not hosts, (asset.name, hosts)
         assert "@import" not in text and "@font-face" not in text
+
+
+def test_site_folders_are_reserved_ids(built_site):
+    """Every top-level folder of the site that is not an agency's is one no agency may take
+    (a sidecar id there is rejected in extract.py)."""
+    agencies = {r.agency_id for r in built_site.result.site.reports}
+    folders = {p.name for p in built_site.output.iterdir() if p.is_dir()} - {".nianbao"}
+    assert agencies <= folders
+    assert folders - agencies <= SITE_FOLDERS
+    assert {"catalog", "pagefind", "data", "years", "agencies"} <= SITE_FOLDERS
 
 
 def test_404_page_works_from_any_depth(built_site):
