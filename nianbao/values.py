@@ -8,6 +8,7 @@ printed, so the non-negative rule can show it rather than the parser hiding it.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ _NUMERALS = re.compile(r"^[+\-]?[〇零一二三四五六七八九十百千万�
 _MAX_DIGITS = 24  # longer is not a count or an amount (and int() refuses 4300 digits)
 _DASHES = {"-", "--", "—", "——", "/", "\\", "无", "空", "—-", "-—", "×", "x"}
 _TEN_THOUSAND = Decimal(10000)
+_NOTE_START = re.compile(r"[(\[（【]")
+_NUMBER_CHAR = re.compile(r"[0-9+\-.,]")
 
 
 @dataclass
@@ -36,15 +39,36 @@ class CellValue:
 
 
 def clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"\s+", "", text).replace("－", "-").replace("＋", "+")
+    """The cell without whitespace (str.split's is re's \\s), full-width forms made ASCII.
+    Called ~500 times a report, mostly on the same short cells ("0", "1", "—"): those are
+    cached (long ones are not, so a hostile corpus cannot fill memory with them)."""
+    if not text:
+        return ""
+    return _clean_short(text) if len(text) <= _SHORT else _clean(text)
+
+
+def _clean(text: str) -> str:
+    if text.isascii():  # NFKC keeps ASCII as it is
+        return "".join(text.split())
+    return "".join(unicodedata.normalize("NFKC", text).split()).replace("－", "-").replace("＋", "+")
+
+
+_SHORT = 40
+_clean_short = functools.lru_cache(maxsize=8192)(_clean)
 
 
 def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
+    return _looks_short(text) if len(text) <= _SHORT else _looks(text)
+
+
+def _looks(text: str) -> bool:
     t = clean(text)
     return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)) or bool(_NUMERALS.match(t))
                         or t.isdecimal())
+
+
+_looks_short = functools.lru_cache(maxsize=8192)(_looks)
 
 
 def _odd(text: str) -> bool:
@@ -52,8 +76,10 @@ def _odd(text: str) -> bool:
 
     NFKC is for full-width forms (１２, －３); "5①" must not become 51. Notes are not looked at.
     """
-    number = re.split(r"[(\[（【]", text, maxsplit=1)[0]
-    return any(re.search(r"[0-9+\-.,]", unicodedata.normalize("NFKC", ch)) for ch in set(number)
+    if text.isascii():  # the common case: nothing NFKC would change
+        return False
+    number = _NOTE_START.split(text, maxsplit=1)[0]
+    return any(_NUMBER_CHAR.search(unicodedata.normalize("NFKC", ch)) for ch in set(number)
                if not ch.isascii() and not "\uff01" <= ch <= "\uff5e")
 
 

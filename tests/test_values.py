@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from nianbao.values import parse_value
+from nianbao import values
+from nianbao.values import clean, looks_like_value, parse_value
 
 
 @pytest.mark.parametrize("text, kind, value, annotation", [
@@ -54,3 +55,24 @@ def test_not_guessed(text, problem):
 
 def test_negative_count_kept_for_the_rule_to_show():
     assert parse_value("-1", "count").value == -1
+
+
+@pytest.mark.parametrize("text, cleaned", [
+    ("1 2\t3\n", "123"),
+    ("１２\u3000３", "123"),  # full-width digits, ideographic space
+    ("\u00a012\u2003", "12"),  # no-break and em spaces
+    ("－３", "-3"), ("＋3", "+3"),
+    ("\u00a8", "\u0308"),  # NFKC makes " ̈": the space it adds goes too
+    ("\x1c5\x1f", "5"),  # what str.isspace calls whitespace, as re's \s does
+    ("", ""),
+])
+def test_clean(text, cleaned):
+    assert clean(text) == cleaned
+    assert clean(text * 50) == cleaned * 50  # long cells, not cached, the same
+
+
+def test_long_cells_are_not_kept_in_the_cache():
+    before = values._clean_short.cache_info().currsize
+    for n in range(100):
+        assert looks_like_value(f"第{n}项 " * 10_000) is False
+    assert values._clean_short.cache_info().currsize == before
