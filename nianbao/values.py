@@ -30,7 +30,7 @@ _NOTE_START = re.compile(r"[(\[（【]")
 _NUMBER_CHAR = re.compile(r"[0-9+\-.,]")
 
 
-@dataclass
+@dataclass(frozen=True)  # shared: parse_value's results are cached
 class CellValue:
     value: Number | None
     annotation: str | None = None
@@ -90,6 +90,14 @@ def _shown(text: str) -> str:
 
 
 def parse_value(text: str, kind: str) -> CellValue:
+    """The cell read as a number of kind (count, amount_wan). Short cells are cached: a
+    report's few hundred are mostly "0", "1", "—"."""
+    if not text:
+        return _BLANK
+    return _parse_short(text, kind) if len(text) <= _SHORT else _parse(text, kind)
+
+
+def _parse(text: str, kind: str) -> CellValue:
     t = clean(text)
     if not t:
         return CellValue(None)
@@ -116,6 +124,10 @@ def parse_value(text: str, kind: str) -> CellValue:
         return CellValue(None, annotation, "not-an-integer", _shown(text))
     value = int(num)
     return CellValue(-value if sign == "-" else value, annotation)
+
+
+_parse_short = functools.lru_cache(maxsize=8192)(_parse)
+_BLANK = CellValue(None)
 
 
 def _normal(amount: Decimal) -> Decimal:

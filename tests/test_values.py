@@ -1,5 +1,6 @@
 """Reading one printed cell: numbers, signs, 万元 amounts, annotations, blanks."""
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -76,3 +77,12 @@ def test_long_cells_are_not_kept_in_the_cache():
     for n in range(100):
         assert looks_like_value(f"第{n}项 " * 10_000) is False
     assert values._clean_short.cache_info().currsize == before
+
+
+def test_cached_results_cannot_be_changed():
+    """Short cells' results are shared between reports, so they are frozen."""
+    first = parse_value("12件", "count")
+    assert parse_value("12件", "count") == first == values._parse("12件", "count")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.value = 13
+    assert parse_value("12件", "count").value == 12
