@@ -16,11 +16,13 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from nianbao.cache import ExtractCache
 from nianbao.extract import extract
 from nianbao.model import Report, SourceFile
 
@@ -44,17 +46,36 @@ def cpu_count() -> int:
 
 
 def extract_many(sources: list[SourceFile], *, executor: str = "local", jobs: int | None = None,
-                 scheduler: str | None = None) -> list[Report]:
-    """extract() for each source, in order, on the chosen executor."""
+                 scheduler: str | None = None, cache: ExtractCache | None = None,
+                 keys: list[str | None] | None = None) -> list[Report]:
+    """extract() for each source, in order, on the chosen executor; each report goes into
+    the cache under its key (keys[i] for sources[i]). Local worker processes store their
+    own reports: they pickle each once, for the cache and for the way back, and write it
+    while the build waits for the others."""
+    cache = cache or ExtractCache(None)
+    keys = keys or [None] * len(sources)
     if executor == "dask":
-        return dask_extract(sources, scheduler)
-    if executor not in EXECUTORS:
+        reports = dask_extract(sources, scheduler)
+    elif executor not in EXECUTORS:
         raise ExecutorError(f"unknown executor {executor!r} (use one of {', '.join(EXECUTORS)})")
-    jobs = jobs or cpu_count()
-    if jobs > 1 and len(sources) >= MIN_PARALLEL:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            return list(pool.map(extract, sources, chunksize=max(1, len(sources) // (jobs * 8))))
-    return [extract(s) for s in sources]
+    else:
+        jobs = jobs or cpu_count()
+        if jobs > 1 and len(sources) >= MIN_PARALLEL:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                blobs = pool.map(_extract_stored, sources, keys, [cache] * len(sources),
+                                 chunksize=max(1, len(sources) // (jobs * 8)))
+                return [pickle.loads(b) for b in blobs]
+        reports = [extract(s) for s in sources]
+    for k, report in zip(keys, reports):
+        cache.put(k, report)
+    return reports
+
+
+def _extract_stored(source: SourceFile, k: str | None, cache: ExtractCache) -> bytes:
+    """Runs in a worker process: the report, pickled, and in the cache."""
+    data = pickle.dumps(extract(source), protocol=pickle.HIGHEST_PROTOCOL)
+    cache.put_pickled(k, data)
+    return data
 
 
 def _payload(source: SourceFile) -> tuple:

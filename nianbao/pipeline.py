@@ -583,15 +583,14 @@ def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
 
     cache = cache or ExtractCache(None)
     looked_up = [cache.get(s) for s in sources]
-    todo = [s for s, (_, hit) in zip(sources, looked_up) if hit is None]
-    fresh = extract_many(todo, executor=executor, jobs=jobs, scheduler=scheduler)
-    done = iter(fresh)
+    todo = [(s, k) for s, (k, hit) in zip(sources, looked_up) if hit is None]
+    done = iter(extract_many([s for s, _ in todo], executor=executor, jobs=jobs,
+                             scheduler=scheduler, cache=cache, keys=[k for _, k in todo]))
     reports = []
-    for source, (k, hit) in zip(sources, looked_up):
+    for source, (_, hit) in zip(sources, looked_up):
         if hit is None:
             hit = next(done)
             hit.source = source
-            cache.put(k, hit)
         reports.append(_compact(hit))
     return reports
 

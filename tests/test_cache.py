@@ -1,4 +1,5 @@
-"""Extraction is cached by content and code, and runs across processes; results are equal."""
+"""Extraction is cached by content and code, and runs across processes (which write the
+cache themselves); results are equal."""
 
 from __future__ import annotations
 
@@ -39,8 +40,13 @@ def test_parallel_equals_serial(tmp_path):
     write_corpus(tmp_path, 80, seed=3)
     sources = discover(tmp_path / "reports")
     serial = extract_all(sources, jobs=1)
-    parallel = extract_all(sources, jobs=2)
+    cache = ExtractCache(tmp_path / "cache")
+    parallel = extract_all(sources, jobs=2, cache=cache)  # the workers fill the cache
     assert _json(serial) == _json(parallel)
+    again = ExtractCache(tmp_path / "cache")
+    cached = extract_all(discover(tmp_path / "reports"), jobs=2, cache=again)
+    assert again.hits == len(sources) and _json(cached) == _json(serial)
+    assert [r.source.rel for r in cached] == [s.rel for s in sources]
 
 
 def test_a_code_change_leaves_a_folder_that_prune_removes(tmp_path, monkeypatch):
