@@ -248,7 +248,7 @@ class PackageBytes:
     info: PackageInfo  # its listing: datapackage.json, the CSVs, the original, then the zip
     files: dict[str, bytes]  # name → content, in the listing's order (not the zip)
     descriptor: dict
-    tables: list[tuple[str, dict, list[list[str]]]]  # (table, schema, its CSV's text rows)
+    tables: list[tuple[str, dict, list[list]]]  # (table, schema, the values its CSV prints)
 
 
 def package_bytes(report: Report, config: dict) -> PackageBytes:
@@ -259,7 +259,8 @@ def package_bytes(report: Report, config: dict) -> PackageBytes:
     for table in RESOURCES:
         schema = table_schema(f"{table}.schema.json")
         check = RowCheck(schema, table)
-        rows = list(text_rows(table_rows(report, table)))
+        values = table_rows(report, table)
+        rows = list(text_rows(values))
         for row in rows:
             check(row)
         invalid += check.errors
@@ -269,7 +270,7 @@ def package_bytes(report: Report, config: dict) -> PackageBytes:
                                    len(data)))
         files.append(FileInfo(f"{table}.csv", len(data), len(rows), schemas.TABLES[table],
                               table, digest))
-        tables.append((table, schema, rows))
+        tables.append((table, schema, values))
     source = {"title": f"原始报告（{report.source.rel}）", "path": original,
               "nianbao:sha256": report.sha256}
     if report.source_url:

@@ -223,15 +223,24 @@ def _sql_rows(rows, kinds: list[str]):
 xlsx_text = xlsx.text
 
 
-def _typed_rows(rows: list[list[str]], kinds: list[str]):
+def _typed_rows(rows: list[list], kinds: list[str]):
+    """Each cell as _xlsx_value makes it of the CSV's text. rows may be that text, or the
+    values the CSV prints (an agency-year's workbook is made from those): counts and blanks
+    then go in as they are, without being printed and parsed back (as in _sql_rows)."""
     for row in rows:
-        yield [_xlsx_value(text, kind) for text, kind in zip(row, kinds)]
+        yield [x if x is None or type(x) is int and kind in _SQL_NUMBERS
+               else _xlsx_value(x if type(x) is str else cell(x), kind)
+               for x, kind in zip(row, kinds)]
 
 
-def _display_width(text: str) -> int:
-    if text.isascii():
-        return len(text)
-    return _wide_width(text)
+def _display_width(value) -> int:
+    """The width of a cell's CSV text, in columns (CJK characters are two); value may be
+    that text or the value it prints."""
+    if type(value) is not str:
+        value = "" if value is None else str(value) if type(value) is int else cell(value)
+    if value.isascii():
+        return len(value)
+    return _wide_width(value)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -319,9 +328,10 @@ def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
     return rows
 
 
-def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list[str]]]],
+def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list]]],
                about: list[list]) -> None:
-    """A workbook with a 说明 sheet and one sheet per (name, schema, CSV text rows).
+    """A workbook with a 说明 sheet and one sheet per (name, schema, rows): the rows of a
+    CSV as text, or the values it prints (see _typed_rows); the same workbook either way.
 
     Header bold and frozen, with a filter; numbers as numbers, blanks as empty cells; text
     that starts like a formula stored as text with Excel's quote prefix (as if typed after an
