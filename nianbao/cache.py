@@ -94,15 +94,11 @@ class ExtractCache:
         return k, report
 
     def put(self, k: str | None, report: Report) -> None:
-        self.put_pickled(k, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def put_pickled(self, k: str | None, data: bytes) -> None:
-        """An entry from a report already pickled (as a worker process sends it back)."""
         if not self.folder or k is None:
             return
         path = self._path(k)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            pickle.dump(report, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)  # readers never see half a file
