@@ -533,8 +533,8 @@ def _combined_workbook(site: Site, root: Path) -> PackageInfo:
 def publish_site(site: Site, root: Path) -> None:
     """The rest of publish.publish(), after the units (which made each package's workbook)
     and _combined, _database and _bulk_files (the combined package, database and data zip):
-    the catalogue, robots and feed (the sitemap follows render). (tests/test_scale.py checks the result is byte
-    for byte publish()'s.)"""
+    the catalogue, robots and feed; the sitemap follows render. (tests/test_scale.py checks
+    the result is byte for byte publish()'s.)"""
     from nianbao import publish as pub
 
     base = pub.base_url(site.config)

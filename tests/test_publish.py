@@ -453,15 +453,15 @@ def _many_reports(n: int) -> Site:
 def test_a_big_site_gets_a_sitemap_index():
     """Search engines take at most 50,000 URLs a sitemap: 60,000 agency-year pages (and
     12,000 agency pages) make an index of two sitemaps, holding every URL once."""
-    site = _many_reports(60_000)
-    files = sitemaps(site, BASE, ["agencies/", "agencies/110000/"])
+    site, lists = _many_reports(60_000), ["agencies/", "agencies/110000/"]
+    files = sitemaps(site, BASE, lists)
     assert list(files) == ["sitemap.xml", "sitemap-1.xml", "sitemap-2.xml"]
     assert _locs(files["sitemap.xml"], "sitemap") == [BASE + "sitemap-1.xml",
                                                       BASE + "sitemap-2.xml"]
     parts = [_locs(files[name]) for name in ("sitemap-1.xml", "sitemap-2.xml")]
-    assert [len(p) for p in parts] == [50_000, len(site_urls(site, BASE, ["agencies/",
-                                                                         "agencies/110000/"])) - 50_000]
-    assert parts[0] + parts[1] == site_urls(site, BASE, ["agencies/", "agencies/110000/"])
+    urls = site_urls(site, BASE, lists)
+    assert len(urls) > 72_000 and len(parts[0]) == 50_000
+    assert parts[0] + parts[1] == urls
     assert f"{BASE}agencies/110000/" in parts[1]
     assert all(len(data) < 50_000_000 for data in files.values())
     # a small one stays one file
