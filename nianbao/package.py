@@ -75,10 +75,6 @@ def report_row(report: Report, original: str | None) -> list:
             len(report.errors), sum(p.severity == "warning" for p in report.problems)]
 
 
-def write_csv(path: Path, schema: dict, rows) -> int:
-    return _write_table(path, schema, rows)[0]
-
-
 _CHUNK_ROWS = 20_000  # the combined tables are streamed to disk in chunks of this many rows
 
 
