@@ -199,22 +199,23 @@ def _sql_value(text: str, kind: str):
     return text
 
 
-_SQL_NUMBERS = ("integer", "number")
+_NUMBER_KINDS = ("integer", "number")
+
+
+def _typed(rows, kinds: list[str], of_text):
+    """Each cell as of_text(its CSV text, kind) makes it. rows may be that text, or the
+    values the CSV is printed from (ints, Decimals, text, None): counts and blanks then go
+    in as they are, which is what their text gives back, without being printed and parsed
+    back (a national corpus has tens of millions)."""
+    for row in rows:
+        yield [x if x is None or type(x) is int and kind in _NUMBER_KINDS
+               else of_text(x if type(x) is str else cell(x), kind)
+               for x, kind in zip(row, kinds)]
 
 
 def _sql_rows(rows, kinds: list[str]):
-    """Rows for the database, each value as _sql_value makes it of the CSV's text. rows may
-    be that text, or the values the CSV is printed from (ints, Decimals, text, None): the
-    build passes those, so that a national corpus's tens of millions of counts are not
-    printed and parsed back."""
-    for row in rows:
-        values = []
-        for x, kind in zip(row, kinds):
-            if x is None or type(x) is int and kind in _SQL_NUMBERS:
-                values.append(x)  # what the text of a count or a blank gives back
-            else:
-                values.append(_sql_value(x if type(x) is str else cell(x), kind))
-        yield values
+    """Rows for the database (the build passes the combined tables' values)."""
+    return _typed(rows, kinds, _sql_value)
 
 
 # ---------------------------------------------------------------- Excel
@@ -224,20 +225,15 @@ xlsx_text = xlsx.text
 
 
 def _typed_rows(rows: list[list], kinds: list[str]):
-    """Each cell as _xlsx_value makes it of the CSV's text. rows may be that text, or the
-    values the CSV prints (an agency-year's workbook is made from those): counts and blanks
-    then go in as they are, without being printed and parsed back (as in _sql_rows)."""
-    for row in rows:
-        yield [x if x is None or type(x) is int and kind in _SQL_NUMBERS
-               else _xlsx_value(x if type(x) is str else cell(x), kind)
-               for x, kind in zip(row, kinds)]
+    """Rows for a sheet (an agency-year's workbook is made from its tables' values)."""
+    return _typed(rows, kinds, _xlsx_value)
 
 
 def _display_width(value) -> int:
     """The width of a cell's CSV text, in columns (CJK characters are two); value may be
     that text or the value it prints."""
     if type(value) is not str:
-        value = "" if value is None else str(value) if type(value) is int else cell(value)
+        value = cell(value)
     if value.isascii():
         return len(value)
     return _wide_width(value)
