@@ -312,15 +312,14 @@ def write_files(folder: Path, files: dict[str, bytes]) -> None:
             fh.write(data)
 
 
-def package_report(report: Report, root: Path, config: dict, *, zip: bool = True) -> PackageInfo:
-    """The agency-year's package folder. zip=False leaves the zip to the caller (publish
-    rewrites it with the workbook anyway): it is listed, with 0 bytes, but not written."""
+def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
+    """The agency-year's package folder, with its zip: the reference the build's
+    publish.write_report_package is checked against (tests/test_scale.py)."""
     built = package_bytes(report, config)
     folder = root / built.info.path
     write_files(folder, built.files)
-    if zip:
-        _zip(folder / built.info.zip_name, folder, list(built.files))
-        built.info.files[-1].bytes = (folder / built.info.zip_name).stat().st_size
+    _zip(folder / built.info.zip_name, folder, list(built.files))
+    built.info.files[-1].bytes = (folder / built.info.zip_name).stat().st_size
     return built.info
 
 
