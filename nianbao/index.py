@@ -131,10 +131,12 @@ def parallel_runs(shard_pages: list[int], cores: int | None = None,
     """How many Pagefind runs at once: one a core (a run uses about one), as many as the
     biggest shard's estimated memory allows within `memory` (at 10,000 reports, shards of
     ~2,000 pages: two at a time; at 100,000, shards of up to 20,000: one)."""
+    from nianbao.executors import cpu_count  # the cores this process may use, as the build's
+
     if not shard_pages:
         return 1
     fit = memory // (max(shard_pages) * PAGEFIND_BYTES_PER_PAGE)
-    return max(1, min(cores or os.cpu_count() or 1, fit, len(shard_pages)))
+    return max(1, min(cores or cpu_count(), fit, len(shard_pages)))
 
 
 def find_pages(site_root: Path) -> list[Page]:
