@@ -71,18 +71,13 @@ def cell_marks(report: Report) -> dict[str, list[Mark]]:
 
 def _value_cell(report: Report, fid: str, col_type: str, marks) -> HtmlCell:
     v = report.values.get(fid)
-    text = fmt(v, signed=col_type == "delta", group=False)
     m = marks.get(fid, [])
-    cls = ["num"]
-    if v is None:
-        cls.append("blank")
-    if any(x.kind == "broken" for x in m):
-        cls.append("broken")
-    elif m:
-        cls.append("unread")
+    cls = "num" if v is not None else "num blank"
+    if m:
+        cls += " broken" if any(x.kind == "broken" for x in m) else " unread"
     notes = [report.annotations[fid]] if fid in report.annotations else []
-    return HtmlCell(text, cls=" ".join(cls), fid=fid, value="" if v is None else str(v),
-                    marks=m, notes=notes)
+    return HtmlCell(fmt(v, signed=col_type == "delta", group=False), "td", 1, 1, None, cls, fid,
+                    "" if v is None else str(v), m, notes)
 
 
 def _extra_cell(value, col_type: str, fid: str, marks) -> HtmlCell:

@@ -146,6 +146,28 @@ def test_unreadable_cells_marked_differently_from_broken_rules(built_site, exten
     checks = doc.find("section", class_="checks").text()
     assert "不符" in checks
 
+def test_reused_form_cells_print_as_the_macro_does(built_site, extended_site):
+    """Pages print form cells through FormCells, which keeps each distinct cell's HTML for
+    the next page: what it prints, marked cells and a full memo included, must be what the
+    form_cell macro prints for that cell."""
+    from nianbao.render import FormCells, environment
+    from nianbao.site_form import form_tables
+
+    env = environment()
+    macro = env.get_template("macros.html").module.form_cell
+    cells = FormCells(env)
+    cells.LIMIT = 40  # small: the memo fills and is cleared many times
+    marked = 0
+    for _ in range(2):  # the second time round, from the memo
+        for site in (built_site, extended_site):
+            for report in site.result.published:
+                for t in (t for tables in form_tables(report).values() for t in tables):
+                    for row in t.head + t.body:
+                        assert cells.row(row) == "".join(macro(*c) for c in row)
+                        assert len(cells.memo) <= cells.LIMIT
+                        marked += sum(bool(c.marks) for c in row)
+    assert marked
+
 
 def test_report_page_sections_and_downloads(built_site):
     for report in built_site.result.site.reports:
