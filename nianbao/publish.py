@@ -229,14 +229,14 @@ def _typed_rows(rows: list[list], kinds: list[str]):
     return _typed(rows, kinds, _xlsx_value)
 
 
-def _display_width(value) -> int:
-    """The width of a cell's CSV text, in columns (CJK characters are two); value may be
-    that text or the value it prints."""
-    if type(value) is not str:
-        value = cell(value)
-    if value.isascii():
-        return len(value)
-    return _wide_width(value)
+def _column_width(name: str, values: Iterable) -> int:
+    """The width of a column's widest CSV text, its name included, in columns (CJK
+    characters are two); values may be that text or the values it prints."""
+    texts = [name, *(v if type(v) is str else str(v) if type(v) is int else cell(v)
+                     for v in values)]
+    if "".join(texts).isascii():  # numbers and IDs: one test for the column
+        return max(map(len, texts))
+    return max(len(t) if t.isascii() else _wide_width(t) for t in texts)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -349,8 +349,8 @@ def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list]]]
         for n, chunk in enumerate(chunks, 1):
             widths = []
             for col, field in enumerate(fields):
-                sample = [field["name"], *(r[col] for r in chunk[:200] if col < len(r))]
-                widths.append(min(max(max(map(_display_width, sample)) + 2, 8), 60))
+                width = _column_width(field["name"], (r[col] for r in chunk[:200] if col < len(r)))
+                widths.append(min(max(width + 2, 8), 60))
             body = _typed_rows(chunk, kinds)  # rows are typed as the sheet is written
             parts.append(xlsx.Sheet(name if n == 1 else f"{name}_{n}",
                                     itertools.chain([[xlsx.Bold(f["name"]) for f in fields]], body),

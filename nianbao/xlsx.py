@@ -26,9 +26,10 @@ MAX_TEXT = 32_767  # Excel's cell limit
 # Characters XML 1.0 (and so xlsx) cannot carry at all.
 XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)|\r")  # ST_Xstring escapes (\r: XML would drop it)
-# Text that goes in as it is: no escaping, no formula start, no edge spaces, not too long.
-_PLAIN = re.compile(r"[^\x00-\x20=+\-@&<>_\ufffe\uffff](?:[^\x00-\x1f&<>_\ufffe\uffff]{0,32765}"
-                    r"[^\x00-\x20&<>_\ufffe\uffff])?").fullmatch
+# Text that goes in as it is: no escaping, no formula start, no edge spaces, not too long;
+# and no "_x" (see _ESCAPE), checked apart: field IDs (carried_over) are plain.
+_PLAIN = re.compile(r"[^\x00-\x20=+\-@&<>\ufffe\uffff](?:[^\x00-\x1f&<>\ufffe\uffff]{0,32765}"
+                    r"[^\x00-\x20&<>\ufffe\uffff])?").fullmatch
 _EPOCH = dt.date(1899, 12, 30)  # Excel's day 0 (1900 date system)
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed, so the same workbook gives the same bytes
 
@@ -154,7 +155,7 @@ def _write_sheet(out, sheet: Sheet, first: bool) -> str | None:
             kind = type(value)
             if kind is int:  # the common cases first, without a call
                 cells.append(f'<c r="{letters[c]}{r}"><v>{value}</v></c>')
-            elif kind is str and _PLAIN(value):
+            elif kind is str and "_x" not in value and _PLAIN(value):
                 cells.append(f'<c r="{letters[c]}{r}" t="inlineStr"><is><t>{value}</t></is></c>')
             elif value is not None:
                 cell = _cell(value)
