@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import yaml
 from pypinyin import lazy_pinyin
 
 from nianbao.model import Region
@@ -182,6 +183,37 @@ def slug(text: str) -> str:
     return _ASCII.sub("-", "".join(parts).lower()).strip("-")
 
 
+@cache
+def _place_readings() -> tuple[dict[str, str], dict[str, str]]:
+    data = yaml.safe_load((Path(__file__).parent / "data" / "place_readings.yaml")
+                          .read_text(encoding="utf-8"))
+    names = dict(sorted(data["names"].items(), key=lambda kv: -len(kv[0])))  # longest first
+    return names, data["characters"]
+
+
+def place_slug(name: str) -> str:
+    """slug() of a place name, read as a place (place_readings.yaml): pypinyin reads 花都
+    as huadou and 长治 as zhangzhi, as the characters are read in everyday words."""
+    names, characters = _place_readings()
+    out, i = [], 0
+    while i < len(name):
+        known = next((n for n in names if name.startswith(n, i)), None)
+        if known:
+            out.append(names[known])
+            i += len(known)
+            continue
+        j = i  # up to the next known name
+        while j < len(name) and not any(name.startswith(n, j) for n in names):
+            j += 1
+        part = name[i:j]
+        readings = lazy_pinyin(part, errors=lambda s: [s.lower()])
+        if len(readings) == len(part):  # one a character: each can be read as a place's
+            readings = [characters.get(c, r) for c, r in zip(part, readings)]
+        out.extend(readings)
+        i = j
+    return _ASCII.sub("-", "".join(out).lower()).strip("-")
+
+
 def agency_id(agency: str, place: Place | None) -> str:
     """city-county-department in pinyin: 北京市通州区商务局 → beijing-tongzhou-shangwuju."""
     gaz = gazetteer()
@@ -194,4 +226,5 @@ def agency_id(agency: str, place: Place | None) -> str:
     names = list(dict.fromkeys(p.short for p in chain))
     match = match_region(agency)
     department = agency[len(match.prefix):] if match else agency
-    return "-".join(slug(n) for n in [*names, department] if n)
+    parts = [place_slug(n) for n in names if n]
+    return "-".join([*parts, slug(department)] if department else parts)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pypinyin import lazy_pinyin
+
 from bench.synth import report
 from nianbao.pipeline import build
-from nianbao.resolve import match_region
+from nianbao.resolve import _place_readings, agency_id, gazetteer, match_region
 from tests.conftest import REPORTS, extract_json
 
 
@@ -12,6 +14,43 @@ def test_gazetteer_resolves_to_code():
     assert match_region("南关区商务局").place.code == "220102"
     assert match_region("北京市通州区商务局").place.code == "110112"
     assert match_region("长春市南关区商务局").prefix == "长春市南关区"
+
+
+def test_place_names_are_read_as_places():
+    """pypinyin reads a character as in everyday words (花都 huadou, 长治 zhangzhi, 朝阳
+    zhaoyang); an id reads a place name as the place is read. The department is not a
+    place name: read as pypinyin reads it."""
+    cases = {
+        "广州市花都区商务局": "guangzhou-huadu-shangwuju",
+        "长治市财政局": "changzhi-caizhengju",
+        "山西省长治市长子县民政局": "changzhi-zhangzi-minzhengju",  # the one zhang
+        "辽宁省朝阳市统计局": "chaoyang-tongjiju",
+        "北京市朝阳区司法局": "beijing-chaoyang-sifaju",
+        "郑州市中牟县商务局": "zhengzhou-zhongmou-shangwuju",
+        "南京市六合区财政局": "nanjing-luhe-caizhengju",
+        "成都市郫都区财政局": "chengdu-pidu-caizhengju",
+        "吉林省长白朝鲜族自治县财政局": "baishan-changbaichaoxianzu-caizhengju",
+        "长春市南关区商务局": "changchun-nanguan-shangwuju",  # as before
+        "厦门市思明区民政局": "xiamen-siming-minzhengju",
+    }
+    assert {a: agency_id(a, match_region(a).place) for a in cases} == cases
+
+
+def test_every_place_reading_is_needed():
+    """Each entry of place_readings.yaml names places the gazetteer has and changes how
+    they are read: a character's reading, what pypinyin makes of some of them; a name's,
+    what pypinyin with the characters' readings makes of it (长子 stays zhangzi). The table
+    holds corrections, nothing else."""
+    names, characters = _place_readings()
+    places = {p.short for p in gazetteer().by_code.values()}
+    for name, reading in names.items():
+        assert any(name in p for p in places), name
+        without = [characters.get(c, r) for c, r in zip(name, lazy_pinyin(name))]
+        assert "".join(without) != reading, name
+    for char, reading in characters.items():
+        misread = [p for p in places if char in p
+                   and any(c == char and r != reading for c, r in zip(p, lazy_pinyin(p)))]
+        assert misread, char
 
 
 def _synthetic(tmp_path, agency, sidecar=None, name="r.txt", seed=21, year=None):
