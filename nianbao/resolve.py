@@ -207,7 +207,7 @@ def place_slug(name: str) -> str:
             j += 1
         part = name[i:j]
         readings = lazy_pinyin(part, errors=lambda s: [s.lower()])
-        if len(readings) == len(part):  # one a character: each can be read as a place's
+        if len(readings) == len(part):  # a reading a character: apply the characters'
             readings = [characters.get(c, r) for c, r in zip(part, readings)]
         out.extend(readings)
         i = j

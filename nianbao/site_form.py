@@ -40,8 +40,8 @@ class HtmlCell:
     notes: list[str] = field(default_factory=list)  # annotations printed beside the number
 
     def __iter__(self):
-        """The fields in the order the table_rows macro unpacks them: one unpacking a cell
-        instead of a Jinja attribute lookup a use (~20 a cell, ~4,500 a report page)."""
+        """The fields in the order of the form_cell macro's arguments (render.FormCells
+        calls it with *cell)."""
         return iter((self.tag, self.colspan, self.rowspan, self.scope, self.cls, self.fid,
                      self.value, self.text, self.notes, self.marks))
 
