@@ -132,6 +132,10 @@ class LiveSite:
             self.builds += 1
         with self.lock:
             self.result = result
+            # The fast path's environment is made again from the templates as they are now:
+            # an edit to site_src/ comes with a build, and the environment's form-cell memo
+            # (render.FormCells) would otherwise keep the old markup.
+            self.env = None
             if self.quick_since_build:  # edits this build may have missed
                 try:
                     update_pages(result, self.content, self.output,

@@ -218,6 +218,41 @@ def test_fast_path_rewrites_one_agency_as_the_build_would(corpus, tmp_path):
     assert update_pages(result, content, output, [content / "site.yaml"]) is None
 
 
+def test_fast_path_follows_a_template_edit(tmp_path, monkeypatch):
+    """serve keeps one Jinja environment for its fast path, and with it the form cells it
+    has printed (render.FormCells). After an edit to the templates (which comes with a
+    build), a report edit must be printed with the new markup, not the remembered cells."""
+    from nianbao.serve import LiveSite
+
+    src = tmp_path / "site_src"
+    shutil.copytree(render.SITE_SRC, src)
+    monkeypatch.setattr(render, "SITE_SRC", src)  # the build here runs in this process
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    report = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    text = report.read_text(encoding="utf-8")
+    html = tmp_path / "output" / "zibo-zichuan-zhaoshangju" / "2020" / "index.html"
+    live = LiveSite(content, tmp_path / "output", search=False, incremental=False,
+                    cache_dir=tmp_path / "cache")
+    assert live.build()
+    report.write_text(text.replace("一是", "一是（一）", 1), encoding="utf-8")
+    assert live.fast_path({report})
+    assert "一是（一）" in html.read_text(encoding="utf-8")
+
+    macros = src / "templates" / "macros.html"
+    markup = macros.read_text(encoding="utf-8")
+    assert markup.count("<{{ tag }}{% if colspan") == 1
+    macros.write_text(markup.replace("<{{ tag }}{% if colspan", '<{{ tag }} data-probe="1"'
+                                     "{% if colspan"), encoding="utf-8")
+    assert live.build()
+    assert 'data-probe="1"' in html.read_text(encoding="utf-8")
+    report.write_text(text.replace("一是", "一是（二）", 1), encoding="utf-8")
+    assert live.fast_path({report})
+    page_text = html.read_text(encoding="utf-8")
+    assert "一是（二）" in page_text
+    assert page_text.count('data-probe="1"') > 200  # every form cell, none remembered
+
+
 def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
     """A no-op returns reports from the extraction cache; without one the build runs (and
     still reuses every agency)."""
