@@ -146,6 +146,7 @@ def test_unreadable_cells_marked_differently_from_broken_rules(built_site, exten
     checks = doc.find("section", class_="checks").text()
     assert "不符" in checks
 
+
 def test_reused_form_cells_print_as_the_macro_does(built_site, extended_site):
     """Pages print form cells through FormCells, which keeps each distinct cell's HTML for
     the next page: what it prints, marked cells and a full memo included, must be what the
@@ -158,7 +159,7 @@ def test_reused_form_cells_print_as_the_macro_does(built_site, extended_site):
     cells = FormCells(env)
     cells.LIMIT = 40  # small: the memo fills and is cleared many times
     marked = 0
-    for _ in range(2):  # the second time round, from the memo
+    for _ in range(2):  # twice: cells printed before come from the memo
         for site in (built_site, extended_site):
             for report in site.result.published:
                 for t in (t for tables in form_tables(report).values() for t in tables):
