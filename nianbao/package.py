@@ -1,22 +1,27 @@
 """Frictionless data packages (v2): one per agency-year, and one combined.
 
 CSVs are UTF-8, numbers unformatted (exact decimals), null written as an empty cell.
-Schemas are inlined from schemas/ so a downloaded package is self-contained. Zips use a
-fixed timestamp so two builds of the same content are byte-identical.
+Schemas are inlined from schemas/ so a downloaded package is self-contained. Zips (write_zip,
+publish's too) date their entries from SOURCE_DATE_EPOCH or a constant, never the clock, so
+two builds of the same content are byte-identical.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
+import os
 import re
+import shutil
 import zipfile
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 from nianbao import __version__, schemas
 from nianbao import catalogue as cat
@@ -24,7 +29,8 @@ from nianbao.model import FileInfo, PackageInfo, Problem, Report
 
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCES = ("active", "apply", "appeal", "values", "extra_rows", "problems")
-_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# Used when SOURCE_DATE_EPOCH is not set: the earliest date a zip entry can carry.
+DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 
 
 def cell(value) -> str:
@@ -318,7 +324,7 @@ def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
     built = package_bytes(report, config)
     folder = root / built.info.path
     write_files(folder, built.files)
-    _zip(folder / built.info.zip_name, folder, list(built.files))
+    write_zip(folder / built.info.zip_name, list(built.files.items()))
     built.info.files[-1].bytes = (folder / built.info.zip_name).stat().st_size
     return built.info
 
@@ -347,7 +353,7 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
                              None, "数据包描述（Frictionless Data Package v2）"))
     zip_name = "nianbao-all.zip"
     if zip:
-        _zip(folder / zip_name, folder, [f.name for f in files])
+        write_zip(folder / zip_name, [(f.name, folder / f.name) for f in files])
     files.append(FileInfo(zip_name, (folder / zip_name).stat().st_size if zip else 0, None,
                           "以上全部文件的压缩包"))
     return PackageInfo("data/all/", files, zip_name, [], descriptor["title"],
@@ -406,10 +412,39 @@ def descriptor_json(descriptor: dict) -> str:
     return text
 
 
-def _zip(target: Path, folder: Path, names: list[str]) -> None:
+# ---------------------------------------------------------------- dates and zips
+
+
+def build_date() -> dt.datetime:
+    """The one timestamp files carry: SOURCE_DATE_EPOCH (reproducible-builds.org) or a constant."""
+    try:
+        return dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return DEFAULT_DATE
+
+
+def _zip_date() -> tuple:
+    when = min(max(build_date(), DEFAULT_DATE), dt.datetime(2107, 12, 31, tzinfo=dt.UTC))
+    return when.timetuple()[:6]
+
+
+def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 6) -> None:
+    """A zip whose bytes depend only on its members: fixed dates, modes and order.
+    level: deflate's, 1 (fast) to 9 (small)."""
+    date = _zip_date()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name in names:
-            info = zipfile.ZipInfo(name, _ZIP_DATE)
+        for name, content in members:
+            info = zipfile.ZipInfo(name, date)
             info.compress_type = zipfile.ZIP_DEFLATED
+            try:
+                info.compress_level = level  # Python 3.13+
+            except AttributeError:
+                info._compresslevel = level  # 3.11, 3.12
             info.external_attr = 0o644 << 16
-            zf.writestr(info, (folder / name).read_bytes())
+            if isinstance(content, bytes):
+                zf.writestr(info, content)
+                continue
+            # Streamed: a national corpus's combined tables and database are hundreds of MB.
+            info.file_size = content.stat().st_size  # zipfile picks zip64 from it
+            with content.open("rb") as src, zf.open(info, "w") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)

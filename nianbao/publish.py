@@ -28,10 +28,8 @@ import itertools
 import json
 import os
 import re
-import shutil
 import sqlite3
 import unicodedata
-import zipfile
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -44,12 +42,14 @@ from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import (
     PACKAGE_PROFILE,
     RESOURCES,
+    build_date,
     cell,
     file_info,
     package_bytes,
     sha256,
     table_schema,
     write_files,
+    write_zip,
 )
 
 DB_NAME = "nianbao.db"
@@ -58,10 +58,6 @@ DATA_ZIP_NAME = "nianbao-data.zip"
 COMBINED_XLSX = "nianbao-all.xlsx"
 SITE_PAGES = ("", "data/", "quality/", "search/", "about/", "compare/")
 FEED_ENTRIES = 100  # newest reports in feed.xml; the catalogue and sitemap list every one
-
-# Used when SOURCE_DATE_EPOCH is not set: the earliest date a zip entry can carry, the same
-# one package.py stamps on its zips.
-DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 
 XLSX_MAX_ROWS = 1_048_576 - 1  # Excel's sheet limit, less the header row
 # The combined workbook is left out past this many rows in all (about 330 reports): Excel
@@ -84,19 +80,6 @@ def base_url(config: dict) -> str:
     """The site's absolute address, ending in "/": env NIANBAO_BASE_URL, else site.yaml."""
     url = os.environ.get("NIANBAO_BASE_URL") or config.get("base_url") or "http://localhost/"
     return url if url.endswith("/") else url + "/"
-
-
-def build_date() -> dt.datetime:
-    """The one timestamp files carry: SOURCE_DATE_EPOCH (reproducible-builds.org) or a constant."""
-    try:
-        return dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.UTC)
-    except (KeyError, ValueError, OverflowError, OSError):
-        return DEFAULT_DATE
-
-
-def _zip_date() -> tuple:
-    when = min(max(build_date(), DEFAULT_DATE), dt.datetime(2107, 12, 31, tzinfo=dt.UTC))
-    return when.timetuple()[:6]
 
 
 # ---------------------------------------------------------------- entry point
@@ -362,28 +345,6 @@ def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list]]]
 
 
 # ---------------------------------------------------------------- zips
-
-
-def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 6) -> None:
-    """A zip whose bytes depend only on its members: fixed dates, modes and order.
-    level: deflate's, 1 (fast) to 9 (small)."""
-    date = _zip_date()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in members:
-            info = zipfile.ZipInfo(name, date)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            try:
-                info.compress_level = level  # Python 3.13+
-            except AttributeError:
-                info._compresslevel = level  # 3.11, 3.12
-            info.external_attr = 0o644 << 16
-            if isinstance(content, bytes):
-                zf.writestr(info, content)
-                continue
-            # Streamed: a national corpus's combined tables and database are hundreds of MB.
-            info.file_size = content.stat().st_size  # zipfile picks zip64 from it
-            with content.open("rb") as src, zf.open(info, "w") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def write_data_zip(target: Path, data: Path) -> None:
