@@ -38,37 +38,37 @@ class CellValue:
     detail: str = ""
 
 
+_SHORT = 40
+
+
+def _cached_when_short(fn):
+    """fn(text, ...), its results cached for texts of at most _SHORT characters: a report's
+    ~500 cells are mostly the same few ("0", "1", "—"). Longer ones are not cached, so a
+    hostile corpus cannot fill memory with them. (Results are shared: keep them immutable.)"""
+    cached = functools.lru_cache(maxsize=8192)(fn)
+
+    @functools.wraps(fn)
+    def call(text: str, *args):
+        return cached(text, *args) if len(text) <= _SHORT else fn(text, *args)
+
+    call.cache_info = cached.cache_info
+    return call
+
+
+@_cached_when_short
 def clean(text: str) -> str:
-    """The cell without whitespace (str.split's is re's \\s), full-width forms made ASCII.
-    Called ~500 times a report, mostly on the same short cells ("0", "1", "—"): those are
-    cached (long ones are not, so a hostile corpus cannot fill memory with them)."""
-    if not text:
-        return ""
-    return _clean_short(text) if len(text) <= _SHORT else _clean(text)
-
-
-def _clean(text: str) -> str:
+    """The cell without whitespace (str.split's is re's \\s), full-width forms made ASCII."""
     if text.isascii():  # NFKC keeps ASCII as it is
         return "".join(text.split())
     return "".join(unicodedata.normalize("NFKC", text).split()).replace("－", "-").replace("＋", "+")
 
 
-_SHORT = 40
-_clean_short = functools.lru_cache(maxsize=8192)(_clean)
-
-
+@_cached_when_short
 def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
-    return _looks_short(text) if len(text) <= _SHORT else _looks(text)
-
-
-def _looks(text: str) -> bool:
     t = clean(text)
     return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)) or bool(_NUMERALS.match(t))
                         or t.isdecimal())
-
-
-_looks_short = functools.lru_cache(maxsize=8192)(_looks)
 
 
 def _odd(text: str) -> bool:
@@ -89,15 +89,9 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
+@_cached_when_short
 def parse_value(text: str, kind: str) -> CellValue:
-    """The cell read as a number of kind (count, amount_wan). Short cells are cached: a
-    report's few hundred are mostly "0", "1", "—"."""
-    if not text:
-        return _BLANK
-    return _parse_short(text, kind) if len(text) <= _SHORT else _parse(text, kind)
-
-
-def _parse(text: str, kind: str) -> CellValue:
+    """The cell read as a number of kind (count, amount_wan)."""
     t = clean(text)
     if not t:
         return CellValue(None)
@@ -126,8 +120,6 @@ def _parse(text: str, kind: str) -> CellValue:
     return CellValue(-value if sign == "-" else value, annotation)
 
 
-_parse_short = functools.lru_cache(maxsize=8192)(_parse)
-_BLANK = CellValue(None)
 
 
 def _normal(amount: Decimal) -> Decimal:
