@@ -695,7 +695,7 @@ def catalog(site: Site, root: Path, base: str) -> dict:
 
     out = {
         "@context": CONTEXT,
-        "@id": base + "catalog.jsonld",
+        "@id": catalog_url(base, 1),
         "@type": "dcat:Catalog",
         "dct:title": _zh(config.get("title", "nianbao")),
         "dct:description": _zh(config.get("description", "")),
@@ -712,8 +712,13 @@ def catalog(site: Site, root: Path, base: str) -> dict:
 CATALOG_PAGE = 500  # datasets a catalogue file (~6 MB); harvesters follow hydra:next
 
 
+def catalog_path(page: int) -> str:
+    """A catalogue page's file, below the site root."""
+    return "catalog.jsonld" if page == 1 else f"catalog/{page}.jsonld"
+
+
 def catalog_url(base: str, page: int) -> str:
-    return base + ("catalog.jsonld" if page == 1 else f"catalog/{page}.jsonld")
+    return base + catalog_path(page)
 
 
 def write_catalog(root: Path, data: dict, per_page: int = CATALOG_PAGE) -> None:
@@ -727,12 +732,12 @@ def write_catalog(root: Path, data: dict, per_page: int = CATALOG_PAGE) -> None:
     (Indented datasets went through json's pure-Python encoder: 20 s of a 10,000-report
     build. A line per dataset is the C encoder's, and still reads and diffs well.)"""
     head = {k: v for k, v in data.items() if k != "dcat:dataset"}
-    base = head["@id"].removesuffix("catalog.jsonld")
+    base = head["@id"].removesuffix(catalog_path(1))
     datasets = iter(data["dcat:dataset"])
     upcoming = next(datasets, None)
     page = 1
     while True:
-        path = root / "catalog.jsonld" if page == 1 else root / "catalog" / f"{page}.jsonld"
+        path = root / catalog_path(page)
         path.parent.mkdir(parents=True, exist_ok=True)
         written = 0
         with open(path, "w", encoding="utf-8") as fh:
