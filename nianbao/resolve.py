@@ -184,33 +184,29 @@ def slug(text: str) -> str:
 
 
 @cache
-def _place_readings() -> tuple[dict[str, str], dict[str, str]]:
+def _place_readings() -> tuple[re.Pattern, dict[str, str], dict[str, str]]:
+    """(a pattern splitting a place name around the names read otherwise, longest first;
+    those names' readings; the characters' place readings)."""
     data = yaml.safe_load((Path(__file__).parent / "data" / "place_readings.yaml")
                           .read_text(encoding="utf-8"))
-    names = dict(sorted(data["names"].items(), key=lambda kv: -len(kv[0])))  # longest first
-    return names, data["characters"]
+    names = data["names"]
+    split = re.compile("(" + "|".join(map(re.escape, sorted(names, key=len, reverse=True))) + ")")
+    return split, names, data["characters"]
 
 
 def place_slug(name: str) -> str:
     """slug() of a place name, read as a place (place_readings.yaml): pypinyin reads 花都
     as huadou and 长治 as zhangzhi, as the characters are read in everyday words."""
-    names, characters = _place_readings()
-    out, i = [], 0
-    while i < len(name):
-        known = next((n for n in names if name.startswith(n, i)), None)
-        if known:
-            out.append(names[known])
-            i += len(known)
-            continue
-        j = i  # up to the next known name
-        while j < len(name) and not any(name.startswith(n, j) for n in names):
-            j += 1
-        part = name[i:j]
-        readings = lazy_pinyin(part, errors=lambda s: [s.lower()])
-        if len(readings) == len(part):  # a reading a character: apply the characters'
-            readings = [characters.get(c, r) for c, r in zip(part, readings)]
-        out.extend(readings)
-        i = j
+    split, names, characters = _place_readings()
+    out = []
+    for n, part in enumerate(split.split(name)):
+        if n % 2:  # a name read otherwise
+            out.append(names[part])
+        elif part:
+            readings = lazy_pinyin(part, errors=lambda s: [s.lower()])
+            if len(readings) == len(part):  # a reading a character: apply the characters'
+                readings = [characters.get(c, r) for c, r in zip(part, readings)]
+            out.extend(readings)
     return _ASCII.sub("-", "".join(out).lower()).strip("-")
 
 
