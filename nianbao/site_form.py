@@ -76,8 +76,8 @@ def _value_cell(report: Report, fid: str, col_type: str, marks) -> HtmlCell:
     if m:
         cls += " broken" if any(x.kind == "broken" for x in m) else " unread"
     notes = [report.annotations[fid]] if fid in report.annotations else []
-    return HtmlCell(fmt(v, signed=col_type == "delta", group=False), "td", 1, 1, None, cls, fid,
-                    "" if v is None else str(v), m, notes)
+    return HtmlCell(fmt(v, signed=col_type == "delta", group=False), cls=cls, fid=fid,
+                    value="" if v is None else str(v), marks=m, notes=notes)
 
 
 def _extra_cell(value, col_type: str, fid: str, marks) -> HtmlCell:
