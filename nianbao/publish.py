@@ -185,20 +185,23 @@ def _sql_value(text: str, kind: str):
 _NUMBER_KINDS = ("integer", "number")
 
 
-def _typed(rows, kinds: list[str], of_text):
+def _typed(rows, kinds: list[str], of_text, converted: tuple[str, ...]):
     """Each cell as of_text(its CSV text, kind) makes it. rows may be that text, or the
     values the CSV is printed from (ints, Decimals, text, None): counts and blanks then go
     in as they are, which is what their text gives back, without being printed and parsed
-    back (a national corpus has tens of millions)."""
+    back (a national corpus has tens of millions). Text in a column whose kind is not
+    `converted` is what of_text gives back too, so it goes in without the call."""
+    as_is = [kind not in converted for kind in kinds]
+    counts = [kind in _NUMBER_KINDS for kind in kinds]
     for row in rows:
-        yield [x if x is None or type(x) is int and kind in _NUMBER_KINDS
+        yield [x if x is None or (x and plain if type(x) is str else type(x) is int and count)
                else of_text(x if type(x) is str else cell(x), kind)
-               for x, kind in zip(row, kinds)]
+               for x, kind, plain, count in zip(row, kinds, as_is, counts)]
 
 
 def _sql_rows(rows, kinds: list[str]):
     """Rows for the database (the build passes the combined tables' values)."""
-    return _typed(rows, kinds, _sql_value)
+    return _typed(rows, kinds, _sql_value, _NUMBER_KINDS)
 
 
 # ---------------------------------------------------------------- Excel
@@ -209,7 +212,7 @@ xlsx_text = xlsx.text
 
 def _typed_rows(rows: list[list], kinds: list[str]):
     """Rows for a sheet (an agency-year's workbook is made from its tables' values)."""
-    return _typed(rows, kinds, _xlsx_value)
+    return _typed(rows, kinds, _xlsx_value, (*_NUMBER_KINDS, "date"))
 
 
 def _column_width(name: str, values: Iterable) -> int:
