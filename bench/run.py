@@ -170,6 +170,10 @@ def main() -> int:
                         help="share of reports written as Word documents (e.g. 0.02)")
     parser.add_argument("--pdf", type=float, default=0.0,
                         help="share of reports written as PDFs (needs LibreOffice; e.g. 0.005)")
+    parser.add_argument("--agencies", choices=("yearly", "scattered"), default="yearly",
+                        help="yearly: each agency reports most years, as real ones do (default); "
+                             "scattered: nearly every report its own agency (the corpus before "
+                             "2026-11-24)")
     parser.add_argument("--_build", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args._build:
@@ -183,11 +187,11 @@ def main() -> int:
     (content).mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "content" / "site.yaml", content / "site.yaml")
     n = args.reports
-    print(f"nianbao benchmark: {n} synthetic reports (seed {args.seed}), {os.cpu_count()} cores, "
-          f"in {work}", flush=True)
+    print(f"nianbao benchmark: {n} synthetic reports (seed {args.seed}, {args.agencies} "
+          f"agencies), {os.cpu_count()} cores, in {work}", flush=True)
     if not (content / "reports").is_dir():
         timed("generate corpus", n, lambda: write_corpus(content, n, args.seed, docx=args.docx,
-                                                         pdf=args.pdf))
+                                                         pdf=args.pdf, agencies=args.agencies))
     if args.stages:
         stage_timings(content, work, min(args.stages, n), args.validate)
 

@@ -6,6 +6,7 @@ that reads them back can be checked cell by cell. Used by the benchmark and the 
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 from decimal import Decimal
@@ -130,9 +131,13 @@ def _render_table(rows: list[list[str]], layout: str) -> str:
     return "\n\n".join("\n".join(f"\t{cell}" for cell in r) for r in rows)
 
 
-def report(seed: int, template_id: str | None = None, layout: str | None = None,
-           broken: bool | None = None) -> SynthReport:
-    rng = random.Random(seed)
+YEARS = (2019, 2020, 2021, 2022, 2023)
+MISSED = 0.08  # the share of an agency's years without a report (in a "yearly" corpus)
+
+
+def _agency(rng: random.Random) -> tuple[str, str]:
+    """A county-level agency: its name (the city first where the county's name alone is
+    ambiguous, as real reports write it) and its county's code."""
     counties = [p for p in gazetteer().by_code.values() if p.level == "county"]
     county = rng.choice(sorted(counties, key=lambda p: p.code))
     gaz = gazetteer()
@@ -140,9 +145,20 @@ def report(seed: int, template_id: str | None = None, layout: str | None = None,
     if len(gaz.by_name[county.name]) > 1:  # 朝阳区 alone is ambiguous: real reports add the city
         region = gaz.region(county)
         prefix = region.city or region.province or ""
-    agency = prefix + county.name + rng.choice(DEPARTMENTS)
+    return prefix + county.name + rng.choice(DEPARTMENTS), county.code
+
+
+def report(seed: int, template_id: str | None = None, layout: str | None = None,
+           broken: bool | None = None, *, agency: tuple[str, str] | None = None,
+           year: int | None = None) -> SynthReport:
+    """agency: (name, county code), as _agency makes it; year: its template follows."""
+    rng = random.Random(seed)
+    agency, county_code = agency or _agency(rng)
+    if year is not None:
+        template_id = "2019" if year < 2021 else "2021"
     template_id = template_id or rng.choice(["2019", "2021"])
-    year = rng.choice([2019, 2020]) if template_id == "2019" else rng.choice([2021, 2022, 2023])
+    if year is None:
+        year = rng.choice([2019, 2020]) if template_id == "2019" else rng.choice([2021, 2022, 2023])
     layout = layout or rng.choice(["cells", "rows"])
     template = cat.load().template(template_id)
     values = {**_active(template, rng), **_apply(template, rng), **_appeal(template, rng)}
@@ -162,24 +178,30 @@ def report(seed: int, template_id: str | None = None, layout: str | None = None,
         body += [title, "", _render_table(table, layout), "", ""]
     body += ["五、存在的主要问题及改进情况", "", "一是公开内容还不够全面；二是解读形式较为单一。", "",
              "六、其他需要报告的事项", "", "无。", "", f"{year + 1}年1月{rng.randint(10, 28)}日", ""]
-    return SynthReport(agency, county.code, year, template_id, layout, values, broken_field,
+    return SynthReport(agency, county_code, year, template_id, layout, values, broken_field,
                        "\n".join(body))
 
 
 def write_corpus(folder: Path, n: int, seed: int = 0, *, docx: float = 0.0,
-                 pdf: float = 0.0) -> list[SynthReport]:
-    """n reports under folder/reports, one agency-year each (duplicates are skipped).
+                 pdf: float = 0.0, agencies: str = "yearly") -> list[SynthReport]:
+    """n reports under folder/reports, one agency-year each.
 
+    agencies: "yearly", as real corpora are: each agency reports every year of YEARS but a
+    few (MISSED), so n reports are about n / 4.6 agencies, the last one's years cut at n;
+    "scattered": each report a random agency-year, nearly every report its own agency
+    (the benchmark's corpus before 2026-11-24; tests use it for many small units).
     docx, pdf: the share of reports written as Word documents (python-docx) and as PDFs
     (those Word documents converted by LibreOffice, which must be installed); the rest are
     text. Which reports get which format depends only on the seed and the shares."""
+    if agencies not in ("yearly", "scattered"):
+        raise ValueError(f"agencies: 'yearly' or 'scattered', not {agencies!r}")
     folder.mkdir(parents=True, exist_ok=True)
-    out, seen, i = [], set(), 0
+    out, seen = [], set()
     to_pdf: list[Path] = []
     pick = random.Random(seed)
-    while len(out) < n:
-        r = report(seed * 1_000_003 + i)
-        i += 1
+    for r in _reports(seed, agencies):
+        if len(out) >= n:
+            break
         if (r.agency, r.year) in seen:
             continue
         seen.add((r.agency, r.year))
@@ -197,6 +219,22 @@ def write_corpus(folder: Path, n: int, seed: int = 0, *, docx: float = 0.0,
     if to_pdf:
         convert_to_pdf(to_pdf)
     return out
+
+
+def _reports(seed: int, agencies: str):
+    """An endless stream of reports (write_corpus skips a repeated agency-year)."""
+    i = 0
+    if agencies == "scattered":
+        while True:
+            yield report(seed * 1_000_003 + i)
+            i += 1
+    missed = random.Random(f"{seed}-missed")
+    for a in itertools.count():
+        agency = _agency(random.Random(f"{seed}-agency-{a}"))
+        for year in YEARS:
+            if missed.random() >= MISSED:
+                yield report(seed * 1_000_003 + i, agency=agency, year=year)
+            i += 1
 
 
 # ---------------------------------------------------------------- other formats

@@ -46,7 +46,8 @@ def _content(folder: Path, synthetic: int = SYNTHETIC) -> Path:
 
     shutil.copytree(CONTENT, folder)
     if synthetic:
-        write_corpus(folder / "synthetic", synthetic, seed=7)
+        # scattered: nearly a unit a report, so the units go to the worker processes
+        write_corpus(folder / "synthetic", synthetic, seed=7, agencies="scattered")
         shutil.move(folder / "synthetic" / "reports", folder / "reports" / "synthetic")
         shutil.rmtree(folder / "synthetic")
     return folder
