@@ -149,6 +149,10 @@ def match_region(name: str) -> RegionMatch | None:
     if len(chain) > 1:  # a place named after its parent must lie inside it (checked above)
         last = [c for c in last if c not in chain[-2]] or last
     unique = list({p.code: p for p in last}.values())
+    # A municipality's city-level entries (北京市 110100; 重庆市 500100 and 500200) bear its
+    # name: 北京市民政局 is the municipality's own department (110000), not ambiguous.
+    unique = [p for p in unique if not any(q.level == "province" and q.code[:2] == p.code[:2]
+                                           and q.name == p.name and q is not p for q in unique)]
     return RegionMatch(unique, name[:pos], used_short)
 
 

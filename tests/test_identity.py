@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pypinyin import lazy_pinyin
 
 from bench.synth import report
@@ -71,6 +72,22 @@ def test_ambiguous_region_is_a_problem_not_a_guess(tmp_path):
     problem = next(p for p in got["problems"] if p["code"] == "region-ambiguous")
     assert "110112" in problem["message"] and "320612" in problem["message"]
     assert got["region"]["code"] is None and got["agency_id"] is None
+
+
+@pytest.mark.parametrize("agency, code, agency_id", [
+    ("北京市民政局", "110000", "beijing-minzhengju"),
+    ("上海市财政局", "310000", "shanghai-caizhengju"),
+    ("重庆市商务委员会", "500000", "chongqing-shangwuweiyuanhui"),
+    ("北京市通州区商务局", "110112", "beijing-tongzhou-shangwuju"),
+])
+def test_a_municipality_is_not_ambiguous_with_its_own_city_entries(tmp_path, agency, code,
+                                                                    agency_id):
+    """The gazetteer lists 北京市 as a province (110000) and as a city (110100); 重庆市
+    twice as a city. A municipal department is the municipality's, whose counties stay
+    where they were."""
+    got = extract_json(_synthetic(tmp_path, agency))
+    assert got["region"]["code"] == code and got["agency_id"] == agency_id
+    assert not [p for p in got["problems"] if p["code"].startswith("region-")]
 
 
 def test_sidecar_settles_region_and_pins_id(tmp_path):
