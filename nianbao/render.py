@@ -194,6 +194,7 @@ def environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True)
     env.filters["size"] = size_text
+    env.filters["crumbs"] = lambda trail, root: [(label, root + path) for label, path in trail]
     env.globals["form_cells"] = FormCells(env)
     return env
 
@@ -321,9 +322,9 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
             render_report(o, site, v, agencies[v.report.agency_id], content)
         for agency_id, items in agencies.items():
             render_agency(o, agency_id, items)
-    render_agencies(o, agencies, regions, limit)
+    listed_at = render_agencies(o, agencies, regions, limit)
     render_years(o, views, years, regions, limit)
-    render_compare(o, agencies, years, regions, limit)
+    render_compare(o, agencies, years, listed_at, limit)
     render_data(o, site, views)
     render_quality(o, site, views)
     render_search(o, site, views, years)
@@ -676,6 +677,7 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
         group["count"] += 1
         group["cities"][r.region.city or r.region.province or "地区未定"].append(
             {"id": agency_id, "name": r.agency, "county": r.region.county or "",
+             "city": r.region.city or "", "code": code,
              "type": items[-1].type, "years": [(v.report.year, f"{agency_id}/{v.report.year}/")
                                                for v in items]})
     out = dict(sorted(groups.items()))
@@ -688,25 +690,86 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
     return out
 
 
-def agency_provinces(regions: dict[str, dict]) -> dict[str, str]:
-    """Agency id → the province region_groups put it under (the one place that rule lives)."""
-    return {a["id"]: name for name, region in regions.items()
+def agency_places(regions: dict[str, dict]) -> dict[str, tuple[str, dict]]:
+    """Agency id → (the province region_groups put it under, its entry there): the one place
+    that rule lives."""
+    return {a["id"]: (name, a) for name, region in regions.items()
             for agencies in region["cities"].values() for a in agencies}
 
 
 def render_agencies(o: Out, agencies: dict[str, list[ReportView]], regions: dict[str, dict],
-                    limit: int) -> None:
+                    limit: int) -> dict[str, str]:
     """One page of every agency; past `limit` agencies, a page of provinces and a page of
-    agencies per province (at 100,000 reports the one page was over 20 MB)."""
+    agencies per province (at 100,000 reports the one page was over 20 MB), and so on down:
+    a province with more than `limit` agencies lists its cities, each on its own page (see
+    split_region). Returns agency id → the slug of the page it is listed on (where the
+    compare view finds its figures), for a split site."""
     split = len(agencies) > limit
     o.page("agencies/", "agencies.html", page_title="按地区浏览机关",
-           groups={} if split else regions, regions=regions, province=None,
+           groups={} if split else regions, regions=regions, place=None,
            active="agencies", description="按省、市、县（区）浏览全部机关")
+    listed_at: dict[str, str] = {}
     if split:
         for name, region in regions.items():
-            o.page(f"agencies/{region['slug']}/", "agencies.html", page_title=f"{name}的机关",
-                   groups={name: region}, regions=None, province=name, active="agencies",
-                   description=f"{name}发布了年度报告数据的全部机关")
+            members = [a for city in region["cities"].values() for a in city]
+            _region_agencies(o, name, region["slug"], members, 1, limit, [], listed_at)
+    return listed_at
+
+
+def _region_agencies(o: Out, name: str, slug: str, members: list[dict], level: int, limit: int,
+                     trail: list[tuple[str, str]], listed_at: dict[str, str]) -> None:
+    own, parts = split_region(name, members, level, lambda a: a, limit)
+    for a in own:
+        listed_at[a["id"]] = slug
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for a in own:  # a page of all its agencies shows them under its cities (or counties)
+        below = None if parts else _below(a, name, level)
+        groups.setdefault((below[1], below[0]) if below else ("", name), []).append(a)
+    lists = {heading: items for (_, heading), items in sorted(groups.items())}
+    o.page(f"agencies/{slug}/", "agencies.html", page_title=f"{name}的机关", groups=None,
+           regions=None, place=name, trail=trail, lists=lists, total=len(members),
+           parts=[{"name": sub, "slug": code, "count": len(items)}
+                  for code, (sub, _, items) in parts.items()],
+           active="agencies", description=f"{name}发布了年度报告数据的全部机关")
+    for code, (sub, sub_level, items) in parts.items():
+        _region_agencies(o, sub, code, items, sub_level, limit,
+                         [*trail, (name, f"agencies/{slug}/")], listed_at)
+
+
+def _below(agency: dict, name: str, level: int) -> tuple[str, str, int] | None:
+    """The place one level below the region `name` (a province at level 1, a city at 2)
+    that the agency is in: (its name, its GB/T 2260 code, its level); None for an agency
+    of the region itself. A municipality's one city is the municipality itself: its
+    counties come straight under it, as do the counties a province governs directly."""
+    code = agency["code"]
+    if len(code) != 6 or not code.isdigit():
+        return None
+    city, county = agency["city"], agency["county"]
+    if level == 1 and city and city != name and code[2:4] != "00":
+        return city, code[:4] + "00", 2
+    if level <= 2 and county and code[4:] != "00":
+        return county, code, 3
+    return None
+
+
+def split_region(name: str, items: list, level: int, agency_of, limit: int
+                 ) -> tuple[list, dict[str, tuple[str, int, list]]]:
+    """A region's items (agencies, or reports: agency_of gives the agency's place) past
+    `limit`, split one level down so that no page lists them all: (the region's own items,
+    {code: (place name, its level, its items)} in code order). Up to `limit`, or with
+    nothing to split into: (all items, {})."""
+    if len(items) <= limit:
+        return items, {}
+    own, parts = [], {}
+    for item in items:
+        below = _below(agency_of(item), name, level)
+        if below is None:
+            own.append(item)
+        else:
+            parts.setdefault(below[1], (below[0], below[2], []))[2].append(item)
+    if not parts:
+        return items, {}
+    return own, dict(sorted(parts.items()))
 
 
 # ---------------------------------------------------------------- years
@@ -766,50 +829,67 @@ def _options(values) -> list[str]:
 def render_years(o: Out, views: list[ReportView], years: list[int], regions: dict[str, dict],
                  limit: int) -> None:
     """A page per year comparing its reports; past `limit` reports in a year, that page
-    compares the provinces and each province gets the table of its reports. An agency is
-    under the province its agency page is listed under (its latest report's), every year."""
-    province_of = agency_provinces(regions)
+    compares the provinces and each province gets the table of its reports, and so on down
+    (split_region). An agency is under the place its agency page is listed under (its
+    latest report's), every year."""
+    place_of = agency_places(regions)
     summary = []
     for year in years:
         items = [v for v in views if v.report.year == year]
         totals = fg.totals([v.report for v in items])
-        common = {"year": year, "totals": totals, "fmt": fg.fmt, "active": "years",
-                  "csv_name": f"nianbao-{year}.csv"}
+        common = {"year": year, "active": "years"}
         table = year_table(items)
-        o.file(f"years/{year}/{common['csv_name']}", csv_text(table["csv"]))
+        o.file(f"years/{year}/nianbao-{year}.csv", csv_text(table["csv"]))
         if len(items) <= limit:
-            _year_page(o, f"years/{year}/", table, province=None, **common)
+            _year_page(o, f"years/{year}/", table, [], totals=totals, place=None,
+                       trail=[], csv_name=f"nianbao-{year}.csv", **common)
         else:
             by_province: dict[str, list[ReportView]] = defaultdict(list)
             for v in items:
-                by_province[province_of[v.report.agency_id]].append(v)
-            provinces = []
+                by_province[place_of[v.report.agency_id][0]].append(v)
+            parts = []
             for name, members in sorted(by_province.items()):
                 slug = regions[name]["slug"]
-                sub = year_table(members)
-                part = {"name": name, "slug": slug, "totals": fg.totals([v.report for v in members])}
-                o.file(f"years/{year}/{slug}/nianbao-{year}-{slug}.csv", csv_text(sub["csv"]))
-                _year_page(o, f"years/{year}/{slug}/", sub,
-                           **{**common, "totals": part["totals"],
-                              "csv_name": f"nianbao-{year}-{slug}.csv"}, province=name)
-                provinces.append(part)
-            o.page(f"years/{year}/", "year.html", page_title=f"{year} 年度比较", table=None,
-                   provinces=provinces, province=None, filters={},
-                   description=f"{year} 年度各省政府信息公开工作年度报告关键数据比较", **common)
+                parts.append(_region_year(o, year, name, slug, members, 1, limit,
+                                          [(f"{year} 年度", f"years/{year}/")],
+                                          lambda v: place_of[v.report.agency_id][1]))
+            _year_page(o, f"years/{year}/", None, parts, totals=totals, place=None, trail=[],
+                       csv_name=f"nianbao-{year}.csv", **common)
         summary.append({"year": year, "reports": len(items), "totals": totals})
     o.page("years/", "years.html", page_title="年度比较", summary=summary, fmt=fg.fmt,
            active="years", description="按年度比较各机关的政府信息公开数据")
 
 
-def _year_page(o: Out, path: str, table: dict, *, year: int, province: str | None,
-               **context) -> None:
-    where = province or ""
+def _region_year(o: Out, year: int, name: str, slug: str, members: list[ReportView],
+                 level: int, limit: int, trail: list[tuple[str, str]], agency_of) -> dict:
+    """A place's page of one year (its reports, or past `limit` its parts' totals and the
+    reports of the place itself), its pages below; returns its row for the page above."""
+    csv_name = f"nianbao-{year}-{slug}.csv"
+    path = f"years/{year}/{slug}/"
+    table = year_table(members)
+    o.file(path + csv_name, csv_text(table["csv"]))
+    own, split = split_region(name, members, level, agency_of, limit)
+    parts = [_region_year(o, year, sub, code, items, sub_level, limit,
+                          [*trail, (name, path)], agency_of)
+             for code, (sub, sub_level, items) in split.items()]
+    if split:
+        table = year_table(own) if own else None
+    totals = fg.totals([v.report for v in members])
+    _year_page(o, path, table, parts, totals=totals, place=name, trail=trail,
+               csv_name=csv_name, year=year, active="years")
+    return {"name": name, "href": path, "totals": totals}
+
+
+def _year_page(o: Out, path: str, table: dict | None, parts: list[dict], *, year: int,
+               place: str | None, **context) -> None:
+    where = place or ""
+    rows = table["rows"] if table else []
     o.page(path, "year.html", page_title=f"{year} 年度比较" + (f" · {where}" if where else ""),
-           year=year, table=table, provinces=None, province=province,
-           filters={"province": _options(r["province"] for r in table["rows"]),
-                    "city": _options(r["city"] for r in table["rows"]),
-                    "county": _options(r["county"] for r in table["rows"]),
-                    "type": _options(r["type"] for r in table["rows"])},
+           year=year, table=table, parts=parts, place=place, fmt=fg.fmt,
+           filters={"province": _options(r["province"] for r in rows),
+                    "city": _options(r["city"] for r in rows),
+                    "county": _options(r["county"] for r in rows),
+                    "type": _options(r["type"] for r in rows)},
            description=f"{year} 年度{where}各机关政府信息公开工作年度报告关键数据比较", **context)
 
 
@@ -834,21 +914,21 @@ def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dic
 
 
 def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int],
-                   regions: dict[str, dict], limit: int) -> None:
+                   listed_at: dict[str, str], limit: int) -> None:
     """The compare view. Past `limit` agencies the page itself lists none (21 MB of
     checkboxes and table at 100,000 reports): compare.js offers the matches of what is typed
     from data.json. And data.json then lists the agencies without their figures (54 MB with
     them at 100,000 reports): those are in compare/data/<province>.json, which compare.js
-    fetches for the provinces of the agencies chosen."""
+    fetches for the provinces of the agencies chosen (for a province past `limit`
+    agencies, a file for each place its agencies are listed under: listed_at)."""
     data = compare_data(agencies, years)
     if len(data["agencies"]) <= limit:
         o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
     else:
         parts: dict[str, dict] = defaultdict(dict)
         index = []
-        province_of = agency_provinces(regions)
         for a in data["agencies"]:
-            part = regions[province_of[a["id"]]]["slug"]
+            part = listed_at[a["id"]]
             parts[part][a["id"]] = a["years"]
             index.append({k: v for k, v in a.items() if k != "years"} | {"part": part})
         for part, values in parts.items():

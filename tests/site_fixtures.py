@@ -83,6 +83,33 @@ def make_extended_content(folder: Path) -> Path:
     return folder
 
 
+# Agencies in two provinces: 四川 with its own department, three of 成都's counties and one
+# of 绵阳's; 北京 with its own department and two districts (a municipality's one city is
+# itself: its districts come straight under it). With list_limit 2, 四川's and 北京's pages
+# split, and 成都's.
+REGION_AGENCIES = [("锦江区商务局", "510104"), ("青羊区财政局", "510105"), ("武侯区教育局", "510107"),
+                   ("涪城区民政局", "510703"), ("四川省统计局", "510000"),
+                   ("东城区商务局", "110101"), ("西城区财政局", "110102"), ("北京市民政局", "110000")]
+
+
+def make_region_content(folder: Path) -> Path:
+    """The bundled site's pages and settings, list_limit 2, and REGION_AGENCIES' reports
+    (synthetic) for 2021 and 2022."""
+    from bench.synth import report
+
+    shutil.copytree(CONTENT, folder)
+    shutil.rmtree(folder / "reports")
+    with (folder / "site.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("list_limit: 2\n")
+    for n, agency in enumerate(REGION_AGENCIES):
+        for year in (2021, 2022):
+            path = folder / "reports" / str(year) / f"a{n}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(report(n * 10 + year, agency=agency, year=year, broken=False).text,
+                            encoding="utf-8")
+    return folder
+
+
 # ---------------------------------------------------------------- builds
 
 

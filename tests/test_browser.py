@@ -333,6 +333,27 @@ def test_big_site_list_pages_are_accessible(open_page, split_site, axe_source):
 # ---------------------------------------------------------------- accessibility and layout
 
 
+def test_region_pages_of_a_big_province_are_accessible(open_page, tmp_path, axe_source):
+    """A province split into cities (四川, with a table of its own department's reports),
+    a city into counties (成都), a municipality into districts (北京)."""
+    from nianbao.pipeline import build
+    from tests.site_fixtures import make_region_content
+
+    build(make_region_content(tmp_path / "content"), tmp_path / "output", search=False)
+    server, url = serve_folder(tmp_path / "output")
+    try:
+        problems = {}
+        for path in ("agencies/510000/", "agencies/510100/", "agencies/110000/",
+                     "years/2021/510000/", "years/2021/510100/", "years/2021/510104/"):
+            violations = _axe(open_page(path, site=url), axe_source)
+            if violations:
+                problems[path] = violations
+        assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _axe(pg, axe_source: str) -> list[dict]:
     pg.add_script_tag(content=axe_source)
     result = pg.evaluate("""async () => {

@@ -29,12 +29,14 @@ from nianbao.model import SITE_FOLDERS, Region, Report, SourceFile
 from nianbao.render import jsonld_script, markdown_renderer
 from tests.conftest import ROOT, SEEDS, TRUTH
 from tests.site_fixtures import (  # noqa: F401  (fixtures)
+    REGION_AGENCIES,
     Node,
     built_site,
     extended_site,
     html_files,
     links_of,
     make_extended_content,
+    make_region_content,
     page,
     parse_html,
     resolve_internal,
@@ -626,14 +628,16 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
             assert doc.find("table", id="year-table") is not None
             continue
         assert doc.find("table", id="year-table") is None
-        hrefs = [a.attrs["href"] for a in doc.find("table", id="year-provinces").find_all("a")]
+        hrefs = [a.attrs["href"] for a in doc.find("table", id="year-regions").find_all("a")]
         assert len(hrefs) == len({r.region.province for r in reports})
         rows = []
         for href in hrefs:
-            sub = page(out, f"years/{year}/{href}")
+            assert href.startswith(f"../../years/{year}/")
+            path = href.removeprefix("../../")
+            sub = page(out, path)
             rows += [a.attrs["href"] for a in sub.find("table", id="year-table").find_all("a")]
             [csv_link] = [a.attrs["href"] for a in sub.find_all("a") if "download" in a.attrs]
-            assert len(read_csv(out / f"years/{year}/{href}{csv_link}")) == 1 + len(
+            assert len(read_csv(out / f"{path}{csv_link}")) == 1 + len(
                 sub.find("table", id="year-table").find("tbody").find_all("tr"))
         assert sorted(rows) == sorted(f"../../../{r.agency_id}/{year}/" for r in reports)
         assert len(read_csv(out / f"years/{year}/nianbao-{year}.csv")) == 1 + len(reports)
@@ -657,6 +661,82 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
     # The seeds: two years, two templates; five provinces, cities and agencies.
     assert {s.attrs["name"] for s in selects} == {"year", "template"}
     assert all(len(s.find_all("option")) <= 1 + 2 for s in selects)
+    broken, checked = broken_links(out)
+    assert checked > 100 and not broken
+
+
+def test_a_big_region_is_listed_a_place_to_a_page(tmp_path):
+    """Past list_limit, a province's page lists its cities (a city's, its counties), each on
+    a page of its own, so that no list page grows with the corpus: a page lists at most
+    list_limit agencies or reports of its own. Every agency and report is on exactly one
+    page, and the compare view's figures are in a file per such page."""
+    from nianbao.pipeline import build
+    from nianbao.render import _json_default, by_agency, compare_data, report_views
+
+    content = make_region_content(tmp_path / "content")
+    out = tmp_path / "out"
+    result = build(content, out, search=False)
+    assert {r.region.code for r in result.site.reports} == {c for _, c in REGION_AGENCIES}
+    ids = {r.region.code: r.agency_id for r in result.site.reports}
+
+    def links(doc, *, under: str) -> list[str]:
+        return [a.attrs["href"] for a in doc.find("main").find_all("a")
+                if a.attrs["href"].startswith(under)]
+
+    def listed(doc) -> list[str]:
+        return [a.attrs["href"].strip("./").rstrip("/") for ul in doc.find_all("ul", class_="agency-list")
+                for a in ul.find_all("a") if a.attrs["href"].count("/") == 3]
+
+    sichuan = page(out, "agencies/510000/")
+    assert links(sichuan, under="../../agencies/5") == ["../../agencies/510100/",
+                                                       "../../agencies/510700/"]
+    assert listed(sichuan) == [ids["510000"]]  # its own department, under 四川省本级
+    chengdu = page(out, "agencies/510100/")  # three agencies: past the limit, a county a page
+    assert [c.text() for c in chengdu.find("nav", class_="crumbs").find_all("li")] == [
+        "首页", "机关", "四川省", "成都市"]
+    assert links(chengdu, under="../../agencies/5101") == [
+        "../../agencies/510104/", "../../agencies/510105/", "../../agencies/510107/"]
+    assert listed(chengdu) == []
+    beijing = page(out, "agencies/110000/")
+    assert links(beijing, under="../../agencies/1101") == ["../../agencies/110101/",
+                                                           "../../agencies/110102/"]
+    assert listed(beijing) == [ids["110000"]]
+    everywhere = []
+    for folder in sorted((out / "agencies").iterdir()):
+        if folder.is_dir():
+            everywhere += listed(page(out, f"agencies/{folder.name}/"))
+    assert sorted(everywhere) == sorted(ids.values())  # each agency on exactly one page
+    assert page(out, "agencies/510700/").find("h1").text() == "绵阳市的机关"
+
+    # Year pages: 2021's five 四川 reports are split the same way; every report once.
+    for year in (2021, 2022):
+        seen, pending = [], [f"years/{year}/"]
+        while pending:
+            path = pending.pop()
+            doc = page(out, path)
+            regions = doc.find("table", id="year-regions")
+            if regions is not None:
+                pending += [a.attrs["href"].lstrip("./") for a in regions.find_all("a")]
+            table = doc.find("table", id="year-table")
+            if table is not None:
+                rows = table.find("tbody").find_all("tr")
+                assert len(rows) <= 2
+                seen += [a.attrs["href"].strip("./").split("/")[0] for a in table.find_all("a")]
+        assert sorted(seen) == sorted(ids.values())
+    sichuan_2021 = page(out, "years/2021/510000/")
+    assert sichuan_2021.find("caption", id="year-caption").text() == "2021 年度四川省本级机关关键数字"
+    assert len(read_csv(out / "years/2021/510000/nianbao-2021-510000.csv")) == 1 + 5
+
+    # The compare view: an agency's figures are in the file of the page that lists it.
+    index = json.loads((out / "compare/data.json").read_text(encoding="utf-8"))
+    full = json.loads(json.dumps(compare_data(by_agency(report_views(result.site)), [2021, 2022]),
+                                 ensure_ascii=False, default=_json_default))
+    parts = {a["id"]: a["part"] for a in index["agencies"]}
+    assert parts[ids["510104"]] == "510104" and parts[ids["510703"]] == "510700"
+    assert parts[ids["510000"]] == "510000" and parts[ids["110000"]] == "110000"
+    for a in full["agencies"]:
+        part = json.loads((out / f"compare/data/{parts[a['id']]}.json").read_text(encoding="utf-8"))
+        assert part[a["id"]] == a["years"]
     broken, checked = broken_links(out)
     assert checked > 100 and not broken
 
