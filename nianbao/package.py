@@ -428,14 +428,22 @@ def _zip_date() -> tuple:
     return when.timetuple()[:6]
 
 
-def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 6) -> None:
+# Members that are compressed already (a workbook is a zip): stored as they are. Deflating
+# an agency-year's 15 kB workbook again saved 7% of it and took a third of its zip's time.
+STORED = (".xlsx", ".docx", ".zip", ".pdf", ".png", ".jpg", ".jpeg", ".gz")
+
+
+def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 1) -> None:
     """A zip whose bytes depend only on its members: fixed dates, modes and order.
-    level: deflate's, 1 (fast) to 9 (small)."""
+    level: deflate's, 1 (fast) to 9 (small). Level 1 is half the time of 6 on an
+    agency-year's package (0.24 against 0.49 ms) for a zip 3% larger, and three times
+    faster on the hundreds of MB of the combined tables."""
     date = _zip_date()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in members:
             info = zipfile.ZipInfo(name, date)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = (zipfile.ZIP_STORED if name.lower().endswith(STORED)
+                                  else zipfile.ZIP_DEFLATED)
             try:
                 info.compress_level = level  # Python 3.13+
             except AttributeError:

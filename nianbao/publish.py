@@ -258,10 +258,7 @@ def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
                              info)
     if zipped:
         members = [f.name for f in package.files if f.name != package.zip_name]
-        # The combined package's zip (hundreds of MB of CSVs at 10,000 reports) at deflate
-        # level 1, as the data zip: three times faster than the default, a little larger.
-        write_zip(folder / package.zip_name, [(m, folder / m) for m in members],
-                  level=1 if kind else 6)
+        write_zip(folder / package.zip_name, [(m, folder / m) for m in members])
         zipped[0].bytes = (folder / package.zip_name).stat().st_size
 
 
@@ -342,9 +339,8 @@ def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list]]]
                                     itertools.chain([[xlsx.Bold(f["name"]) for f in fields]], body),
                                     widths=widths, header=True))
     title = str(about[0][1]) if about and len(about[0]) > 1 else ""
-    big = sum(len(rows) for _, _, rows in sheets) > 50_000
     xlsx.write(path, parts, title=title, author="nianbao",
-               created=build_date().replace(tzinfo=None), level=1 if big else 6)
+               created=build_date().replace(tzinfo=None))
 
 
 # ---------------------------------------------------------------- zips
@@ -356,10 +352,7 @@ def write_data_zip(target: Path, data: Path) -> None:
     members = sorted(p for p in (data / "all").rglob("*")
                      if p.is_file() and p.suffix.lower() != ".zip")
     members += [p for p in (data / DB_NAME, data / DB_DOC_NAME) if p.is_file()]
-    # Deflate level 1: three times faster than the default on these hundreds of MB (10,000
-    # reports: 800 MB in), for an archive a little larger.
-    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members],
-              level=1)
+    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members])
 
 
 # ---------------------------------------------------------------- SQLite
