@@ -180,6 +180,35 @@ def fork_run(tasks: Sequence[Callable[[], object]], *, jobs: int | None = None,
         gc.unfreeze()
 
 
+class Beside:
+    """task() in a forked process while this one goes on (the process inherits what it
+    needs, as fork_run's workers do); wait() joins it, stop() ends it. Where fork is not
+    available, task() runs at once, here."""
+
+    def __init__(self, task: Callable[[], object], name: str):
+        self.name, self.proc = name, None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            task()
+            return
+        gc.freeze()  # as in fork_run: the child's collections leave the parent's pages alone
+        try:
+            self.proc = multiprocessing.get_context("fork").Process(target=task, name=name)
+            self.proc.start()
+        finally:
+            gc.unfreeze()
+
+    def wait(self) -> None:
+        if self.proc is not None:
+            self.proc.join()
+            if self.proc.exitcode != 0:  # its traceback went to stderr
+                raise ExecutorError(f"{self.name} failed (exit code {self.proc.exitcode})")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+
+
 def chunks(items: Sequence, jobs: int | None = None, *, at_most: int = 32) -> list[Sequence]:
     """items in consecutive chunks: small enough to share out evenly, big enough that a
     chunk costs more than sending it."""

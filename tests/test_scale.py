@@ -68,6 +68,24 @@ def reference_build(content: Path, out: Path) -> None:
     publish.write_sitemaps(out, site, render.render(site, out, content))
 
 
+def test_work_beside_the_build_reports_its_failure_and_can_be_stopped(tmp_path):
+    """executors.Beside, which writes the catalogue while the build renders: what the task
+    writes is there after wait(); a task that fails fails the build; stop() ends one."""
+    import time
+
+    done = tmp_path / "done"
+    beside = executors.Beside(lambda: done.write_text("yes"), "writer")
+    beside.wait()
+    assert done.read_text() == "yes"
+    failing = executors.Beside(lambda: 1 / 0, "divider")
+    with pytest.raises(executors.ExecutorError, match="divider failed"):
+        failing.wait()
+    sleeper = executors.Beside(lambda: time.sleep(60), "sleeper")
+    started = time.monotonic()
+    sleeper.stop()
+    assert time.monotonic() - started < 30 and sleeper.proc.exitcode != 0
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     return _content(tmp_path_factory.mktemp("scale") / "content")
