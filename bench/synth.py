@@ -133,19 +133,31 @@ def _render_table(rows: list[list[str]], layout: str) -> str:
 
 YEARS = (2019, 2020, 2021, 2022, 2023)
 MISSED = 0.08  # the share of an agency's years without a report (in a "yearly" corpus)
+# In a "yearly" corpus, the shares of province-level and city-level agencies (the rest are
+# counties'): some 40 departments each in 31 provinces, 333 cities and 2,850 counties.
+PROVINCE_LEVEL, CITY_LEVEL = 0.02, 0.13
 
 
-def _agency(rng: random.Random) -> tuple[str, str]:
-    """A county-level agency: its name (the city first where the county's name alone is
-    ambiguous, as real reports write it) and its county's code."""
+def _agency(rng: random.Random, *, levels: bool = False) -> tuple[str, str]:
+    """An agency: its name and its place's code. A county's (the city first where the
+    county's name alone is ambiguous, as real reports write it); with levels, a province's
+    or a city's department now and then, drawn after the county (so without levels the
+    draws are those of the corpus before)."""
     counties = [p for p in gazetteer().by_code.values() if p.level == "county"]
     county = rng.choice(sorted(counties, key=lambda p: p.code))
     gaz = gazetteer()
+    region = gaz.region(county)
     prefix = ""
     if len(gaz.by_name[county.name]) > 1:  # 朝阳区 alone is ambiguous: real reports add the city
-        region = gaz.region(county)
         prefix = region.city or region.province or ""
-    return prefix + county.name + rng.choice(DEPARTMENTS), county.code
+    department = rng.choice(DEPARTMENTS)
+    if levels:
+        roll = rng.random()
+        if roll < PROVINCE_LEVEL and region.province:
+            return region.province + department, county.code[:2] + "0000"
+        if roll < PROVINCE_LEVEL + CITY_LEVEL and region.city and region.city != region.province:
+            return region.city + department, county.code[:4] + "00"
+    return prefix + county.name + department, county.code
 
 
 def report(seed: int, template_id: str | None = None, layout: str | None = None,
@@ -186,8 +198,9 @@ def write_corpus(folder: Path, n: int, seed: int = 0, *, docx: float = 0.0,
                  pdf: float = 0.0, agencies: str = "yearly") -> list[SynthReport]:
     """n reports under folder/reports, one agency-year each.
 
-    agencies: "yearly", as real corpora are: each agency reports every year of YEARS but a
-    few (MISSED), so n reports are about n / 4.6 agencies, the last one's years cut at n;
+    agencies: "yearly", as real corpora are: each agency (a county's, a city's or a
+    province's) reports every year of YEARS but a few (MISSED), so n reports are about
+    n / 4.6 agencies, the last one's years cut at n;
     "scattered": each report a random agency-year, nearly every report its own agency
     (the benchmark's corpus before 2026-11-24; tests use it for many small units).
     docx, pdf: the share of reports written as Word documents (python-docx) and as PDFs
@@ -230,7 +243,7 @@ def _reports(seed: int, agencies: str):
             i += 1
     missed = random.Random(f"{seed}-missed")
     for a in itertools.count():
-        agency = _agency(random.Random(f"{seed}-agency-{a}"))
+        agency = _agency(random.Random(f"{seed}-agency-{a}"), levels=True)
         for year in YEARS:
             if missed.random() >= MISSED:
                 yield report(seed * 1_000_003 + i, agency=agency, year=year)
