@@ -322,9 +322,9 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
             render_report(o, site, v, agencies[v.report.agency_id], content)
         for agency_id, items in agencies.items():
             render_agency(o, agency_id, items)
-    listed_at = render_agencies(o, agencies, regions, limit)
+    places = render_agencies(o, agencies, regions, limit)
     render_years(o, views, years, regions, limit)
-    render_compare(o, agencies, years, listed_at, limit)
+    render_compare(o, agencies, years, places, limit)
     render_data(o, site, views)
     render_quality(o, site, views)
     render_search(o, site, views, years)
@@ -698,29 +698,31 @@ def agency_places(regions: dict[str, dict]) -> dict[str, tuple[str, dict]]:
 
 
 def render_agencies(o: Out, agencies: dict[str, list[ReportView]], regions: dict[str, dict],
-                    limit: int) -> dict[str, str]:
+                    limit: int) -> dict[str, dict]:
     """One page of every agency; past `limit` agencies, a page of provinces and a page of
     agencies per province (at 100,000 reports the one page was over 20 MB), and so on down:
     a province with more than `limit` agencies lists its cities, each on its own page (see
-    split_region). Returns agency id → the slug of the page it is listed on (where the
-    compare view finds its figures), for a split site."""
+    split_region). Returns, for a split site, the pages that list agencies, in order:
+    {slug: {"name": "四川省 · 成都市", "ids": [the agencies it lists]}}; the compare view
+    offers agencies a page at a time."""
     split = len(agencies) > limit
     o.page("agencies/", "agencies.html", page_title="按地区浏览机关",
            groups={} if split else regions, regions=regions, place=None,
            active="agencies", description="按省、市、县（区）浏览全部机关")
-    listed_at: dict[str, str] = {}
+    places: dict[str, dict] = {}
     if split:
         for name, region in regions.items():
             members = [a for city in region["cities"].values() for a in city]
-            _region_agencies(o, name, region["slug"], members, 1, limit, [], listed_at)
-    return listed_at
+            _region_agencies(o, name, region["slug"], members, 1, limit, [], places)
+    return places
 
 
 def _region_agencies(o: Out, name: str, slug: str, members: list[dict], level: int, limit: int,
-                     trail: list[tuple[str, str]], listed_at: dict[str, str]) -> None:
+                     trail: list[tuple[str, str]], places: dict[str, dict]) -> None:
     own, parts = split_region(name, members, level, lambda a: a, limit)
-    for a in own:
-        listed_at[a["id"]] = slug
+    if own:
+        places[slug] = {"name": " · ".join([*(n for n, _ in trail), name]),
+                        "ids": [a["id"] for a in own]}
     groups: dict[tuple[str, str], list[dict]] = {}
     for a in own:  # a page of all its agencies shows them under its cities (or counties)
         below = None if parts else _below(a, name, level)
@@ -733,7 +735,7 @@ def _region_agencies(o: Out, name: str, slug: str, members: list[dict], level: i
            active="agencies", description=f"{name}发布了年度报告数据的全部机关")
     for code, (sub, sub_level, items) in parts.items():
         _region_agencies(o, sub, code, items, sub_level, limit,
-                         [*trail, (name, f"agencies/{slug}/")], listed_at)
+                         [*trail, (name, f"agencies/{slug}/")], places)
 
 
 def _below(agency: dict, name: str, level: int) -> tuple[str, str, int] | None:
@@ -914,28 +916,26 @@ def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dic
 
 
 def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int],
-                   listed_at: dict[str, str], limit: int) -> None:
+                   places: dict[str, dict], limit: int) -> None:
     """The compare view. Past `limit` agencies the page itself lists none (21 MB of
-    checkboxes and table at 100,000 reports): compare.js offers the matches of what is typed
-    from data.json. And data.json then lists the agencies without their figures (54 MB with
-    them at 100,000 reports): those are in compare/data/<province>.json, which compare.js
-    fetches for the provinces of the agencies chosen (for a province past `limit`
-    agencies, a file for each place its agencies are listed under: listed_at)."""
+    checkboxes and table at 100,000 reports), and neither does data.json (8 MB of names
+    alone at 100,000 reports, 54 MB with their figures): it lists the places whose pages
+    list agencies (render_agencies), and compare/data/<code>.json holds each place's
+    agencies with their figures, which compare.js fetches for the place chosen."""
     data = compare_data(agencies, years)
     if len(data["agencies"]) <= limit:
         o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
     else:
-        parts: dict[str, dict] = defaultdict(dict)
-        index = []
-        for a in data["agencies"]:
-            part = listed_at[a["id"]]
-            parts[part][a["id"]] = a["years"]
-            index.append({k: v for k, v in a.items() if k != "years"} | {"part": part})
-        for part, values in parts.items():
-            o.file(f"compare/data/{part}.json",
-                   json.dumps(values, ensure_ascii=False, default=_json_default))
-        o.file("compare/data.json", json.dumps({**data, "agencies": index, "parts": "data/"},
-                                               ensure_ascii=False, default=_json_default))
+        entries = {a["id"]: a for a in data["agencies"]}
+        for code, place in places.items():
+            o.file(f"compare/data/{code}.json",
+                   json.dumps([entries[i] for i in place["ids"]], ensure_ascii=False,
+                              default=_json_default))
+        o.file("compare/data.json", json.dumps(
+            {**data, "agencies": [], "parts": "data/",
+             "places": [{"code": code, "name": p["name"], "count": len(p["ids"])}
+                        for code, p in places.items()]},
+            ensure_ascii=False, default=_json_default))
     ms = data["measures"]
     default = ms[0]
     rows = []

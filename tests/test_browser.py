@@ -290,32 +290,42 @@ def split_site(tmp_path_factory, built_site):
     server.server_close()
 
 
-def test_compare_on_a_big_site_lists_matches_from_data_json(open_page, split_site, axe_source):
+def test_compare_on_a_big_site_offers_agencies_a_place_at_a_time(open_page, split_site,
+                                                                  axe_source):
+    """Past list_limit, data.json lists places (here the five provinces): the first one's
+    agencies are offered and chosen; another place's come when it is chosen; the URL names
+    the places whose files hold the chosen agencies, so a shared link opens the same."""
     from playwright.sync_api import expect
 
     url, result = split_site
-    names = {r.agency_id: r.agency for r in result.site.reports}
     pg = open_page("compare/", site=url)
     pg.wait_for_selector("#compare-chart svg")
+    places = pg.locator("#agency-place option")
+    assert places.count() == len({r.region.province for r in result.site.reports})
     boxes = pg.locator("#agency-checks input[type=checkbox]")
-    assert boxes.count() == 4 and all(boxes.nth(i).is_checked() for i in range(4))
-    assert f"共 {len(names)} 个机关" in pg.locator("#agency-hint").inner_text()
-    chosen = {boxes.nth(i).get_attribute("value") for i in range(4)}
-    [other] = set(names) - chosen
-    pg.fill("#agency-filter", names[other][-4:])
-    assert "找到 1 个匹配的机关" in pg.locator("#agency-hint").inner_text()
-    assert boxes.count() == 5
+    assert boxes.count() == 1 and boxes.nth(0).is_checked()
+    first = boxes.nth(0).get_attribute("value")
+    assert "这里共 1 个机关" in pg.locator("#agency-hint").inner_text()
+    other_place = places.nth(places.count() - 1).get_attribute("value")
+    pg.select_option("#agency-place", other_place)
+    expect(boxes).to_have_count(2)  # the chosen one stays listed, the place's own comes
+    other = boxes.nth(1).get_attribute("value")
+    assert other != first and not boxes.nth(1).is_checked()
     pg.check(f"#agency-checks input[value='{other}']")
-    expect(pg.locator("#compare-table tbody tr")).to_have_count(5)  # once its file arrived
-    # its figures came from its province's file: its row shows the report's number
+    expect(pg.locator("#compare-table tbody tr")).to_have_count(2)
     report = next(r for r in result.site.reports if r.agency_id == other)
     received = fg.key_figures(report).values["received"]
-    row = pg.locator("#compare-table tbody tr", has_text=names[other])
+    row = pg.locator("#compare-table tbody tr", has_text=report.agency)
     assert fg.fmt(received) in row.inner_text().split()
-    assert other in pg.url.replace("%2C", ",")
-    pg.fill("#agency-filter", "")
-    assert boxes.count() == 5  # the chosen stay listed
+    shared = pg.url
+    assert first in shared and other in shared and other_place in shared
+    pg.fill("#agency-filter", "没有这个机关")
+    assert "找到 0 个匹配的机关" in pg.locator("#agency-hint").inner_text()
+    assert boxes.count() == 2  # the chosen stay listed
     assert not _axe(pg, axe_source)
+    again = open_page(shared.removeprefix(url), site=url)  # the shared link
+    expect(again.locator("#compare-table tbody tr")).to_have_count(2)
+    assert again.locator("#agency-checks input:checked").count() == 2
 
 
 def test_big_site_list_pages_are_accessible(open_page, split_site, axe_source):

@@ -575,6 +575,28 @@ def test_serve_coalesces_a_burst_of_changes(tmp_path):
         proc.wait(timeout=10)
 
 
+def _compare_places(out: Path, result) -> dict[str, list[str]]:
+    """A big site's compare data: place name → the ids in its file, checked against what
+    a small site's data.json would carry for each agency."""
+    from nianbao.render import _json_default, by_agency, compare_data, report_views
+
+    index = json.loads((out / "compare/data.json").read_text(encoding="utf-8"))
+    full = json.loads(json.dumps(compare_data(by_agency(report_views(result.site)),
+                                              sorted({r.year for r in result.site.reports})),
+                                 ensure_ascii=False, default=_json_default))
+    whole = {a["id"]: a for a in full["agencies"]}
+    assert index["parts"] == "data/" and index["agencies"] == []
+    assert index["years"] == full["years"] and index["measures"] == full["measures"]
+    places, seen = {}, []
+    for place in index["places"]:
+        entries = json.loads((out / f"compare/data/{place['code']}.json").read_text(encoding="utf-8"))
+        assert len(entries) == place["count"] and all(e == whole[e["id"]] for e in entries)
+        places[place["name"]] = [e["id"] for e in entries]
+        seen += places[place["name"]]
+    assert sorted(seen) == sorted(whole)  # every agency, in one file
+    return places
+
+
 def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
     """Past list_limit the downloads and data-quality pages list that many rows per table,
     say how many there are in all (the worst reports first) and point to the full CSVs."""
@@ -643,19 +665,10 @@ def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
         assert len(read_csv(out / f"years/{year}/nianbao-{year}.csv")) == 1 + len(reports)
         split_years += 1
     assert split_years  # 2020 has four reports
-    # compare/data.json lists the agencies; their figures are a file per province, the
-    # same figures a small site's data.json carries.
-    from nianbao.render import _json_default, by_agency, compare_data, report_views
-
-    index = json.loads((out / "compare/data.json").read_text(encoding="utf-8"))
-    full = json.loads(json.dumps(compare_data(by_agency(report_views(result.site)),
-                                              sorted({r.year for r in result.site.reports})),
-                                 ensure_ascii=False, default=_json_default))
-    assert index["parts"] == "data/" and all("years" not in a for a in index["agencies"])
-    assert [a["id"] for a in index["agencies"]] == [a["id"] for a in full["agencies"]]
-    for a, whole in zip(index["agencies"], full["agencies"], strict=True):
-        part = json.loads((out / f"compare/data/{a['part']}.json").read_text(encoding="utf-8"))
-        assert part[a["id"]] == whole["years"]
+    # compare/data.json lists places, not agencies; each place's file has its agencies as a
+    # small site's data.json carries them, and every agency is in exactly one file.
+    assert _compare_places(out, result) == {
+        r.region.province: [r.agency_id] for r in result.site.reports}
     # The search page offers a filter only with at most list_limit choices.
     selects = page(out, "search/").find_all("select")
     # The seeds: two years, two templates; five provinces, cities and agencies.
@@ -671,7 +684,6 @@ def test_a_big_region_is_listed_a_place_to_a_page(tmp_path):
     list_limit agencies or reports of its own. Every agency and report is on exactly one
     page, and the compare view's figures are in a file per such page."""
     from nianbao.pipeline import build
-    from nianbao.render import _json_default, by_agency, compare_data, report_views
 
     content = make_region_content(tmp_path / "content")
     out = tmp_path / "out"
@@ -727,16 +739,13 @@ def test_a_big_region_is_listed_a_place_to_a_page(tmp_path):
     assert sichuan_2021.find("caption", id="year-caption").text() == "2021 年度四川省本级机关关键数字"
     assert len(read_csv(out / "years/2021/510000/nianbao-2021-510000.csv")) == 1 + 5
 
-    # The compare view: an agency's figures are in the file of the page that lists it.
-    index = json.loads((out / "compare/data.json").read_text(encoding="utf-8"))
-    full = json.loads(json.dumps(compare_data(by_agency(report_views(result.site)), [2021, 2022]),
-                                 ensure_ascii=False, default=_json_default))
-    parts = {a["id"]: a["part"] for a in index["agencies"]}
-    assert parts[ids["510104"]] == "510104" and parts[ids["510703"]] == "510700"
-    assert parts[ids["510000"]] == "510000" and parts[ids["110000"]] == "110000"
-    for a in full["agencies"]:
-        part = json.loads((out / f"compare/data/{parts[a['id']]}.json").read_text(encoding="utf-8"))
-        assert part[a["id"]] == a["years"]
+    # The compare view offers agencies a place at a time: the places of the pages that list
+    # agencies, each file holding those agencies.
+    assert _compare_places(out, result) == {
+        "北京市": [ids["110000"]], "北京市 · 东城区": [ids["110101"]],
+        "北京市 · 西城区": [ids["110102"]], "四川省": [ids["510000"]],
+        "四川省 · 成都市 · 锦江区": [ids["510104"]], "四川省 · 成都市 · 青羊区": [ids["510105"]],
+        "四川省 · 成都市 · 武侯区": [ids["510107"]], "四川省 · 绵阳市": [ids["510703"]]}
     broken, checked = broken_links(out)
     assert checked > 100 and not broken
 

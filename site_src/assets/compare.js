@@ -1,5 +1,6 @@
 /* Compare view: several agencies × one measure across years, drawn from compare/data.json
-   (written at build time). The choice lives in the URL (?agencies=a,b&measure=id). */
+   (written at build time). The choice lives in the URL (?agencies=a,b&measure=id; on a big
+   site also &places=code,code, the files the chosen agencies are in). */
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -16,9 +17,10 @@
   var desc = document.getElementById("measure-desc");
   var data = null;
   var siteRoot = new URL("../", document.baseURI);
-  // A big site lists no agencies in the page: the chosen ones and the first matches of
-  // what is typed are listed from data.json instead.
+  // A big site lists no agencies in the page: the chosen ones and the agencies of the
+  // place chosen in #agency-place (its file, data.places), narrowed by what is typed.
   var fromJson = checks.hasAttribute("data-from-json");
+  var placeSel = document.getElementById("agency-place");
   var hint = document.getElementById("agency-hint");
   var MATCHES = 50;
 
@@ -70,6 +72,10 @@
     var chosen = selectedAgencies(s);
     var params = new URLSearchParams();
     if (s.agencies.length) params.set("agencies", s.agencies.join(","));
+    if (data.places && chosen.length) {  // the files the chosen agencies are in
+      params.set("places", chosen.map(function (a) { return a.part; })
+        .filter(function (p, i, all) { return all.indexOf(p) === i; }).join(","));
+    }
     params.set("measure", s.measure);
     history.replaceState(null, "", location.pathname + "?" + params.toString());
     heading.textContent = m.label + "（" + m.unit + "）";
@@ -202,9 +208,10 @@
 
   function fillChecks(selected, q) {
     var items = data.agencies.filter(function (a) { return selected.indexOf(a.id) >= 0; });
+    var pool = data.agencies.filter(function (a) { return a.part === placeSel.value; });
     var more = [];
-    for (var i = 0; q && i < data.agencies.length && more.length < MATCHES; i++) {
-      var a = data.agencies[i];
+    for (var i = 0; i < pool.length && more.length < MATCHES; i++) {
+      var a = pool[i];
       if (selected.indexOf(a.id) < 0 && (a.name + " " + a.region).indexOf(q) >= 0) more.push(a);
     }
     checks.replaceChildren.apply(checks, items.concat(more).map(function (a) {
@@ -217,39 +224,50 @@
       li.appendChild(label);
       return li;
     }));
-    hint.textContent = !q ? "共 " + data.agencies.length + " 个机关：输入名称或地区查找。"
-      : more.length >= MATCHES ? "只列出前 " + MATCHES + " 个匹配的机关，请输入更多字。"
-      : "找到 " + more.length + " 个匹配的机关。";
+    hint.textContent = more.length >= MATCHES ? "只列出前 " + MATCHES + " 个机关，请输入名称中的字筛选。"
+      : !q ? "这里共 " + pool.length + " 个机关。" : "找到 " + more.length + " 个匹配的机关。";
   }
 
-  // A big site's data.json lists the agencies only; their figures are in one file per
-  // province (data.parts + slug + ".json"), fetched when one of its agencies is chosen.
-  var loaded = {}, seq = 0;
+  // A big site's data.json lists places, not agencies: each place's agencies, whole, are
+  // in data.parts + code + ".json", fetched when the place is chosen (or named in the URL).
+  var loaded = {};
 
-  function ensure(ids) {
-    if (!data.parts) return Promise.resolve();
-    var need = [];
-    data.agencies.forEach(function (a) {
-      if (ids.indexOf(a.id) >= 0 && !loaded[a.part] && need.indexOf(a.part) < 0) need.push(a.part);
-    });
-    return Promise.all(need.map(function (part) {
-      return fetch(new URL(data.parts + part + ".json", location.href)).then(function (r) {
-        if (!r.ok) throw new Error(part + ".json: " + r.status);
+  function loadPlace(code) {
+    if (!loaded[code]) {
+      loaded[code] = fetch(new URL(data.parts + code + ".json", location.href)).then(function (r) {
+        if (!r.ok) throw new Error(code + ".json: " + r.status);
         return r.json();
-      }).then(function (values) {
-        loaded[part] = true;
-        data.agencies.forEach(function (a) { if (a.part === part) a.years = values[a.id] || {}; });
+      }).then(function (agencies) {
+        agencies.forEach(function (a) { a.part = code; data.agencies.push(a); });
       });
-    }));
+    }
+    return loaded[code];
   }
 
-  function update(s) {
-    var n = ++seq;  // only the latest choice is drawn, whichever file arrives first
-    return ensure(s.agencies).then(function () { if (n === seq) render(s); });
-  }
+  function update(s) { render(s); }
 
   function init(json) {
     data = json;
+    if (!data.places) return start();
+    // the places the URL names (the chosen agencies' files), else the first place
+    var codes = data.places.map(function (p) { return p.code; });
+    var wanted = (new URLSearchParams(location.search).get("places") || "").split(",")
+      .filter(function (c) { return codes.indexOf(c) >= 0; });
+    if (!wanted.length) wanted = codes.slice(0, 1);
+    data.places.forEach(function (p) {
+      placeSel.appendChild(el("option", { value: p.code }, p.name + "（" + p.count + " 个机关）"));
+    });
+    placeSel.value = wanted[0];
+    placeSel.closest("p").hidden = false;
+    placeSel.addEventListener("change", function () {
+      loadPlace(placeSel.value).then(function () {
+        fillChecks(currentState().agencies, filterBox.value.trim());
+      });
+    });
+    return Promise.all(wanted.map(loadPlace)).then(start);
+  }
+
+  function start() {
     var s = state();
     measureSel.value = s.measure;
     if (fromJson) fillChecks(s.agencies, "");
