@@ -273,7 +273,7 @@ def test_compare_view_url_is_shareable(open_page, built_site):
 @pytest.fixture(scope="session")
 def split_site(tmp_path_factory, built_site):
     """The seeds with list_limit 2: the list pages as a national corpus has them (agencies
-    and years a province to a page, the compare view listing agencies from data.json)."""
+    and years a province to a page, the compare view offering agencies a place at a time)."""
     import shutil
 
     from nianbao.pipeline import build
