@@ -370,8 +370,7 @@ def copy_assets(out: Path) -> None:
 def render_home(o: Out, site: Site, views, agencies, years, regions: dict[str, dict]) -> None:
     totals = fg.totals(site.reports)
     if len(agencies) <= list_limit(site.config or {}):
-        provinces = {name: [a for city in region["cities"].values() for a in city]
-                     for name, region in regions.items()}
+        provinces = {name: region_agencies(region) for name, region in regions.items()}
     else:  # a national corpus: each province a link to its own page of agencies
         provinces = None
     latest = sorted(views, key=lambda v: (v.report.year, v.report.signed or ""), reverse=True)[:10]
@@ -690,11 +689,16 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
     return out
 
 
+def region_agencies(region: dict) -> list[dict]:
+    """A province's agencies (region_groups' entries), its cities' one after another."""
+    return [a for city in region["cities"].values() for a in city]
+
+
 def agency_places(regions: dict[str, dict]) -> dict[str, tuple[str, dict]]:
     """Agency id → (the province region_groups put it under, its entry there): the one place
     that rule lives."""
     return {a["id"]: (name, a) for name, region in regions.items()
-            for agencies in region["cities"].values() for a in agencies}
+            for a in region_agencies(region)}
 
 
 def render_agencies(o: Out, agencies: dict[str, list[ReportView]], regions: dict[str, dict],
@@ -712,8 +716,8 @@ def render_agencies(o: Out, agencies: dict[str, list[ReportView]], regions: dict
     places: dict[str, dict] = {}
     if split:
         for name, region in regions.items():
-            members = [a for city in region["cities"].values() for a in city]
-            _region_agencies(o, name, region["slug"], members, 1, limit, [], places)
+            _region_agencies(o, name, region["slug"], region_agencies(region), 1, limit, [],
+                             places)
     return places
 
 

@@ -120,8 +120,6 @@ def parse_value(text: str, kind: str) -> CellValue:
     return CellValue(-value if sign == "-" else value, annotation)
 
 
-
-
 def _normal(amount: Decimal) -> Decimal:
     """Exact decimal without trailing zeros or exponent: 5.0475, 26.8, 13.84, 0."""
     amount = amount.normalize()
