@@ -311,7 +311,8 @@ class _Build:
         from nianbao import executors
 
         site, staging = self.site, self.staging
-        if len(site.reports) >= executors.MIN_PARALLEL and self.jobs != 1:
+        parallel = (self.jobs or executors.cpu_count()) > 1  # fork_run's rule, too
+        if parallel and len(site.reports) >= executors.MIN_PARALLEL:
             self.publishing = executors.Beside(lambda: publish_site(site, staging),
                                                "nianbao-publish")
         else:
