@@ -244,8 +244,6 @@
     return loaded[code];
   }
 
-  function update(s) { render(s); }
-
   function init(json) {
     data = json;
     if (!data.places) return start();
@@ -275,11 +273,11 @@
       c.checked = s.agencies.indexOf(c.value) >= 0;
     });
     form.hidden = false;
-    form.addEventListener("change", function () { update(currentState()); });
+    form.addEventListener("change", function () { render(currentState()); });
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     document.getElementById("select-none").addEventListener("click", function () {
       checks.querySelectorAll("input[type=checkbox]").forEach(function (c) { c.checked = false; });
-      update(currentState());
+      render(currentState());
     });
     filterBox.addEventListener("input", function () {
       var q = filterBox.value.trim();
@@ -288,11 +286,11 @@
         li.hidden = q && li.textContent.indexOf(q) < 0;
       });
     });
-    update(s);
+    render(s);
     var resized = null;
     window.addEventListener("resize", function () {
       clearTimeout(resized);
-      resized = setTimeout(function () { update(currentState()); }, 200);
+      resized = setTimeout(function () { render(currentState()); }, 200);
     });
   }
 
