@@ -12,11 +12,13 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import os
 import re
 import shutil
 import zipfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -330,14 +332,26 @@ def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
 
 
 def package_combined(reports: list[Report], all_reports: list[Report], root: Path,
-                     config: dict, *, zip: bool = True) -> PackageInfo:
+                     config: dict, *, zip: bool = True, previous: Previous | None = None,
+                     layout: dict[str, list[list[int]]] | None = None) -> PackageInfo:
+    """data/all: every table of every report, one CSV each. previous: the last build's, to
+    copy the unchanged agencies' rows from. layout: filled with where each agency's rows
+    lie in each table (Previous.rows), for the next build."""
     folder = root / "data" / "all"
     folder.mkdir(parents=True, exist_ok=True)
     resources, files = [], []
     for table in (*RESOURCES, "reports"):
         schema = table_schema(f"all/{table}.schema.json")
         path = folder / f"{table}.csv"
-        count, digest, size = _write_table(path, schema, combined_rows(table, reports, all_reports))
+        if table == "problems":  # every report's, published or not, in the files' order
+            count, digest, size = _write_table(path, schema, combined_rows(table, reports,
+                                                                           all_reports))
+        else:
+            old = previous if previous and previous.intact(f"{table}.csv") else None
+            count, digest, size, spans = _write_pieces(
+                path, schema, combined_pieces(table, reports, old), old)
+            if layout is not None:
+                layout[table] = spans
         resources.append(_resource(table, schema, path, count, digest, size))
         files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table, digest))
     years = sorted({r.year for r in reports})
@@ -368,6 +382,100 @@ def combined_rows(table: str, reports: list[Report], all_reports: list[Report]):
     if table == "problems":
         return (report_key(r) + row for r in all_reports for row in table_rows(r, table))
     return (report_key(r) + row for r in reports for row in table_rows(r, table))
+
+
+# ---------------------------------------------------------------- the previous build's tables
+
+
+@dataclass
+class Copied:
+    """One agency's rows as the previous build wrote them: rows [first, first + count) of
+    its table (0-based, after the header), bytes [offset, offset + size) of its CSV (after
+    the header line)."""
+    first: int
+    count: int
+    offset: int
+    size: int
+
+
+@dataclass
+class Previous:
+    """The previous build's combined tables, for an incremental build: the rows of the
+    agencies in `keep` (whose reports did not change) are copied from its CSVs and database
+    rather than made again (at 10,000 reports, making them all takes 8 s for the CSVs and
+    10 s for the database; one agency changed, copying takes ~1 s and ~4 s).
+
+    folder: its data/all/; agencies: in the order their rows lie in every table but
+    problems; rows: table → each agency's [rows, bytes]; sha256: file (as the combined
+    package names it) → its digest as written, so a file changed since is not copied from."""
+    folder: Path
+    agencies: list[str]
+    rows: dict[str, list[list[int]]]
+    sha256: dict[str, str]
+    keep: frozenset[str]
+
+    def spans(self, table: str) -> dict[str, Copied]:
+        out, first, offset = {}, 0, 0
+        for agency, (count, size) in zip(self.agencies, self.rows.get(table, ())):
+            if agency in self.keep:
+                out[agency] = Copied(first, count, offset, size)
+            first, offset = first + count, offset + size
+        return out
+
+    def intact(self, name: str) -> bool:
+        """The file is what the previous build wrote (read whole: hundreds of MB, ~0.3 s)."""
+        want = self.sha256.get(name)
+        try:
+            return want is not None and sha256(self.folder / name) == want
+        except OSError:
+            return False
+
+
+def combined_pieces(table: str, reports: list[Report], previous: Previous | None):
+    """A combined table (not problems) an agency at a time: (agency, its rows, or Copied
+    when previous has them)."""
+    spans = previous.spans(table) if previous else {}
+    for agency, group in itertools.groupby(reports, key=lambda r: r.agency_id):
+        if agency in spans:
+            yield agency, spans[agency]
+        else:
+            yield agency, list(combined_rows(table, list(group), []))
+
+
+def _write_pieces(path: Path, schema: dict, pieces, previous: Previous | None
+                  ) -> tuple[int, str, int, list[list[int]]]:
+    """_write_table for combined_pieces: copied pieces come from the previous build's file
+    of the same name. Also returns each piece's [rows, bytes]."""
+    digest = hashlib.sha256()
+    spans: list[list[int]] = []
+    buf = io.StringIO()
+    writer = _csv_writer(buf, schema)
+    head = buf.getvalue().encode("utf-8")
+    buf.seek(0)
+    buf.truncate()
+    digest.update(head)
+    size = len(head)
+    count = 0
+    with ExitStack() as stack, open(path, "wb") as fh:
+        old = stack.enter_context(open(previous.folder / path.name, "rb")) if previous else None
+        fh.write(head)
+        for _, piece in pieces:
+            if isinstance(piece, Copied):
+                old.seek(len(head) + piece.offset)
+                data = old.read(piece.size)
+                rows = piece.count
+            else:
+                writer.writerows(text_rows(piece))
+                data = buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+                rows = len(piece)
+            digest.update(data)
+            fh.write(data)
+            size += len(data)
+            count += rows
+            spans.append([rows, len(data)])
+    return count, digest.hexdigest(), size, spans
 
 
 def _region_text(report: Report) -> str:

@@ -44,7 +44,7 @@ from nianbao.cache import ExtractCache, code_hash
 from nianbao.cache import key as extraction_key
 from nianbao.discover import discover
 from nianbao.model import FileInfo, PackageInfo, Problem, Report, Site, SourceFile
-from nianbao.package import package_combined, package_problems, sha256
+from nianbao.package import Copied, Previous, package_combined, package_problems, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
@@ -260,15 +260,19 @@ class _Build:
 
         # One pool of processes for the units, the combined package (with its workbook) and
         # the database; those two go first, so they run beside the units rather than after.
+        # They copy the rows of the agencies whose reports are unchanged from the previous
+        # output's (whether or not that unit's own folders are intact: these are other files).
         job = _UnitJob(site, staging, self.content, self.years)
         todo_units = [units[a] for a in todo]
-        tasks = [lambda: _combined(site, staging), lambda: _database(site, staging)]
+        previous = self._previous_tables(reusable)
+        tasks = [lambda: _combined(site, staging, previous),
+                 lambda: _database(site, staging, previous)]
         tasks += [(lambda part=part: [job(u) for u in part])
                   for part in executors.chunks(todo_units, self.jobs)]
         big = max(len(todo_units), len(site.reports)) >= executors.MIN_PARALLEL
         done = executors.fork_run(tasks, jobs=self.jobs if big else 1,  # small: not worth a fork
                                   meanwhile=reuse)
-        site.combined = done[0]
+        site.combined, self.layout = done[0]
         _bulk_files(site, staging)
         results = [r for part in done[2:] for r in part]
         results += [job(units[a]) for a in not_intact]
@@ -285,6 +289,15 @@ class _Build:
             r.problems.extend(p for p in package_problems(r, site.packages[(r.agency_id, r.year)])
                               if (p.code, p.where, p.message) not in known)
         self.clock.lap("units")
+
+    def _previous_tables(self, keep: list[str]) -> Previous | None:
+        """The previous output's combined tables, as its state describes them."""
+        combined = (self.old or {}).get("combined")
+        if not keep or not combined:
+            return None
+        root = self.files_output if self.files_output is not None else self.output
+        return Previous(root / "data" / "all", combined["agencies"], combined["rows"],
+                        combined["sha256"], frozenset(keep))
 
     def start_index(self) -> None:
         """The agency-year pages are all written: Pagefind indexes them (in its own process)
@@ -357,6 +370,9 @@ class _Build:
             "data_files": (_merged(_walk(files_staging, unit_folders), self.unit_sizes,
                                    lambda rel: rel.startswith("data/"))
                            if files_staging else None),
+            # Where each agency's rows lie in the combined tables (package.Previous).
+            "combined": {"agencies": list(units), "rows": self.layout,
+                         "sha256": {f.name: f.sha256 for f in site.combined.files if f.sha256}},
         }
         _write_state(self.staging, state)
         self.clock.lap("state")
@@ -496,25 +512,38 @@ class _UnitJob:
         return packages, dict(sorted(sizes.items())), digests
 
 
-def _combined(site: Site, root: Path) -> PackageInfo:
+def _combined(site: Site, root: Path, previous: Previous | None = None
+              ) -> tuple[PackageInfo, dict[str, list[list[int]]]]:
     """The combined package, its workbook and zip, each file with its checksum: in the pool,
     beside the units and the database, since none of it depends on them (at 10,000 reports,
-    12 s; the database another 12 s)."""
-    site.combined = package_combined(site.reports, site.all_reports, root, site.config, zip=False)
+    8 s; the database another 10 s). Also returns where each agency's rows lie in it."""
+    layout: dict[str, list[list[int]]] = {}
+    site.combined = package_combined(site.reports, site.all_reports, root, site.config,
+                                     zip=False, previous=previous, layout=layout)
     _combined_workbook(site, root)
     _checksums(root, site.combined)
-    return site.combined
+    return site.combined, layout
 
 
-def _database(site: Site, root: Path) -> None:
+def _database(site: Site, root: Path, previous: Previous | None = None) -> None:
     """The database, made from the combined tables' rows, not read back from the CSVs, so
-    that it is loaded while they are written."""
+    that it is loaded while they are written; the unchanged agencies' rows copied from the
+    previous database, when it is the one that build wrote."""
     from nianbao import publish as pub
-    from nianbao.package import combined_rows
+    from nianbao.package import combined_pieces, combined_rows
 
     (root / "data").mkdir(parents=True, exist_ok=True)
-    pub.write_database(root / "data" / pub.DB_NAME, site.config, rows=lambda table, schema:
-                       combined_rows(table, site.reports, site.all_reports))
+    name = f"../{pub.DB_NAME}"
+    old = previous if previous is not None and previous.intact(name) else None
+
+    def rows(table: str, schema: dict):
+        if table == "problems" or old is None:
+            return combined_rows(table, site.reports, site.all_reports)
+        return (row for _, piece in combined_pieces(table, site.reports, old)
+                for row in ([piece] if isinstance(piece, Copied) else piece))
+
+    pub.write_database(root / "data" / pub.DB_NAME, site.config, rows=rows,
+                       previous=old.folder / name if old else None)
 
 
 def _bulk_files(site: Site, root: Path) -> None:

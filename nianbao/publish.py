@@ -42,6 +42,7 @@ from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import (
     PACKAGE_PROFILE,
     RESOURCES,
+    Copied,
     build_date,
     cell,
     file_info,
@@ -461,25 +462,31 @@ def _indexes(table: str, schema: dict) -> list[tuple[str, list[str]]]:
     return out
 
 
-def write_database(path: Path, config: dict, rows=None) -> None:
+def write_database(path: Path, config: dict, rows=None, previous: Path | None = None) -> None:
     """data/all's CSVs as one SQLite database, and its documentation beside it.
 
     rows(table, schema): the table's rows, when not read from the CSV: as its text or the
     values it is printed from (the build makes them from the reports, so the database need
-    not wait for the CSVs)."""
+    not wait for the CSVs). Items may also be package.Copied: those rows of the same table
+    in the database `previous` (the last build's), copied as they are. Rows go in in the
+    same order either way, so the file is the same bytes as one made afresh."""
     path.unlink(missing_ok=True)
     folder = path.parent / "all"
     rows = rows or (lambda table, schema: iter_table(folder / f"{table}.csv", schema))
     counts, index_lines = {}, []
-    con = sqlite3.connect(path)
+    con = sqlite3.connect(path, uri=True)  # uri: so ATTACH takes a read-only URI
     try:
         # A new file in staging: no rollback journal, no fsync (a failed build discards it).
         con.execute("PRAGMA journal_mode = OFF")
         con.execute("PRAGMA synchronous = OFF")
+        if previous is not None:
+            con.execute("ATTACH DATABASE ? AS old", (previous.resolve().as_uri() + "?mode=ro",))
         for table, schema in _tables():
             con.execute(_create_sql(table, schema))
             kinds = [f.get("type", "string") for f in schema["fields"]]
-            marks = ", ".join("?" * len(kinds))
+            insert = f"INSERT INTO {_q(table)} VALUES ({', '.join('?' * len(kinds))})"
+            copy = (f"INSERT INTO {_q(table)} SELECT * FROM old.{_q(table)} "
+                    "WHERE rowid BETWEEN ? AND ?")
             count = 0
 
             def counted(rows):
@@ -488,18 +495,42 @@ def write_database(path: Path, config: dict, rows=None) -> None:
                     count += 1
                     yield row
 
-            con.executemany(f"INSERT INTO {_q(table)} VALUES ({marks})",
-                            _sql_rows(counted(rows(table, schema)), kinds))
+            items = rows(table, schema)
+            runs = itertools.groupby(items, key=lambda x: type(x) is Copied) \
+                if previous is not None else [(False, items)]
+            for copied, run in runs:
+                if copied:
+                    for first, last in _ranges(run):
+                        con.execute(copy, (first + 1, last))
+                        count += last - first
+                else:
+                    con.executemany(insert, _sql_rows(counted(run), kinds))
             counts[table] = count
             for name, columns in _indexes(table, schema):
                 cols = ", ".join(_q(c) for c in columns)
                 con.execute(f"CREATE INDEX {_q('idx_' + name)} ON {_q(table)} ({cols})")
                 index_lines.append(f"- `{table}` ({', '.join(columns)})")
         con.commit()
+        if previous is not None:
+            con.execute("DETACH DATABASE old")
     finally:
         con.close()
     doc = _database_doc(config, counts, index_lines)
     (path.parent / DB_DOC_NAME).write_text(doc, encoding="utf-8")
+
+
+def _ranges(copied):
+    """Copied pieces as (first, last) row ranges (0-based, last exclusive), runs that
+    follow on from each other joined: one statement copies them all."""
+    first = last = None
+    for c in copied:
+        if c.first != last:
+            if first is not None:
+                yield first, last
+            first = c.first
+        last = c.first + c.count
+    if first is not None:
+        yield first, last
 
 
 def _database_doc(config: dict, counts: dict, index_lines: list[str]) -> str:

@@ -204,6 +204,76 @@ def test_incremental_builds(corpus, reference, tmp_path):
     assert changed_config.stats["units_reused"] == 0
 
 
+def _bump_a_value(csv_path: Path, db_path: Path, skip: str) -> tuple[str, str]:
+    """Change one number of another agency's in the combined values table and the database,
+    in place and at the same size, as a previous build might have written it; returns the
+    CSV line as changed and the row's key."""
+    import sqlite3
+
+    text = csv_path.read_bytes().decode("utf-8")
+    line = next(x for x in text.split("\r\n")[1:]
+                if not x.startswith(skip) and x.rsplit(",", 1)[1].isdigit()
+                and x.rsplit(",", 1)[1][-1] != "9")
+    agency, *_, field_id, value = line.split(",")
+    year = line.split(",")[3]
+    bumped = line[:-1] + str(int(line[-1]) + 1)
+    csv_path.write_bytes(text.replace(line + "\r\n", bumped + "\r\n", 1).encode("utf-8"))
+    with sqlite3.connect(db_path) as con:
+        con.execute('UPDATE "values" SET value = value + 1 '
+                    "WHERE agency_id = ? AND year = ? AND field_id = ?", (agency, year, field_id))
+    con.close()
+    return bumped, f"{agency} {year} {field_id}"
+
+
+def test_an_edit_copies_the_unchanged_agencies_rows_of_the_combined_tables(corpus, tmp_path):
+    """After an edit, the combined CSVs and the database take the other agencies' rows from
+    the previous build's files (bytes and rows as they are, not made again); but only from
+    files that are still as that build wrote them."""
+    import sqlite3
+
+    content = tmp_path / "content"
+    shutil.copytree(corpus, content)
+    output = tmp_path / "output"
+    build(content, output, search=False)
+    report = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    all_dir = output / "data" / "all"
+
+    def query(key: str):
+        agency, year, field_id = key.split()
+        with sqlite3.connect(output / "data" / "nianbao.db") as con:
+            found = con.execute('SELECT value FROM "values" WHERE agency_id = ? AND year = ? '
+                                "AND field_id = ?", (agency, year, field_id)).fetchone()[0]
+        con.close()
+        return found
+
+    # Changed in place, the state saying the previous build wrote them so: the changed row
+    # comes through, which shows the rows are copied.
+    bumped, key = _bump_a_value(all_dir / "values.csv", output / "data" / "nianbao.db",
+                                "zibo-zichuan-zhaoshangju,")
+    before = query(key)
+    state = _state(output)
+    for name, path in (("values.csv", all_dir / "values.csv"),
+                       ("../nianbao.db", output / "data" / "nianbao.db")):
+        state["combined"]["sha256"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (output / STATE_FILE).write_bytes(gzip.compress(json.dumps(state).encode()))
+    report.write_text(report.read_text(encoding="utf-8").replace("221", "222"), encoding="utf-8")
+    one = build(content, output, search=False)
+    assert one.stats["units_built"] == 1
+    values = (all_dir / "values.csv").read_text(encoding="utf-8")
+    assert bumped + "\n" in values and query(key) == before
+    assert "zibo-zichuan-zhaoshangju,淄川区招商局,370302,2020" in values
+
+    # Changed behind the build's back: neither file is copied from, and the output is
+    # what a build from scratch makes.
+    _bump_a_value(all_dir / "values.csv", output / "data" / "nianbao.db",
+                  "zibo-zichuan-zhaoshangju,")
+    report.write_text(report.read_text(encoding="utf-8").replace("222", "223"), encoding="utf-8")
+    assert build(content, output, search=False).stats["units_built"] == 1
+    scratch = tmp_path / "scratch"
+    build(content, scratch, search=False, incremental=False)
+    assert _digests(output) == _digests(scratch)
+
+
 def test_fast_path_rewrites_one_agency_as_the_build_would(corpus, tmp_path):
     """serve's fast path (update_pages): an edited report's agency-year and agency pages are
     rewritten in place, equal to what a full build makes of them, and nothing else is
