@@ -225,6 +225,16 @@ def _bump_a_value(csv_path: Path, db_path: Path, skip: str) -> tuple[str, str]:
     return bumped, f"{agency} {year} {field_id}"
 
 
+def _vouch_for_combined(output: Path, all_dir: Path) -> None:
+    """Record the combined values table and database as they are now in output's state, as
+    if the last build had written them so."""
+    state = _state(output)
+    for name, path in (("values.csv", all_dir / "values.csv"),
+                       ("../nianbao.db", all_dir.parent / "nianbao.db")):
+        state["combined"]["sha256"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (output / STATE_FILE).write_bytes(gzip.compress(json.dumps(state).encode()))
+
+
 def test_an_edit_copies_the_unchanged_agencies_rows_of_the_combined_tables(corpus, tmp_path):
     """After an edit, the combined CSVs and the database take the other agencies' rows from
     the previous build's files (bytes and rows as they are, not made again); but only from
@@ -251,11 +261,7 @@ def test_an_edit_copies_the_unchanged_agencies_rows_of_the_combined_tables(corpu
     bumped, key = _bump_a_value(all_dir / "values.csv", output / "data" / "nianbao.db",
                                 "zibo-zichuan-zhaoshangju,")
     before = query(key)
-    state = _state(output)
-    for name, path in (("values.csv", all_dir / "values.csv"),
-                       ("../nianbao.db", output / "data" / "nianbao.db")):
-        state["combined"]["sha256"][name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    (output / STATE_FILE).write_bytes(gzip.compress(json.dumps(state).encode()))
+    _vouch_for_combined(output, all_dir)
     report.write_text(report.read_text(encoding="utf-8").replace("221", "222"), encoding="utf-8")
     one = build(content, output, search=False)
     assert one.stats["units_built"] == 1
@@ -545,6 +551,12 @@ def test_files_host_mode(tmp_path, monkeypatch):
     state = _state(output)
     assert state["files"] == _walk(output) and state["data_files"] == _walk(files)
     assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
+    # The combined tables' rows come from the files folder's previous ones.
+    all_dir = files / "data" / "all"
+    bumped, _ = _bump_a_value(all_dir / "values.csv", files / "data" / "nianbao.db", "\0")
+    _vouch_for_combined(output, all_dir)
+    build(CONTENT, output, search=False, files_output=files)
+    assert bumped + "\n" in (all_dir / "values.csv").read_text(encoding="utf-8")
 
 
 def test_files_output_needs_a_files_base_url(tmp_path):
