@@ -214,8 +214,7 @@ def _bump_a_value(csv_path: Path, db_path: Path, skip: str) -> tuple[str, str]:
     line = next(x for x in text.split("\r\n")[1:]
                 if not x.startswith(skip) and x.rsplit(",", 1)[1].isdigit()
                 and x.rsplit(",", 1)[1][-1] != "9")
-    agency, *_, field_id, value = line.split(",")
-    year = line.split(",")[3]
+    agency, _, _, year, _, field_id, _ = line.split(",")
     bumped = line[:-1] + str(int(line[-1]) + 1)
     csv_path.write_bytes(text.replace(line + "\r\n", bumped + "\r\n", 1).encode("utf-8"))
     with sqlite3.connect(db_path) as con:
