@@ -146,30 +146,12 @@ def package_problems(report: Report, package: PackageInfo) -> list[Problem]:
                     f"{package.path}{m.split(' ', 1)[0]}") for m in package.invalid]
 
 
-def _write_table(path: Path, schema: dict, rows) -> tuple[int, str, int]:
-    """Write the CSV (rows may be any iterable, so the combined tables are never held in
-    memory whole); return (rows, sha256, bytes) computed while writing."""
-    digest = hashlib.sha256()
-    size = count = 0
-    buf = io.StringIO()
-    writer = _csv_writer(buf, schema)
-    with open(path, "wb") as fh:
-        def flush():
-            nonlocal size
-            data = buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-            digest.update(data)
-            fh.write(data)
-            size += len(data)
-
-        for texts in text_rows(rows):
-            writer.writerow(texts)
-            count += 1
-            if count % _CHUNK_ROWS == 0:
-                flush()
-        flush()
-    return count, digest.hexdigest(), size
+def _chunks(rows):
+    """Rows as pieces of _CHUNK_ROWS for _write_pieces: a table that is not kept an agency
+    at a time (problems) is still never held in memory whole."""
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, _CHUNK_ROWS)):
+        yield None, chunk
 
 
 def text_rows(rows):
@@ -344,14 +326,13 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
         schema = table_schema(f"all/{table}.schema.json")
         path = folder / f"{table}.csv"
         if table == "problems":  # every report's, published or not, in the files' order
-            count, digest, size = _write_table(path, schema, combined_rows(table, reports,
-                                                                           all_reports))
+            old, pieces = None, _chunks(combined_rows(table, reports, all_reports))
         else:
             old = previous if previous and previous.intact(f"{table}.csv") else None
-            count, digest, size, spans = _write_pieces(
-                path, schema, combined_pieces(table, reports, old), old)
-            if layout is not None:
-                layout[table] = spans
+            pieces = combined_pieces(table, reports, old)
+        count, digest, size, spans = _write_pieces(path, schema, pieces, old)
+        if layout is not None and table != "problems":
+            layout[table] = spans
         resources.append(_resource(table, schema, path, count, digest, size))
         files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table, digest))
     years = sorted({r.year for r in reports})
@@ -444,8 +425,9 @@ def combined_pieces(table: str, reports: list[Report], previous: Previous | None
 
 def _write_pieces(path: Path, schema: dict, pieces, previous: Previous | None
                   ) -> tuple[int, str, int, list[list[int]]]:
-    """_write_table for combined_pieces: copied pieces come from the previous build's file
-    of the same name. Also returns each piece's [rows, bytes]."""
+    """Write a combined table's CSV a piece at a time (combined_pieces, or _chunks): rows,
+    or Copied from the previous build's file of the same name. Returns (rows, sha256,
+    bytes), computed while writing, and each piece's [rows, bytes]."""
     digest = hashlib.sha256()
     spans: list[list[int]] = []
     buf = io.StringIO()

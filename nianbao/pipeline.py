@@ -296,7 +296,8 @@ class _Build:
         if not keep or not combined:
             return None
         root = self.files_output if self.files_output is not None else self.output
-        return Previous(root / "data" / "all", combined["agencies"], combined["rows"],
+        # Its agencies in the order of their rows: site.reports' (sorted by agency id).
+        return Previous(root / "data" / "all", sorted(self.old["units"]), combined["rows"],
                         combined["sha256"], frozenset(keep))
 
     def start_index(self) -> None:
@@ -371,7 +372,7 @@ class _Build:
                                    lambda rel: rel.startswith("data/"))
                            if files_staging else None),
             # Where each agency's rows lie in the combined tables (package.Previous).
-            "combined": {"agencies": list(units), "rows": self.layout,
+            "combined": {"rows": self.layout,
                          "sha256": {f.name: f.sha256 for f in site.combined.files if f.sha256}},
         }
         _write_state(self.staging, state)
