@@ -203,8 +203,7 @@ class FormCells:
     """A form table's row as HTML, each cell printed by the form_cell macro, and each
     distinct cell printed once: a report page has ~280 cells, its headers and row labels
     are every page's, and its numbers mostly recur; Jinja's escaping of every attribute
-    of every cell was a third of the page's time. Cells with marks or notes (links to the
-    page's own problems) are printed each time. The memo is per process, and bounded."""
+    of every cell was a third of the page's time. The memo is per process, and bounded."""
 
     LIMIT = 100_000  # distinct cells kept: ~290 bytes each, ~30 MB (800 reports have ~8,000)
 
@@ -216,9 +215,7 @@ class FormCells:
     def cell(self, c) -> str:
         if self.macro is None:
             self.macro = self.env.get_template("macros.html").module.form_cell
-        if c.marks or c.notes:
-            return self.macro(*c)
-        key = (c.tag, c.colspan, c.rowspan, c.scope, c.cls, c.fid, c.value, c.text)
+        key = tuple(c)
         html = self.memo.get(key)
         if html is None:
             if len(self.memo) >= self.LIMIT:

@@ -8,7 +8,7 @@ mark that links to the explanation in the page's problem list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from nianbao import catalogue as cat
 from nianbao.figures import fmt
@@ -19,11 +19,10 @@ TOP_ROWS = ("new", "carried_over")
 BOTTOM_ROWS = ("carried_forward",)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Mark:
     anchor: str  # "problem-3"
     kind: str  # "broken" | "unread"
-    text: str  # short explanation for title=
 
 
 @dataclass
@@ -35,15 +34,15 @@ class HtmlCell:
     scope: str | None = None  # col | colgroup | row | rowgroup
     cls: str = ""
     fid: str | None = None  # the field ID, for data-field
-    value: str | None = None  # machine-readable value (data-value), "" for blank
-    marks: list[Mark] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # annotations printed beside the number
+    blank: bool = False  # a value cell the report left blank (null, not 0)
+    marks: tuple[Mark, ...] = ()
+    notes: tuple[str, ...] = ()  # annotations printed beside the number
 
     def __iter__(self):
         """The fields in the order of the form_cell macro's arguments (render.FormCells
         calls it with *cell)."""
         return iter((self.tag, self.colspan, self.rowspan, self.scope, self.cls, self.fid,
-                     self.value, self.text, self.notes, self.marks))
+                     self.blank, self.text, self.notes, self.marks))
 
 
 @dataclass
@@ -65,26 +64,26 @@ def cell_marks(report: Report) -> dict[str, list[Mark]]:
             continue  # blank cells are shown blank; naming them all again would be noise
         kind = "broken" if p.kind == "report" else "unread"
         for f in p.cells:
-            marks.setdefault(f, []).append(Mark(f"problem-{i}", kind, p.message))
+            marks.setdefault(f, []).append(Mark(f"problem-{i}", kind))
     return marks
 
 
 def _value_cell(report: Report, fid: str, col_type: str, marks) -> HtmlCell:
     v = report.values.get(fid)
-    m = marks.get(fid, [])
+    m = tuple(marks.get(fid, ()))
     cls = "num" if v is not None else "num blank"
     if m:
         cls += " broken" if any(x.kind == "broken" for x in m) else " unread"
-    notes = [report.annotations[fid]] if fid in report.annotations else []
+    notes = (report.annotations[fid],) if fid in report.annotations else ()
     return HtmlCell(fmt(v, signed=col_type == "delta", group=False), cls=cls, fid=fid,
-                    value="" if v is None else str(v), marks=m, notes=notes)
+                    blank=v is None, marks=m, notes=notes)
 
 
 def _extra_cell(value, col_type: str, fid: str, marks) -> HtmlCell:
-    m = marks.get(fid, [])
+    m = tuple(marks.get(fid, ()))
     cls = "num" + (" blank" if value is None else "") + (" broken" if m else "")
     return HtmlCell(fmt(value, signed=col_type == "delta", group=False), cls=cls,
-                    value="" if value is None else str(value), marks=m)
+                    blank=value is None, marks=m)
 
 
 def active_tables(report: Report, marks) -> list[HtmlTable]:

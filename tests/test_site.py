@@ -50,9 +50,8 @@ def report_for(built, rel: str) -> Report:
 
 
 def cell_text(td: Node) -> str:
-    """The number a form cell shows (its .v span), without marks and notes."""
-    v = td.find("span", class_="v")
-    return v.text().strip() if v else ""
+    """The number a form cell shows: its own text, without the marks and notes after it."""
+    return "".join(c for c in td.children if isinstance(c, str)).strip()
 
 
 def as_number(text: str) -> Decimal:
@@ -105,7 +104,7 @@ def test_blank_cells_are_blank_not_zero(built_site):
     blank = doc.find("td", data_field="apply.new.commercial")
     zero = doc.find("td", data_field="apply.new.natural")
     assert cell_text(blank) == "" and blank.text().strip() == ""
-    assert "blank" in blank.classes() and blank.attrs["data-value"] == ""
+    assert "blank" in blank.classes() and blank.attrs["title"] == "报告中此格空白"
     assert cell_text(zero) == "0" and "blank" not in zero.classes()
 
 
@@ -130,9 +129,14 @@ def test_unreadable_cells_marked_differently_from_broken_rules(built_site, exten
     doc = page(built_site.output, f"{zz.agency_id}/{zz.year}/")
     td = doc.find("td", data_field="apply.unable_not_held.natural")
     assert "unread" in td.classes() and "broken" not in td.classes()
-    anchor = td.find("a", class_="mark-unread").attrs["href"].lstrip("#")
+    mark = td.find("a", class_="mark-unread")
+    anchor = mark.attrs["href"].lstrip("#")
     li = doc.find("li", id=anchor)
     assert "problem-parse" in li.classes() and "本机关不掌握相关政府信息" in li.text()
+    # the mark names the problem; its message is said once, in the list, not in every cell
+    said = f"未能读出，见问题 {anchor.removeprefix('problem-')}"
+    assert mark.attrs["title"] == said and mark.find("span", class_="visually-hidden").text() == said
+    assert "本机关不掌握相关政府信息" not in td.text() + mark.attrs["title"]
 
     # the generated 2021 report prints 予以公开 总计 2 for 1 + 0 + …: kind "report"
     doc = page(extended_site.output, "beijing-tongzhou-shangwuju/2021/")
@@ -143,6 +147,8 @@ def test_unreadable_cells_marked_differently_from_broken_rules(built_site, exten
     for anchor in anchors:
         li = doc.find("li", id=anchor)
         assert "problem-report" in li.classes() and "不符合勾稽关系" in li.text()
+    assert [a.attrs["title"] for a in td.find_all("a", class_="mark-broken")] == \
+        [f"不符合勾稽关系，见问题 {a.removeprefix('problem-')}" for a in anchors]
     ok_cell = doc.find("td", data_field="apply.new.total")
     assert not ({"broken", "unread"} & ok_cell.classes())
     checks = doc.find("section", class_="checks").text()
