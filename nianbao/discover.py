@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePath
 
 import yaml
 
@@ -14,26 +15,65 @@ _IGNORED = {".DS_Store", "Thumbs.db", ".gitkeep"}
 
 
 def discover(root: Path) -> list[SourceFile]:
-    """Every report file below root, sorted by path so builds are reproducible."""
+    """Every report file below root, sorted by path so builds are reproducible.
+
+    One directory listing a folder answers both "which files" and "which sidecars": asking
+    the file system whether each report's four possible sidecars exist was most of the
+    time at 100,000 reports (Path.rglob and its stats, 4.8 s)."""
+    found = []  # (path parts below root, path, names beside it)
+    _walk(str(root), (), found)
+    found.sort(key=lambda item: item[0])
     sources = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        if path.suffix.lower() in SIDECAR_SUFFIXES or path.name in _IGNORED:
-            continue
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        sources.append(source_for(path, root))
+    for parts, path, names in found:
+        source = SourceFile(path=Path(path), rel="/".join(parts))
+        sidecar = next((n for n in _sidecar_names(parts[-1]) if n in names), None)
+        if sidecar is not None:
+            source.sidecar_path = source.path.with_name(sidecar)
+        sources.append(source)
     return sources
+
+
+def _walk(folder: str, parts: tuple[str, ...], found: list) -> None:
+    """Report files (not sidecars, not hidden, not in hidden folders), as Path.rglob saw
+    them: symlinked files are followed, symlinked folders are not, unreadable ones skipped."""
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except PermissionError:
+        return
+    names = {e.name for e in entries if e.name.startswith(".") or _exists(e)}
+    for e in entries:
+        if e.name.startswith("."):
+            continue
+        if e.is_dir(follow_symlinks=False):
+            _walk(e.path, (*parts, e.name), found)
+        elif (e.is_file() and e.name not in _IGNORED
+              and os.path.splitext(e.name)[1].lower() not in SIDECAR_SUFFIXES):
+            found.append(((*parts, e.name), e.path, names))
+
+
+def _exists(entry: os.DirEntry) -> bool:
+    """Path.exists() for an entry: a broken symlink does not exist."""
+    return not entry.is_symlink() or os.path.exists(entry.path)
+
+
+def _sidecar_names(name: str) -> list[str]:
+    """A report's sidecar, in the order tried: r.txt.yaml, r.yaml, r.txt.yml, r.yml."""
+    out = []
+    for s in SIDECAR_SUFFIXES:
+        out.append(name + s)
+        other = PurePath(name).with_suffix(s).name
+        if other != name:
+            out.append(other)
+    return out
 
 
 def source_for(path: Path, root: Path | None = None) -> SourceFile:
     rel = path.relative_to(root).as_posix() if root else path.name
     source = SourceFile(path=path, rel=rel)
-    for suffix in SIDECAR_SUFFIXES:
-        sidecar = path.with_name(path.name + suffix)
-        if not sidecar.exists():
-            sidecar = path.with_suffix(suffix)
-        if sidecar.exists() and sidecar != path:
-            source.sidecar_path = sidecar
+    for name in _sidecar_names(path.name):
+        if path.with_name(name).exists():
+            source.sidecar_path = path.with_name(name)
             break
     return source
 

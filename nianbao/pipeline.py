@@ -210,7 +210,7 @@ class _Build:
 
     def extract(self) -> None:
         """Read, parse and check every report (cached), then settle who is who: the site."""
-        reports = extract_all(self.sources, jobs=self.jobs, cache=self.cache,
+        reports = extract_all(self.sources, jobs=self.jobs, cache=self.cache, keys=self.keys,
                               executor=self.executor, scheduler=self.scheduler)
         self.cache.prune()
         settle_identities(reports)
@@ -623,13 +623,15 @@ def _rebase_links(text: str, rel: str, old: str, new: str) -> str:
 
 def extract_all(sources: list[SourceFile], *, jobs: int | None = None,
                 cache: ExtractCache | None = None, executor: str = "local",
-                scheduler: str | None = None) -> list[Report]:
+                scheduler: str | None = None, keys: list[str | None] | None = None
+                ) -> list[Report]:
     """read → parse → resolve → check for every file: cached ones from the cache, the rest
-    on the executor (processes on this machine, or Dask), and into the cache."""
+    on the executor (processes on this machine, or Dask), and into the cache. keys: the
+    sources' cache keys, when the caller has them."""
     from nianbao.executors import extract_many
 
     cache = cache or ExtractCache(None)
-    looked_up = [cache.get(s) for s in sources]
+    looked_up = [cache.get(s, k) for s, k in zip(sources, keys or [None] * len(sources))]
     todo = [(s, k) for s, (k, hit) in zip(sources, looked_up) if hit is None]
     done = iter(extract_many([s for s, _ in todo], executor=executor, jobs=jobs,
                              scheduler=scheduler, cache=cache, keys=[k for _, k in todo]))
