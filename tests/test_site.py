@@ -772,3 +772,11 @@ def test_template_lookups_on_dicts_are_jinjas():
     assert env.from_string(source).render(d=data) == plain.from_string(source).render(d=data)
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ d.missing }}").render(d={})
+
+
+def test_only_the_build_state_is_hidden(built_site):
+    """Pages' upload leaves out hidden files: the site must not need any. The build state
+    (.nianbao/) is meant to stay behind."""
+    output = built_site.output
+    hidden = [p.relative_to(output).as_posix() for p in output.rglob(".*")]
+    assert hidden and all(h.split("/")[0] == ".nianbao" for h in hidden), hidden
