@@ -39,9 +39,9 @@ def _walk(folder: str, parts: tuple[str, ...], found: list) -> None:
     try:
         with os.scandir(folder) as it:
             entries = list(it)
-    except PermissionError:
+    except OSError:  # unreadable, or gone (content/reports not made yet)
         return
-    names = {e.name for e in entries if e.name.startswith(".") or _exists(e)}
+    names = {e.name for e in entries if _exists(e)}  # where sidecars are looked for
     for e in entries:
         if e.name.startswith("."):
             continue

@@ -40,3 +40,7 @@ def test_reports_sidecars_and_order(tmp_path):
     # a single file finds the same sidecar (build.py extract FILE)
     for source in discover(root):
         assert source_for(source.path, root).sidecar_path == source.sidecar_path, source.rel
+
+
+def test_no_reports_folder_is_no_reports(tmp_path):
+    assert discover(tmp_path / "reports") == []
