@@ -126,4 +126,3 @@ def test_tests_workflow_runs_the_ci_script():
     [job] = wf["jobs"].values()
     assert uses(job)[0] == "actions/checkout"
     assert [s["run"] for s in job["steps"] if "run" in s] == ["bash .ci/run"]
-
