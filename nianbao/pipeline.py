@@ -766,7 +766,9 @@ def _write_state(root: Path, state: dict) -> None:
     path = root / STATE_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(state, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
-    path.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+    # Level 1: 44 MB of JSON at 10,000 reports in 0.19 s (8.0 MB) where level 6 took
+    # 0.47 s (6.2 MB); the state stays on this disk, it is not published.
+    path.write_bytes(gzip.compress(data, compresslevel=1, mtime=0))
 
 
 def _read_state(output: Path) -> dict | None:
