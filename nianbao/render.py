@@ -220,7 +220,7 @@ class FormCells:
         if html is None:
             if len(self.memo) >= self.LIMIT:
                 self.memo.clear()
-            html = self.memo[key] = str(self.macro(*c))
+            html = self.memo[key] = str(self.macro(*key))
         return html
 
     def row(self, cells: list) -> Markup:
