@@ -792,23 +792,33 @@ def _stamp_path(cache_dir: Path, output: Path) -> Path:
     return cache_dir / "builds" / f"{name}.json"
 
 
-def _snapshot(folder: Path) -> dict[str, list[int]]:
-    out: dict[str, list[int]] = {}
+def _snapshot(folder: Path) -> dict[str, list[int] | None] | None:
+    """Every file below folder: size, times, inode (a file's own when it is a symlink's
+    target; None when it cannot be stat'ed, a broken symlink say, so its appearing is seen).
+    Folders as discover walks them: symlinked ones not followed. None when a folder cannot
+    be listed: then nothing is known, and nothing of the last build is trusted."""
+    out: dict[str, list[int] | None] = {}
 
     def visit(path: str, prefix: str) -> None:
         with os.scandir(path) as it:
             for entry in it:
                 rel = prefix + entry.name
-                st = entry.stat(follow_symlinks=True) if not entry.is_dir() else None
-                if st is None:
+                if entry.is_dir(follow_symlinks=False):
                     visit(entry.path, rel + "/")
+                    continue
+                try:
+                    st = entry.stat(follow_symlinks=True)
+                except OSError:
+                    out[rel] = None
                 else:
                     out[rel] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
+    if not folder.is_dir():
+        return {}  # no reports folder (yet): nothing to know
     try:
         visit(str(folder), "")
     except OSError:
-        return {}
+        return None
     return dict(sorted(out.items()))
 
 
@@ -842,7 +852,7 @@ def _still_current(path: Path, site_fp: str, pages_fp: str, snapshot: dict, outp
         stamp = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same = (isinstance(stamp, dict) and stamp.get("readable") is True
+    same = (isinstance(stamp, dict) and snapshot is not None and stamp.get("readable") is True
             and stamp.get("site") == site_fp and stamp.get("pages") == pages_fp
             and stamp.get("limit") == limit
             and stamp.get("files_output") == (str(files_output.resolve()) if files_output else None)

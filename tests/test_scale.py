@@ -356,6 +356,24 @@ def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
     assert not again.stats.get("noop") and again.stats["units_built"] == 0
 
 
+def test_a_broken_symlink_among_the_reports_hides_no_edit(tmp_path):
+    """A file the snapshot cannot stat is listed as such, not the whole snapshot dropped
+    (an empty snapshot equal to the last one made every later build a no-op)."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    (content / "reports" / "dangling.txt").symlink_to(tmp_path / "nowhere.txt")
+    (content / "reports" / "loop").symlink_to(content / "reports")  # not followed
+    build(content, output, search=False, cache_dir=cache)
+    assert build(content, output, search=False, cache_dir=cache).stats.get("noop")
+    zibo = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    zibo.write_text(zibo.read_text(encoding="utf-8").replace("221", "2210"), encoding="utf-8")
+    edited = build(content, output, search=False, cache_dir=cache)
+    assert not edited.stats.get("noop")
+    assert {r.source.path.name: r for r in edited.reports}[zibo.name].values[
+        "active.procurement.items"] == 2210
+
+
 # ---------------------------------------------------------------- sharded search
 
 
