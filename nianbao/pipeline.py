@@ -49,6 +49,7 @@ from nianbao.package import Copied, Previous, package_combined, package_problems
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
 STATE_VERSION = 3  # 2: packages carry title, description, keywords; 3: page digests
+RACY_NS = 1_000_000_000  # see _keys: FAT and some network file systems keep whole seconds
 
 
 class BuildError(RuntimeError):
@@ -177,6 +178,8 @@ class _Build:
         # The no-op needs the extraction cache (the result's reports come from it, unread),
         # whose folder also keeps the stamp of the last build into this output.
         self.stamp_path = _stamp_path(cache_dir, output) if cache_dir is not None else None
+        self.stamp = _read_stamp(self.stamp_path) if self.stamp_path else None
+        self.taken = time.time_ns()  # before the snapshot: what was touched after is racy
         self.snapshot = _snapshot(content / "reports") if self.stamp_path else None
         self.staging: Path | None = None
         self.files_staging: Path | None = None
@@ -189,7 +192,7 @@ class _Build:
         """The no-op: nothing changed since the last build into this output."""
         stamp = None
         if self.incremental and self.stamp_path is not None:
-            stamp = _still_current(self.stamp_path, self.site_fp, self.pages_fp, self.snapshot,
+            stamp = _still_current(self.stamp, self.site_fp, self.pages_fp, self.snapshot,
                                    self.output, self.files_output, self.limit)
         self.clock.lap("check")
         if stamp is None:
@@ -201,7 +204,9 @@ class _Build:
 
     def discover(self) -> None:
         self.sources = discover(self.content / "reports")
-        self.keys = [extraction_key(s) for s in self.sources]
+        # --full trusts nothing of the last build: every report is hashed again, too.
+        self.keys, self.hashed = _keys(self.sources, self.snapshot,
+                                       self.stamp if self.incremental else None)
         self.noop_fp = _hash(self.site_fp, self.pages_fp,
                              *(f"{s.rel}\0{k}" for s, k in zip(self.sources, self.keys)))
         self.index_inputs = _hash(self.noop_fp, str(self.limit))
@@ -395,6 +400,9 @@ class _Build:
         if self.stamp_path is not None:
             _write_stamp(self.stamp_path, {
                 "site": self.site_fp, "pages": self.pages_fp, "snapshot": self.snapshot,
+                "taken": self.taken, "code": code_hash(),
+                "keys": {s.rel: [k, _sidecar_rel(s)] for s, k in zip(self.sources, self.keys)
+                         if k is not None},
                 "limit": self.limit, "readable": None not in self.keys, "summary": self.summary,
                 "files_output": str(self.files_output.resolve()) if self.files_output else None,
                 **_output_stats(self.output, self.files_output, self.limit)})
@@ -414,7 +422,7 @@ class _Build:
             shutil.rmtree(self.files_staging, ignore_errors=True)
 
     def result(self) -> BuildResult:
-        stats = {**self.clock.laps, "units_built": len(self.built),
+        stats = {**self.clock.laps, "reports_hashed": self.hashed, "units_built": len(self.built),
                  "units_reused": len(self.agencies) - len(self.built)}
         return BuildResult(self.reports, self.site, self.output, stats=stats,
                            summary_text=self.summary)
@@ -845,14 +853,18 @@ def _write_stamp(path: Path, stamp: dict) -> None:
     os.replace(tmp, path)
 
 
-def _still_current(path: Path, site_fp: str, pages_fp: str, snapshot: dict, output: Path,
-                   files_output: Path | None, limit: int | None) -> dict | None:
-    """The stamp when nothing changed since the build that left it, else None."""
+def _read_stamp(path: Path) -> dict | None:
     try:
         stamp = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    same = (isinstance(stamp, dict) and snapshot is not None and stamp.get("readable") is True
+    return stamp if isinstance(stamp, dict) else None
+
+
+def _still_current(stamp: dict | None, site_fp: str, pages_fp: str, snapshot: dict, output: Path,
+                   files_output: Path | None, limit: int | None) -> dict | None:
+    """The stamp when nothing changed since the build that left it, else None."""
+    same = (stamp is not None and snapshot is not None and stamp.get("readable") is True
             and stamp.get("site") == site_fp and stamp.get("pages") == pages_fp
             and stamp.get("limit") == limit
             and stamp.get("files_output") == (str(files_output.resolve()) if files_output else None)
@@ -863,6 +875,46 @@ def _still_current(path: Path, site_fp: str, pages_fp: str, snapshot: dict, outp
     if any(stamp.get(k) != v for k, v in now.items()) or now["output"] is None:
         return None
     return stamp
+
+
+def _keys(sources: list[SourceFile], snapshot: dict | None, stamp: dict | None
+          ) -> tuple[list[str | None], int]:
+    """Each report's extraction key (cache.key): the last build's, when the report and its
+    sidecar have the size, times and inode they had at that build's snapshot; else hashed
+    now. Hashing reads every report, ~11 s at 100,000 reports when they are not in the page
+    cache. Like git's racily clean index entries, a file touched less than RACY_NS before
+    that snapshot is hashed again: a second write within the file system's timestamp
+    granularity could have left its times as they were. Also returns how many were hashed."""
+    stamp = stamp or {}
+    known, before = stamp.get("keys"), stamp.get("snapshot")
+    if (snapshot is None or stamp.get("code") != code_hash() or not isinstance(known, dict)
+            or not isinstance(before, dict) or not isinstance(stamp.get("taken"), int)):
+        return [extraction_key(s) for s in sources], len(sources)
+    settled = stamp["taken"] - RACY_NS
+
+    def unchanged(rel: str) -> bool:
+        now = snapshot.get(rel)
+        return now is not None and now == before.get(rel) and max(now[1], now[2]) < settled
+
+    keys, hashed = [], 0
+    for s in sources:
+        side = _sidecar_rel(s)
+        old = known.get(s.rel)
+        if (isinstance(old, list) and len(old) == 2 and old[1] == side and unchanged(s.rel)
+                and (side is None or unchanged(side))):
+            keys.append(old[0])
+        else:
+            keys.append(extraction_key(s))
+            hashed += 1
+    return keys, hashed
+
+
+def _sidecar_rel(source: SourceFile) -> str | None:
+    """The sidecar's path as the snapshot names it (below content/reports, like source.rel)."""
+    if source.sidecar_path is None:
+        return None
+    folder = source.rel.rpartition("/")[0]
+    return f"{folder}/{source.sidecar_path.name}" if folder else source.sidecar_path.name
 
 
 def _unit_dirs(agency: str) -> tuple[str, str]:

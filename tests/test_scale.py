@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from nianbao.discover import discover
 from nianbao.jsonout import dumps, report_json
 from nianbao.package import package_combined, package_report
 from nianbao.pipeline import (
+    RACY_NS,
     STATE_FILE,
     _package_dict,
     _walk,
@@ -354,6 +356,56 @@ def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
     build(corpus, output, search=False)
     again = build(corpus, output, search=False)
     assert not again.stats.get("noop") and again.stats["units_built"] == 0
+
+
+def test_only_the_reports_whose_files_changed_are_read_again(tmp_path):
+    """The last build's extraction keys are reused for files whose size, times and inode
+    are as its snapshot saw them, unless they were touched too close before it (racy); every
+    other report is hashed again, and what it says now is what the build publishes."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    reports = content / "reports" / "2020"
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    total = len(discover(content / "reports"))
+    settle = RACY_NS / 1e9 + 0.1
+
+    def run(**kw):
+        result = build(content, output, search=False, cache_dir=cache, **kw)
+        by_name = {r.source.path.name: r for r in result.reports}
+        return result.stats["reports_hashed"], by_name
+
+    time.sleep(settle)  # the copies: older than the first build's snapshot by the margin
+    assert run()[0] == total
+
+    zibo = reports / "zibo-zichuan-zhaoshangju-2020.txt"
+    zibo.write_text(zibo.read_text(encoding="utf-8").replace("221", "2210"), encoding="utf-8")
+    hashed, by_name = run()
+    assert hashed == 1 and by_name[zibo.name].values["active.procurement.items"] == 2210
+
+    # The same size, the old modification time put back: the change time gives it away.
+    # The last edit (just before the last build's snapshot) is racy: hashed again, too.
+    time.sleep(settle)
+    tongzhou = reports / "beijing-tongzhou-shangwuju-2020.txt"
+    st = tongzhou.stat()
+    tongzhou.write_text(tongzhou.read_text(encoding="utf-8").replace("753", "754"),
+                        encoding="utf-8")
+    os.utime(tongzhou, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert tongzhou.stat().st_size == st.st_size
+    hashed, by_name = run()
+    assert hashed == 2 and by_name[tongzhou.name].values["active.licensing.decisions"] == 754
+
+    # A new sidecar is a new key for its report (and tongzhou, racy, is hashed once more).
+    time.sleep(settle)
+    sidecar = reports / "changchun-nanguan-shangwuju-2020.yaml"
+    sidecar.write_text("agency: 长春市南关区商务局（测试）\n", encoding="utf-8")
+    hashed, by_name = run()
+    assert hashed == 2
+    assert by_name["changchun-nanguan-shangwuju-2020.txt"].agency == "长春市南关区商务局（测试）"
+
+    # --full trusts nothing of the last build.
+    time.sleep(settle)
+    zibo.write_text(zibo.read_text(encoding="utf-8").replace("2210", "221"), encoding="utf-8")
+    assert run(incremental=False)[0] == total
 
 
 def test_a_broken_symlink_among_the_reports_hides_no_edit(tmp_path):
