@@ -676,7 +676,10 @@ def settle_identities(reports: list[Report]) -> None:
     """Two files for one agency-year, or two agencies on one id: an error on each, no winner."""
     by_key: dict[tuple, list[Report]] = defaultdict(list)
     by_id: dict[str, set[str]] = defaultdict(set)
+    with_id: dict[str, list[Report]] = defaultdict(list)
     for r in reports:
+        if r.agency_id is not None:
+            with_id[r.agency_id].append(r)
         if r.publishable:
             by_key[(r.agency_id, r.year)].append(r)
             by_id[r.agency_id].add(r.agency)
@@ -690,7 +693,7 @@ def settle_identities(reports: list[Report]) -> None:
                 r.agency_id = None
     for agency_id, names in by_id.items():
         if len(names) > 1:
-            for r in reports:
+            for r in with_id[agency_id]:  # not all reports for each id: 9 s at 100,000
                 if r.agency_id == agency_id:
                     r.add(Problem("id-collision", "error",
                                   f"不同机关（{'、'.join(sorted(names))}）得到同一个 ID“{agency_id}”；"
