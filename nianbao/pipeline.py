@@ -344,7 +344,12 @@ class _Build:
         from nianbao import publish as pub
         from nianbao import render
 
-        pages = render.render(self.site, self.staging, self.content, agency_pages=False)
+        old, self.contexts = self.old or {}, {}
+        previous = None
+        if old.get("global") == self.unit_global and isinstance(old.get("contexts"), dict):
+            previous = render.OldPages(self.output, old["contexts"], old.get("files") or {})
+        pages = render.render(self.site, self.staging, self.content, agency_pages=False,
+                              contexts=self.contexts, old=previous)
         pub.write_sitemaps(self.staging, self.site, pages)
         if self.publishing is not None:
             self.publishing.wait()
@@ -376,6 +381,8 @@ class _Build:
             "data_files": (_merged(_walk(files_staging, unit_folders), self.unit_sizes,
                                    lambda rel: rel.startswith("data/"))
                            if files_staging else None),
+            # What each aggregate page was rendered from (render.OldPages).
+            "contexts": dict(sorted(self.contexts.items())),
             # Where each agency's rows lie in the combined tables (package.Previous).
             "combined": {"rows": self.layout,
                          "sha256": {f.name: f.sha256 for f in site.combined.files if f.sha256}},

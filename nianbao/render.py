@@ -12,6 +12,7 @@ import functools
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from collections import Counter, defaultdict
@@ -146,6 +147,10 @@ class Out:
     # shards are fingerprinted by: taken from the bytes as written, not read back)
     digests: dict[str, str] | None = None
     pages: list[str] = field(default_factory=list)  # each page's path, as given (the sitemap's)
+    # path below root → digest of each page's template and context, when asked for; with
+    # `old`, a page whose digest the last build's is is taken from it, not rendered again
+    contexts: dict[str, str] | None = None
+    old: OldPages | None = None
 
     def page(self, path: str, template: str, **context) -> None:
         depth = path.count("/")
@@ -155,9 +160,17 @@ class Out:
             target = self.root / path
             rel_root = "../" * path.count("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        html = self.env.get_template(template).render(
-            **self.common, **context, root=rel_root, home=rel_root or "./", path=path
-        ).encode("utf-8")
+        context = {**self.common, **context, "root": rel_root, "home": rel_root or "./",
+                   "path": path}
+        if self.contexts is not None:
+            rel = target.relative_to(self.root).as_posix()
+            digest = context_digest(template, context)
+            if digest is not None:
+                self.contexts[rel] = digest
+                if self.old is not None and self.old.take(rel, digest, target):
+                    self.pages.append(path)
+                    return
+        html = self.env.get_template(template).render(context).encode("utf-8")
         target.write_bytes(html)
         self.pages.append(path)
         if self.digests is not None:
@@ -169,6 +182,57 @@ class Out:
         if isinstance(data, str):
             data = data.encode("utf-8")
         target.write_bytes(data)
+
+
+@dataclass
+class OldPages:
+    """The last build's pages and the digests of what they were rendered from (see
+    context_digest), with their sizes: a page that is not the size that build wrote was
+    changed since, and is rendered again."""
+
+    root: Path
+    contexts: dict[str, str]
+    sizes: dict[str, int]
+
+    def take(self, rel: str, digest: str, target: Path) -> bool:
+        """The old page as target (a hard link; the old output is left as it was), when it
+        was rendered from this very template and context."""
+        if self.contexts.get(rel) != digest:
+            return False
+        src = self.root / rel
+        try:
+            if src.stat().st_size != self.sizes.get(rel):
+                return False
+            os.link(src, target)
+        except OSError:
+            return False  # gone, or another file system: rendered instead
+        return True
+
+
+def context_digest(template: str, context: dict) -> str | None:
+    """SHA-256 of a page's template name and context; None when the context holds anything
+    but plain data (a report, say), whose JSON would not tell every change: such a page is
+    always rendered. The templates and the code that fills them are the site fingerprint's
+    (pipeline._site_fingerprint): pages are only reused while it is unchanged."""
+    try:
+        data = json.dumps([template, context], ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"), default=_plain)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_PLAIN_RECORDS = (fg.Totals, fg.KeyFigures)  # dataclasses of numbers (and names): plain data
+
+
+def _plain(obj):
+    if isinstance(obj, Decimal):
+        return ["Decimal", str(obj)]
+    if type(obj) in _PLAIN_RECORDS:
+        return [type(obj).__name__, vars(obj)]
+    if callable(obj) and getattr(obj, "__module__", "").startswith("nianbao."):
+        return ["function", f"{obj.__module__}.{obj.__qualname__}"]  # the code: fingerprinted
+    raise TypeError(f"not plain data: {type(obj).__name__}")
 
 
 _DICT_ATTRS = frozenset(dir(dict))
@@ -299,11 +363,14 @@ def common_context(config: dict, years: list[int]) -> dict:
     }
 
 
-def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -> list[str]:
+def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True,
+           contexts: dict[str, str] | None = None, old: OldPages | None = None) -> list[str]:
     """The whole site; returns the paths of the pages written. agency_pages=False leaves out
     each agency's own pages (its page and its agency-year pages), which the build renders
     per agency with render_agency_pages, across processes and only for agencies whose
-    inputs changed; everything else is an aggregate over all reports, always rendered here."""
+    inputs changed; everything else is an aggregate over all reports, rendered here: each
+    page's context digest into `contexts`, if given, and with `old`, only the pages whose
+    context changed (an edit to one 2019 report: 2019's year pages, not the other years')."""
     config = site.config or {}
     env = environment()
     views = report_views(site)
@@ -311,7 +378,7 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True) -
     years = sorted({r.year for r in site.reports})
     regions = region_groups(agencies)  # the list pages' provinces, each with its page's slug
     limit = list_limit(config)
-    o = Out(out, env, common_context(config, years))
+    o = Out(out, env, common_context(config, years), contexts=contexts, old=old)
     copy_assets(out)
     render_home(o, site, views, agencies, years, regions)
     if agency_pages:

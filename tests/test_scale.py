@@ -157,9 +157,19 @@ def test_incremental_builds(corpus, reference, tmp_path):
     # One report changed: its agency is rebuilt, every other one reused, and the output is
     # what a build from scratch makes.
     changed = content / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
-    changed.write_text(changed.read_text(encoding="utf-8").replace("221", "222"), encoding="utf-8")
+    # (221 is a count in table 2; the 1 natural person in table 3 becomes 2, so the row's
+    # total no longer adds up: one more error in the 2020 comparison table)
+    changed.write_text(changed.read_text(encoding="utf-8").replace("221", "222").replace(
+        "一、本年新收政府信息公开申请数量\n\t1\n", "一、本年新收政府信息公开申请数量\n\t2\n"),
+        encoding="utf-8")
+    year_pages = {y: output / "years" / str(y) / "index.html" for y in (2019, 2020)}
+    inodes = {y: p.stat().st_ino for y, p in year_pages.items()}
     one = build(content, output, search=False, cache_dir=cache)
     assert one.stats["units_built"] == 1 and one.stats["units_reused"] == units - 1
+    # Of the aggregate pages, those whose context changed are rendered again (the year of
+    # the edit); the others are the last build's files (linked: the same inode).
+    assert year_pages[2019].stat().st_ino == inodes[2019]
+    assert year_pages[2020].stat().st_ino != inodes[2020]
     # The state lists every file with its size (the units' as the workers and the previous
     # state reported them): what is on disk.
     assert _state(output)["files"] == _walk(output)
@@ -181,9 +191,11 @@ def test_incremental_builds(corpus, reference, tmp_path):
     assert not build(content, output, search=False, cache_dir=cache).stats.get("noop")
 
     # A file of the output changed behind the build's back (a no-op trusts the output, like
-    # make; a build that runs checks what it reuses): that agency is rebuilt.
+    # make; a build that runs checks what it reuses): that agency is rebuilt, and an
+    # aggregate page that is not the size the last build wrote is rendered again.
     victim = output / "zibo-zichuan-zhaoshangju" / "2020" / "index.html"
     victim.write_text("tampered", encoding="utf-8")
+    year_pages[2019].write_text("tampered", encoding="utf-8")
     fixed = build(content, output, search=False)
     assert fixed.stats["units_built"] == 1
     assert _digests(output) == _digests(scratch)
