@@ -81,13 +81,16 @@ def shard_limit(config: dict | None = None) -> int:
 
 def index(site_root: Path, *, pages: list[Page] | None = None, shard_pages: int | None = None,
           previous: Path | None = None, inputs: str | None = None,
-          chunk_pages: int = CHUNK_PAGES) -> dict:
+          chunk_pages: int = CHUNK_PAGES, keep=None) -> dict:
     """Index site_root into site_root/pagefind; returns the manifest written beside it.
 
     pages: the pages carrying data-pagefind-body (found by looking when not given).
     previous: the last build's output, whose unchanged shards are reused.
     inputs: a fingerprint of what the index is built from, kept in the manifest so the next
-    build can tell whether the index is still current."""
+    build can tell whether the index is still current.
+    keep(src, dst): how a reused shard's bundle gets from the previous output to site_root;
+    False when it cannot (then it is indexed). By default copied now, by hard links; the
+    build moves it in at its swap instead (pipeline.swap_in)."""
     limit = shard_pages or shard_limit()
     if pages is None:
         pages = find_pages(site_root)
@@ -98,12 +101,13 @@ def index(site_root: Path, *, pages: list[Page] | None = None, shard_pages: int 
     else:
         manifest = {"bundles": [], "pages": len(pages), "shards": {}}
         old = _read_manifest(previous / "pagefind") if previous else {}
+        keep = keep or _link_tree
         todo = []
         for name, members in shards(pages, chunk_pages).items():
             fp = _fingerprint(members)
             target = out / name
             reused = (fp and old.get("shards", {}).get(name, {}).get("fingerprint") == fp
-                      and _link_tree(previous / "pagefind" / name, target))
+                      and keep(previous / "pagefind" / name, target))
             if not reused:
                 todo.append((members, target))
             manifest["bundles"].append(f"{name}/")

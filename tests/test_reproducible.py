@@ -154,18 +154,20 @@ def test_a_failed_build_keeps_the_old_output_and_leaves_no_staging(builds, tmp_p
     assert _leftovers(tmp_path) == []
 
 
-def test_a_build_failing_at_the_swap_puts_the_moved_agencies_back(builds, tmp_path, monkeypatch):
-    """Unchanged agencies' folders move from the old output into the new one just before
-    the swap; if the swap fails, they are back where they were and the old output is whole."""
+def test_a_build_failing_at_the_swap_puts_the_moved_folders_back(builds, tmp_path, monkeypatch):
+    """Unchanged agencies' folders and unchanged search shards move from the old output into
+    the new one just before the swap; if the swap fails, they are back where they were and
+    the old output is whole."""
     from nianbao import pipeline
 
     content = builds["plain-a"].parent.parent / "content"
     output = tmp_path / "output"
-    shutil.copytree(builds["plain-a"], output)
+    build(content, output, shard_pages=2)  # a search bundle per year
     before = _digests(output)
     agencies = [d.name for d in (output / "data").iterdir() if d.is_dir() and d.name != "all"]
+    shards = [d.name for d in (output / "pagefind").iterdir() if d.is_dir()]
     moved = []
-    real_move = pipeline._move_units
+    real_move = pipeline.swap_in
 
     def move_then_fail_swap(*args):
         moved.extend(real_move(*args))
@@ -174,12 +176,14 @@ def test_a_build_failing_at_the_swap_puts_the_moved_agencies_back(builds, tmp_pa
     def broken(*args):
         raise OSError("swap failed")
 
-    monkeypatch.setattr(pipeline, "_move_units", move_then_fail_swap)
+    monkeypatch.setattr(pipeline, "swap_in", move_then_fail_swap)
     monkeypatch.setattr(pipeline, "swap", broken)
     with pytest.raises(OSError, match="swap failed"):
-        build(content, output, search=False)
-    # Every agency was reused, so moved (its pages and its packages), and moved back.
+        build(content, output, shard_pages=2)
+    # Every agency and every shard was reused, so moved (an agency: its pages and its
+    # packages), and moved back.
     assert sorted(src.relative_to(output).as_posix() for src, _ in moved) == sorted(
-        [*agencies, *(f"data/{a}" for a in agencies)]) and len(agencies) >= 5
+        [*agencies, *(f"data/{a}" for a in agencies), *(f"pagefind/{y}" for y in shards)])
+    assert len(agencies) >= 5 and len(shards) >= 2
     assert _digests(output) == before
     assert _leftovers(tmp_path) == []
