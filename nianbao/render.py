@@ -148,7 +148,8 @@ class Out:
     digests: dict[str, str] | None = None
     pages: list[str] = field(default_factory=list)  # each page's path, as given (the sitemap's)
     # path below root → digest of each page's template and context, when asked for; with
-    # `old`, a page whose digest the last build's is is taken from it, not rendered again
+    # `old`, a page whose digest is the last build's is taken from it, not rendered again
+    # (aggregate pages: not with `digests`, which would need the bytes)
     contexts: dict[str, str] | None = None
     old: OldPages | None = None
 
@@ -162,7 +163,7 @@ class Out:
         target.parent.mkdir(parents=True, exist_ok=True)
         context = {**self.common, **context, "root": rel_root, "home": rel_root or "./",
                    "path": path}
-        if self.contexts is not None:
+        if self.contexts is not None and self.digests is None:
             rel = target.relative_to(self.root).as_posix()
             digest = context_digest(template, context)
             if digest is not None:
@@ -213,7 +214,9 @@ def context_digest(template: str, context: dict) -> str | None:
     """SHA-256 of a page's template name and context; None when the context holds anything
     but plain data (a report, say), whose JSON would not tell every change: such a page is
     always rendered. The templates and the code that fills them are the site fingerprint's
-    (pipeline._site_fingerprint): pages are only reused while it is unchanged."""
+    (pipeline._site_fingerprint): pages are only reused while it is unchanged. (So is
+    whether a value is a str or a Markup of the same text, which JSON does not tell: which
+    one a context holds is the code's doing, not the data's.)"""
     try:
         data = json.dumps([template, context], ensure_ascii=False, sort_keys=True,
                           separators=(",", ":"), default=_plain)
