@@ -727,8 +727,13 @@ def collect(reports: list[Report], config: dict) -> Site:
 
 
 def swap(staging: Path, output: Path) -> None:
-    """Replace output with staging in two renames; the old tree is removed afterwards."""
+    """Replace output with staging; the old tree is removed afterwards. Where the system can
+    exchange two paths in one step, output never goes missing (serve answered 404 between
+    two renames); elsewhere, two renames."""
     os.chmod(staging, 0o755)
+    if output.exists() and _exchange(staging, output):
+        shutil.rmtree(staging, ignore_errors=True)  # the old tree, now
+        return
     old = None
     if output.exists():
         old = output.with_name(f".{output.name}.old-{os.getpid()}")
@@ -736,6 +741,22 @@ def swap(staging: Path, output: Path) -> None:
     staging.rename(output)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically: Linux's renameat2(RENAME_EXCHANGE), which Python's os does
+    not offer. False where it is missing or refused (another system, an old kernel or C
+    library, a file system without it): nothing was moved then."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
 
 
 # ---------------------------------------------------------------- fingerprints and state

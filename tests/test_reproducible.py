@@ -187,3 +187,42 @@ def test_a_build_failing_at_the_swap_puts_the_moved_folders_back(builds, tmp_pat
     assert len(agencies) >= 5 and len(shards) >= 2
     assert _digests(output) == before
     assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_the_new_output_takes_the_old_ones_place_in_one_step(tmp_path):
+    """The swap exchanges the two folders in one call (renameat2), so the output folder is
+    never missing, not even between two renames (serve answered 404 then)."""
+    import threading
+
+    from nianbao import pipeline
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for folder, name in ((a, "x"), (b, "y")):
+        folder.mkdir()
+        (folder / name).write_text(name, encoding="utf-8")
+    assert pipeline._exchange(a, b)
+    assert [p.name for p in a.iterdir()] == ["y"] and [p.name for p in b.iterdir()] == ["x"]
+
+    output, missing, done = tmp_path / "output", [], threading.Event()
+    output.mkdir()
+
+    def watch():
+        while not done.is_set():
+            if not output.exists():
+                missing.append(1)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        for n in range(200):
+            staging = tmp_path / f"staging-{n}"
+            staging.mkdir()
+            (staging / "index.html").write_text(str(n), encoding="utf-8")
+            pipeline.swap(staging, output)
+    finally:
+        done.set()
+        watcher.join()
+    assert not missing
+    assert (output / "index.html").read_text(encoding="utf-8") == "199"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "b", "output"]
