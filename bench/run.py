@@ -99,7 +99,7 @@ def run_build(label: str, n: int, **spec) -> dict:
     rss = out["stats"].get("rss", {})
     print("      peak RSS after phase (MiB): " + ", ".join(f"{k} {v}" for k, v in rss.items()))
     print("      " + ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
-          + "".join(f"; {k} {out['stats'][k]}" for k in ("units_built", "units_reused", "noop")
+          + "".join(f"; {k} {out['stats'][k]}" for k in ("reports_hashed", "units_built", "units_reused", "noop")
                     if k in out["stats"]), flush=True)
     return out
 
