@@ -943,7 +943,8 @@ def _keys(sources: list[SourceFile], snapshot: dict | None, stamp: dict | None
     for s in sources:
         side = _sidecar_rel(s)
         old = known.get(s.rel)
-        if (isinstance(old, list) and len(old) == 2 and old[1] == side and unchanged(s.rel)
+        if (isinstance(old, list) and len(old) == 2 and isinstance(old[0], str)
+                and old[1] == side and unchanged(s.rel)
                 and (side is None or unchanged(side))):
             keys.append(old[0])
         else:
