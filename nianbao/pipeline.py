@@ -120,7 +120,7 @@ def load_config(content: Path) -> dict:
 def build(content: Path, output: Path, *, search: bool = True, jobs: int | None = None,
           cache_dir: Path | None = None, incremental: bool = True, executor: str = "local",
           scheduler: str | None = None, files_output: Path | None = None,
-          shard_pages: int | None = None) -> BuildResult:
+          shard_pages: int | None = None, discard=None) -> BuildResult:
     """Build content/ into output/, phase by phase.
 
     incremental: reuse the previous output's unchanged agencies (False: build everything).
@@ -128,10 +128,12 @@ def build(content: Path, output: Path, *, search: bool = True, jobs: int | None 
     files_output: with `files_base_url` set, where data/ (packages, original reports, bulk
     downloads) goes instead of output/ (default: <output>-files beside output).
     shard_pages: split the search index by year past this many pages (see index.py).
+    discard(path): removes the old output's tree once the new one is in place (default: at
+    once; serve hands it to a thread, so the browser reloads without waiting for it).
     """
     run = _Build(content, output, search=search, jobs=jobs, cache_dir=cache_dir,
                  incremental=incremental, executor=executor, scheduler=scheduler,
-                 files_output=files_output, shard_pages=shard_pages)
+                 files_output=files_output, shard_pages=shard_pages, discard=discard)
     if (unchanged := run.check()) is not None:
         return unchanged
     run.discover()
@@ -156,8 +158,10 @@ class _Build:
 
     def __init__(self, content: Path, output: Path, *, search: bool, jobs: int | None,
                  cache_dir: Path | None, incremental: bool, executor: str,
-                 scheduler: str | None, files_output: Path | None, shard_pages: int | None):
+                 scheduler: str | None, files_output: Path | None, shard_pages: int | None,
+                 discard):
         self.clock = _Clock()
+        self.discard = discard or remove_tree
         self.content, self.output, self.jobs = content, output, jobs
         self.incremental, self.executor, self.scheduler = incremental, executor, scheduler
         self.config = config = load_config(content)
@@ -412,9 +416,9 @@ class _Build:
                                            self.staging, self.files_staging),
                               *self.kept_shards])
         if self.files_staging is not None:
-            swap(self.files_staging, self.files_output)
+            swap(self.files_staging, self.files_output, self.discard)
             self.files_staging = None
-        swap(self.staging, self.output)
+        swap(self.staging, self.output, self.discard)
         self.clock.lap("swap")
         if self.stamp_path is not None:
             _write_stamp(self.stamp_path, {
@@ -726,13 +730,17 @@ def collect(reports: list[Report], config: dict) -> Site:
     return Site(published, with_problems, reports, {}, None, config)
 
 
-def swap(staging: Path, output: Path) -> None:
+def remove_tree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def swap(staging: Path, output: Path, discard=remove_tree) -> None:
     """Replace output with staging; the old tree is removed afterwards. Where the system can
     exchange two paths in one step, output never goes missing (serve answered 404 between
     two renames); elsewhere, two renames."""
     os.chmod(staging, 0o755)
     if output.exists() and _exchange(staging, output):
-        shutil.rmtree(staging, ignore_errors=True)  # the old tree, now
+        discard(staging)  # the old tree, now
         return
     old = None
     if output.exists():
@@ -740,7 +748,7 @@ def swap(staging: Path, output: Path) -> None:
         output.rename(old)
     staging.rename(output)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        discard(old)
 
 
 def _exchange(a: Path, b: Path) -> bool:

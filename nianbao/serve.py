@@ -12,14 +12,19 @@
   one served; HTML gets livereload's script.
 - Serves under --base-path (e.g. /nianbao/) to try the site as GitHub Pages will host it.
 - A failed rebuild is printed and the previous site stays up.
+- The old output's tree is removed on a thread of its own after each swap (Trash), so the
+  browser reloads without waiting for it: after a template edit at 10,000 reports, every
+  page is new and removing the old ones took ~10 s.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +45,25 @@ def _ignored(path: str) -> bool:
     return name.startswith((".#", "~")) or name.endswith(("~", ".tmp", ".swx", ".swp"))
 
 
+class Trash:
+    """Removes the trees it is given, one after another, on a thread of its own."""
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="nianbao-trash")
+        self.given: list[Path] = []
+
+    def __call__(self, path: Path) -> None:
+        self.given.append(path)
+        try:
+            self.pool.submit(shutil.rmtree, path, ignore_errors=True)
+        except RuntimeError:  # closed: serve is stopping, and this build finished meanwhile
+            shutil.rmtree(path, ignore_errors=True)
+
+    def close(self) -> None:
+        """Wait for what is being removed (serve does at exit: nothing is left behind)."""
+        self.pool.shutdown(wait=True)
+
+
 class LiveSite:
     """The served site and what keeps it current: the last build's result (its reports and
     site, in memory for the fast path) and two worker threads, one for edits, one for builds.
@@ -50,7 +74,8 @@ class LiveSite:
 
     def __init__(self, content: Path, output: Path, reload=lambda: None, **build_options):
         self.content, self.output, self.reload = content, output, reload
-        self.options = build_options
+        self.trash = Trash()
+        self.options = {"discard": self.trash, **build_options}
         self.result = None
         self.lock = threading.Lock()  # the result and in-place page writes
         self.edits: set[Path] = set()  # changed paths not yet looked at
@@ -248,5 +273,6 @@ def serve(content: Path, output: Path, *, host: str = "127.0.0.1", port: int = 8
         stop.set()  # watchfiles looks at it between waits (every STEP_MS)
         if watcher_thread.is_alive():
             watcher_thread.join(timeout=2)
+        site.trash.close()
     print("stopped", flush=True)
     return 0

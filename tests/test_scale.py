@@ -361,6 +361,21 @@ def test_fast_path_follows_a_template_edit(tmp_path, monkeypatch):
     assert page_text.count('data-probe="1"') > 200  # every form cell, none remembered
 
 
+def test_serve_removes_the_old_output_beside_the_build(tmp_path):
+    """serve's builds hand the old output's tree to a thread of its own, so the browser
+    reloads without waiting for it to be removed; once that is done, nothing is left."""
+    from nianbao.serve import LiveSite
+
+    content, output = tmp_path / "content", tmp_path / "output"
+    shutil.copytree(CONTENT, content)
+    live = LiveSite(content, output, search=False, incremental=False)
+    assert live.build() and live.build()  # the second replaces all of the first
+    live.trash.close()
+    assert len(live.trash.given) == 1 and not live.trash.given[0].exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "output"]
+    assert (output / "index.html").is_file()
+
+
 def test_builds_without_the_cache_are_never_no_ops(corpus, tmp_path):
     """A no-op returns reports from the extraction cache; without one the build runs (and
     still reuses every agency)."""
