@@ -523,13 +523,15 @@ def _zip_date() -> tuple:
 STORED = (".xlsx", ".docx", ".zip", ".pdf", ".png", ".jpg", ".jpeg", ".gz")
 
 
-def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 1) -> None:
+def write_zip(target: Path | BinaryIO, members: list[tuple[str, Path | bytes]], level: int = 1,
+              append: bool = False) -> None:
     """A zip whose bytes depend only on its members: fixed dates, modes and order.
     level: deflate's, 1 (fast) to 9 (small). Level 1 is half the time of 6 on an
     agency-year's package (0.24 against 0.49 ms) for a zip 3% larger, and three times
-    faster on the hundreds of MB of the combined tables."""
+    faster on the hundreds of MB of the combined tables.
+    append: add the members after those of the zip at target."""
     date = _zip_date()
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(target, "a" if append else "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in members:
             info = zipfile.ZipInfo(name, date)
             info.compress_type = (zipfile.ZIP_STORED if name.lower().endswith(STORED)

@@ -347,13 +347,19 @@ def write_xlsx(path: Path | BinaryIO, sheets: list[tuple[str, dict, list[list]]]
 # ---------------------------------------------------------------- zips
 
 
-def write_data_zip(target: Path, data: Path) -> None:
+def write_data_zip(target: Path, data: Path, part: str | None = None) -> None:
     """The combined package (data/all/, but its own zip), the database and its guide, in one
-    folder."""
-    members = sorted(p for p in (data / "all").rglob("*")
-                     if p.is_file() and p.suffix.lower() != ".zip")
-    members += [p for p in (data / DB_NAME, data / DB_DOC_NAME) if p.is_file()]
-    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members])
+    folder. part: "tables" writes the zip with the combined package only, "database" then
+    appends the database and its guide, so the build can zip the tables while the database
+    is still being written (the same bytes as both at once)."""
+    members = []
+    if part in (None, "tables"):
+        members += sorted(p for p in (data / "all").rglob("*")
+                          if p.is_file() and p.suffix.lower() != ".zip")
+    if part in (None, "database"):
+        members += [p for p in (data / DB_NAME, data / DB_DOC_NAME) if p.is_file()]
+    write_zip(target, [(f"nianbao-data/{p.relative_to(data).as_posix()}", p) for p in members],
+              append=part == "database")
 
 
 # ---------------------------------------------------------------- SQLite
