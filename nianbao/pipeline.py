@@ -182,7 +182,9 @@ class _Build:
         # The no-op needs the extraction cache (the result's reports come from it, unread),
         # whose folder also keeps the stamp of the last build into this output.
         self.stamp_path = _stamp_path(cache_dir, output) if cache_dir is not None else None
-        self.stamp = _read_stamp(self.stamp_path) if self.stamp_path else None
+        # What the last build saw (the no-op and the cache keys trust it); --full trusts
+        # nothing of it, so reports are hashed again, too.
+        self.stamp = _read_stamp(self.stamp_path) if self.stamp_path and incremental else None
         self.taken = time.time_ns()  # before the snapshot: what was touched after is racy
         self.snapshot = _snapshot(content / "reports") if self.stamp_path else None
         self.staging: Path | None = None
@@ -195,10 +197,8 @@ class _Build:
 
     def check(self) -> BuildResult | None:
         """The no-op: nothing changed since the last build into this output."""
-        stamp = None
-        if self.incremental and self.stamp_path is not None:
-            stamp = _still_current(self.stamp, self.site_fp, self.pages_fp, self.snapshot,
-                                   self.output, self.files_output, self.limit)
+        stamp = _still_current(self.stamp, self.site_fp, self.pages_fp, self.snapshot,
+                               self.output, self.files_output, self.limit)
         self.clock.lap("check")
         if stamp is None:
             return None
@@ -209,9 +209,7 @@ class _Build:
 
     def discover(self) -> None:
         self.sources = discover(self.content / "reports")
-        # --full trusts nothing of the last build: every report is hashed again, too.
-        self.keys, self.hashed = _keys(self.sources, self.snapshot,
-                                       self.stamp if self.incremental else None)
+        self.keys, self.hashed = _keys(self.sources, self.snapshot, self.stamp)
         self.noop_fp = _hash(self.site_fp, self.pages_fp,
                              *(f"{s.rel}\0{k}" for s, k in zip(self.sources, self.keys)))
         self.index_inputs = _hash(self.noop_fp, str(self.limit))
