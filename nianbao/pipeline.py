@@ -434,9 +434,7 @@ class _Build:
             self.publishing.stop()
         if self.indexing is not None:  # Pagefind writes into staging (Ctrl-C stops it too)
             wait([self.indexing])
-        for src, dst in reversed(self.moved):  # a unit moved out of the old output goes back
-            if dst.exists() and not src.exists():
-                dst.rename(src)
+        put_back(self.moved)  # what moved out of the old output goes back
         if self.staging is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
         if self.files_staging is not None:
@@ -1048,10 +1046,16 @@ def swap_in(moves: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
             src.rename(dst)
             moved.append((src, dst))
     except BaseException:
-        for src, dst in reversed(moved):
-            dst.rename(src)
+        put_back(moved)
         raise
     return moved
+
+
+def put_back(moved: list[tuple[Path, Path]]) -> None:
+    """Undo swap_in's moves, the last first (one already undone is left alone)."""
+    for src, dst in reversed(moved):
+        if dst.exists() and not src.exists():
+            dst.rename(src)
 
 
 def _package_dict(package: PackageInfo) -> dict:
