@@ -48,7 +48,9 @@ from nianbao.package import Copied, Previous, package_combined, package_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_FILE = ".nianbao/state.json.gz"
-STATE_VERSION = 3  # 2: packages carry title, description, keywords; 3: page digests
+# 2: packages carry title, description, keywords; 3: page digests; 4: compact (_Texts, no
+# file lists per unit)
+STATE_VERSION = 4
 RACY_NS = 1_000_000_000  # see _keys: FAT and some network file systems keep whole seconds
 
 
@@ -241,8 +243,8 @@ class _Build:
 
         site, units, old = self.site, self.agencies, self.old
         self.staging = staging = Path(tempfile.mkdtemp(prefix=".nianbao-", dir=self.output.parent))
-        self.old_units = old_units = ((old or {}).get("units", {})
-                                      if (old or {}).get("global") == self.unit_global else {})
+        old_units = ((old or {}).get("units", {})
+                     if (old or {}).get("global") == self.unit_global else {})
         self.unit_sizes: dict[str, dict[str, int]] = {}  # agency → its files → their sizes
         self.page_digests: dict[str, dict[str, str]] = {}  # agency → year → its page's SHA-256
         packages: dict[tuple[str, int], PackageInfo] = {}
@@ -254,9 +256,11 @@ class _Build:
             """Check the unchanged units' folders in the previous output while the workers
             build the rest: a unit whose files are not exactly those it left (one missing,
             resized, or a stray one) is built after; the rest move in at the swap."""
+            left = _files_by_unit(old)
+            texts = (old or {}).get("texts") or []
             for agency in reusable:
                 prev = old_units[agency]
-                sizes = _unit_intact(agency, prev, old, self.output, self.files_output)
+                sizes = _unit_intact(agency, left, self.output, self.files_output)
                 if sizes is None:
                     not_intact.append(agency)
                     continue
@@ -264,7 +268,7 @@ class _Build:
                 self.unit_sizes[agency] = sizes
                 self.page_digests[agency] = prev["pages"]
                 for year, pkg in prev["packages"].items():
-                    packages[(agency, int(year))] = _package_info(pkg)
+                    packages[(agency, int(year))] = _package_info(pkg, texts)
 
         # One pool of processes for the units, the combined package (with its workbook) and
         # the database; those two go first, so they run beside the units rather than after.
@@ -374,20 +378,22 @@ class _Build:
 
     def state(self) -> None:
         """What the next build compares with: fingerprints, packages, every file's size."""
-        units, site, old_units = self.agencies, self.site, self.old_units
+        units, site = self.agencies, self.site
         files_staging = self.files_staging
         self.summary = summary_text(self.reports, site.reports)
         unit_folders = {f for a in units for f in _unit_dirs(a)}
+        texts = _Texts()
         state = {
             "version": STATE_VERSION, "global": self.unit_global, "noop": self.noop_fp,
             "summary": self.summary,
-            "units": {a: {"fp": self.fps[a], "files": list(self.unit_sizes[a]),
-                          "pages": self.page_digests[a],
-                          "packages": old_units[a]["packages"] if a in self.reused else {
-                              str(r.year): _package_dict(site.packages[(a, r.year)]) for r in units[a]}}
-                      for a in units},
+            "units": {a: {"fp": self.fps[a], "pages": self.page_digests[a],
+                          "packages": {str(r.year): _package_dict(site.packages[(a, r.year)],
+                                                                  texts) for r in units[a]}}
+                      for a in sorted(units)},
+            "texts": texts.table,
             # Every file but the search index: the aggregates walked, the units' as they
             # reported them (or, reused, as the old state had them: not in staging yet).
+            # A unit's own files are those below its two folders (_files_by_unit).
             "files": _merged(_walk(self.staging, unit_folders), self.unit_sizes,
                              lambda rel: files_staging is None or not rel.startswith("data/")),
             "data_files": (_merged(_walk(files_staging, unit_folders), self.unit_sizes,
@@ -976,21 +982,31 @@ def _unit_dirs(agency: str) -> tuple[str, str]:
     return agency, f"data/{agency}"
 
 
-def _unit_intact(agency: str, prev: dict, old: dict, output: Path,
+def _files_by_unit(old: dict | None) -> dict[str, dict[str, int]]:
+    """The previous output's files (path → size) by the folder they lie in: <top>/… by
+    <top>, data/<folder>/… by data/<folder> (a unit's two folders, _unit_dirs, and the
+    aggregates' folders)."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for sizes in ((old or {}).get("files") or {}, (old or {}).get("data_files") or {}):
+        for rel, size in sizes.items():
+            top, _, rest = rel.partition("/")
+            if top == "data" and "/" in rest:
+                top = "data/" + rest.partition("/")[0]
+            out[top][rel] = size
+    return out
+
+
+def _unit_intact(agency: str, left: dict[str, dict[str, int]], output: Path,
                  files_output: Path | None) -> dict[str, int] | None:
     """The unit's files (path → size) when its two folders in the previous output (data/
-    in the files folder in files-host mode) hold exactly the files it left, at their sizes;
-    else None."""
-    sizes, data_sizes = old.get("files") or {}, old.get("data_files") or {}
-    want = {}
-    for rel in prev["files"]:
-        in_files = files_output is not None and rel.startswith("data/")
-        size = (data_sizes if in_files else sizes).get(rel)
-        if size is None:
-            return None
-        want[rel] = size
+    in the files folder in files-host mode) hold exactly the files that build left there
+    (left: _files_by_unit), at their sizes; else None."""
+    want: dict[str, int] = {}
     found: dict[str, int] = {}
     for folder in _unit_dirs(agency):
+        if not left.get(folder):
+            return None
+        want.update(left[folder])
         root = files_output if files_output is not None and folder.startswith("data/") else output
         try:
             _sizes_below(root / folder, folder + "/", found)
@@ -1058,16 +1074,38 @@ def put_back(moved: list[tuple[Path, Path]]) -> None:
             dst.rename(src)
 
 
-def _package_dict(package: PackageInfo) -> dict:
-    """dataclasses.asdict for a package, without its deep copies (100,000 packages in a
-    national build's state)."""
-    return {**vars(package), "files": [dict(vars(f)) for f in package.files]}
+class _Texts:
+    """The state's table of repeated texts (file titles, keywords): each package's files
+    name theirs by number, where writing them out every time was 60% of a national build's
+    state. Numbered in the order first met, so the same site gives the same table."""
+
+    def __init__(self):
+        self.numbers: dict[str, int] = {}
+        self.table: list[str] = []
+
+    def __call__(self, text: str) -> int:
+        n = self.numbers.get(text)
+        if n is None:
+            n = self.numbers[text] = len(self.table)
+            self.table.append(text)
+        return n
 
 
-def _package_info(data: dict) -> PackageInfo:
-    return PackageInfo(data["path"], [FileInfo(**f) for f in data["files"]], data.get("zip_name"),
-                       data.get("invalid", []), data.get("title", ""),
-                       data.get("description", ""), data.get("keywords", []))
+def _package_dict(package: PackageInfo, texts: _Texts) -> dict:
+    """A package for the state: each file as [name, bytes, rows, title, resource, sha256],
+    its title and the package's keywords numbered in texts."""
+    return {**vars(package), "keywords": [texts(k) for k in package.keywords],
+            "files": [[f.name, f.bytes, f.rows, texts(f.title), f.resource, f.sha256]
+                      for f in package.files]}
+
+
+def _package_info(data: dict, texts: list[str]) -> PackageInfo:
+    """_package_dict's package back, with texts the state's table."""
+    return PackageInfo(data["path"],
+                       [FileInfo(name, size, rows, texts[title], resource, sha)
+                        for name, size, rows, title, resource, sha in data["files"]],
+                       data.get("zip_name"), data.get("invalid", []), data.get("title", ""),
+                       data.get("description", ""), [texts[k] for k in data.get("keywords", [])])
 
 
 class _Clock:

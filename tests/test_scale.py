@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +23,8 @@ from nianbao.pipeline import (
     RACY_NS,
     STATE_FILE,
     _package_dict,
+    _package_info,
+    _Texts,
     _walk,
     build,
     collect,
@@ -114,9 +115,12 @@ def test_parallel_build_equals_the_plain_build(corpus, reference, tmp_path):
     assert result.stats["units_built"] >= executors.MIN_PARALLEL
     assert _digests(tmp_path / "output") == reference
     assert (tmp_path / "output" / STATE_FILE).is_file()
-    # The state records packages as dataclasses.asdict would, without its deep copies.
+    # The state records packages compactly (their texts numbered), and reads them back whole.
     packages = [*result.site.packages.values(), result.site.combined]
-    assert all(_package_dict(p) == asdict(p) for p in packages)
+    texts = _Texts()
+    stored = json.loads(json.dumps([_package_dict(p, texts) for p in packages]))
+    assert [_package_info(p, texts.table) for p in stored] == packages
+    assert len(texts.table) < 20  # titles and keywords, each once
     # Sizes and checksums made from the bytes in memory, page digests as the pages were
     # written: each is the file's on disk.
     output = tmp_path / "output"
@@ -201,12 +205,14 @@ def test_incremental_builds(corpus, reference, tmp_path):
     assert _digests(output) == _digests(scratch)
     # Unchanged units' folders move into the new output whole: one holding a file the build
     # did not write is built again rather than carrying the stray file along.
+    # So is one that lacks a file the build wrote.
     stray = [output / "zibo-zichuan-zhaoshangju" / "2020" / "notes.txt",
              output / "data" / "zibo-zichuan-zhaoshangju" / "old.csv"]
     for path in stray:
         path.write_text("stray", encoding="utf-8")
+    (output / "data" / "beijing-tongzhou-shangwuju" / "2020" / "values.csv").unlink()
     cleaned = build(content, output, search=False)
-    assert cleaned.stats["units_built"] == 1 and not [p for p in stray if p.exists()]
+    assert cleaned.stats["units_built"] == 2 and not [p for p in stray if p.exists()]
     assert _digests(output) == _digests(scratch)
     assert (output / STATE_FILE).read_bytes() == (scratch / STATE_FILE).read_bytes()
 
