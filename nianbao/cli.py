@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,17 +103,14 @@ def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, jobs=N
     except (BuildError, ExecutorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    by_file = defaultdict(list)
-    for report in result.reports:
-        for problem in report.problems:
-            by_file[report.source.rel].append(problem)
-    for rel in sorted(by_file):
+    listing = result.problems()
+    for rel, problems in listing:
         print(rel)
-        for p in by_file[rel]:
+        for p in problems:
             print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}")
     print(result.summary())
     print(f"output: {output}")
-    errors = sum(len(r.errors) for r in result.reports)
+    errors = sum(p.severity == "error" for _, problems in listing for p in problems)
     if strict and errors:
         print(f"--strict: {errors} error-level problems", file=sys.stderr)
         return 1

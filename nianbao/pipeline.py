@@ -36,6 +36,7 @@ import tempfile
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import fields
 from pathlib import Path
 
 import yaml
@@ -63,11 +64,13 @@ class BuildResult:
     cache) only when asked for; summary() does not need them."""
 
     def __init__(self, reports: list[Report] | None, site: Site | None, output: Path, *,
-                 stats: dict | None = None, loader=None, summary_text: str | None = None):
+                 stats: dict | None = None, loader=None, summary_text: str | None = None,
+                 listing: Path | None = None):
         self._reports, self._site, self._loader = reports, site, loader
         self.output = output
         self.stats = stats or {}
         self._summary = summary_text
+        self._listing = listing
 
     def _load(self) -> None:
         if self._reports is None:
@@ -91,6 +94,25 @@ class BuildResult:
         if self._summary is None:
             self._summary = summary_text(self.reports, self.published)
         return self._summary
+
+    def problems(self) -> list[tuple[str, list[Problem]]]:
+        """Each report file with problems (by its name below content/reports) and them: what
+        the command line lists. After a no-op, the last build's listing, kept beside its
+        stamp, when it is there: loading 10,000 reports from the cache to list them took
+        1.5 s of a no-op's 2.8 s."""
+        if self._reports is None and self._listing is not None:
+            listed = _read_listing(self._listing)
+            if listed is not None:
+                return listed
+        return problem_listing(self.reports)
+
+
+def problem_listing(reports: list[Report]) -> list[tuple[str, list[Problem]]]:
+    by_file: dict[str, list[Problem]] = defaultdict(list)
+    for report in reports:
+        by_file[report.source.rel].extend(report.problems)
+    return sorted(((rel, problems) for rel, problems in by_file.items() if problems),
+                  key=lambda item: item[0])
 
 
 def summary_text(reports: list[Report], published: list[Report]) -> str:
@@ -207,7 +229,8 @@ class _Build:
         content, cache, config = self.content, self.cache, self.config
         return BuildResult(None, None, self.output, stats={**self.clock.laps, "noop": True},
                            summary_text=stamp.get("summary"),
-                           loader=lambda: _load_reports(content, cache, config))
+                           loader=lambda: _load_reports(content, cache, config),
+                           listing=_listing_path(self.stamp_path))
 
     def discover(self) -> None:
         self.sources = discover(self.content / "reports")
@@ -425,7 +448,8 @@ class _Build:
         swap(self.staging, self.output, self.discard)
         self.clock.lap("swap")
         if self.stamp_path is not None:
-            _write_stamp(self.stamp_path, {
+            _write_listing(_listing_path(self.stamp_path), problem_listing(self.reports))
+            _write_json(self.stamp_path, {
                 "site": self.site_fp, "pages": self.pages_fp, "snapshot": self.snapshot,
                 "taken": self.taken, "code": code_hash(),
                 "keys": {s.rel: [k, _sidecar_rel(s)] for s, k in zip(self.sources, self.keys)
@@ -904,12 +928,36 @@ def _output_stats(output: Path, files_output: Path | None, limit: int | None) ->
             "files": _stat(files_output / "data") if files_output else None}
 
 
-def _write_stamp(path: Path, stamp: dict) -> None:
+def _write_json(path: Path, data: dict | list) -> None:
+    """Whole or not at all: a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(stamp, fh, ensure_ascii=False)
+        json.dump(data, fh, ensure_ascii=False)
     os.replace(tmp, path)
+
+
+def _listing_path(stamp_path: Path) -> Path:
+    return stamp_path.with_suffix(".problems.json")
+
+
+_PROBLEM_FIELDS = [f.name for f in fields(Problem)]
+
+
+def _write_listing(path: Path, listing: list[tuple[str, list[Problem]]]) -> None:
+    """problem_listing's, for the next no-op: written before the stamp, so a stamp never
+    stands beside an older listing."""
+    rows = [[rel, [[getattr(p, name) for name in _PROBLEM_FIELDS] for p in problems]]
+            for rel, problems in listing]
+    _write_json(path, rows)
+
+
+def _read_listing(path: Path) -> list[tuple[str, list[Problem]]] | None:
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        return [(rel, [Problem(*values) for values in problems]) for rel, problems in rows]
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 def _read_stamp(path: Path) -> dict | None:

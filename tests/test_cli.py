@@ -57,6 +57,7 @@ def test_build_summary_problems_and_exit_status(tmp_path):
     strict = run("build", "--content", str(content), "--output", str(out), "--no-search",
                  "--strict")
     assert strict.returncode == 1
+    assert strict.stdout == proc.stdout  # a no-op lists the same problems
     assert (out / "data" / "all" / "datapackage.json").exists()  # a strict failure still built
 
 

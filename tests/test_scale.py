@@ -155,8 +155,15 @@ def test_incremental_builds(corpus, reference, tmp_path):
     again = build(content, output, search=False, cache_dir=cache)
     assert again.stats.get("noop") and output.stat().st_ino == inode
     assert again.summary() == first.summary()
+    # Its problem listing is the last build's, kept beside the stamp: no report is loaded.
+    assert again.problems() == first.problems() != []
+    assert again._reports is None
     assert [dumps(report_json(r)) for r in again.reports] == \
         [dumps(report_json(r)) for r in first.reports]
+    # Without that listing, the reports are loaded to make it.
+    listing = next((cache / "builds").glob("*.problems.json"))
+    listing.unlink()
+    assert build(content, output, search=False, cache_dir=cache).problems() == first.problems()
 
     # One report changed: its agency is rebuilt, every other one reused, and the output is
     # what a build from scratch makes.
