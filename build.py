@@ -4,9 +4,7 @@
 See `python build.py --help` for extract, serve, schemas and validate.
 """
 
-import sys
-
-from nianbao.cli import main
+from nianbao.cli import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
