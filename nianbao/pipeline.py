@@ -446,7 +446,6 @@ class _Build:
             swap(self.files_staging, self.files_output, self.discard)
             self.files_staging = None
         swap(self.staging, self.output, self.discard)
-        self.clock.lap("swap")
         if self.stamp_path is not None:
             _write_listing(_listing_path(self.stamp_path), problem_listing(self.reports))
             _write_json(self.stamp_path, {
@@ -457,6 +456,7 @@ class _Build:
                 "limit": self.limit, "readable": None not in self.keys, "summary": self.summary,
                 "files_output": str(self.files_output.resolve()) if self.files_output else None,
                 **_output_stats(self.output, self.files_output, self.limit)})
+        self.clock.lap("swap")  # with the stamp and the problem listing
 
     def roll_back(self) -> None:
         """After a failure (Ctrl-C included): the old output as it was, no staging left."""
