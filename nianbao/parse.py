@@ -75,6 +75,10 @@ def table_lines(doc: Document) -> list[list[Line]]:
     return out
 
 
+# Digits and separators: a number, or a piece of one ("189." and ".1765", "65" and ".5")
+_NUMBER_PIECE = re.compile(r"[\d\s.,．，]*\d[\d\s.,．，]*")
+
+
 def _garbled(own_labels: list[str]) -> bool:
     """Numbers among a row's label cells (before its last label): rows run together."""
     return any(x.strip() and looks_like_value(x) for x in own_labels[:-1])
@@ -269,6 +273,15 @@ class TableParser:
             return
         if at < len(line.labels) - 1 and norm(line.labels[-1]):
             self.sub_row(line, row)
+            return
+        if at < len(line.labels) - 1 and _NUMBER_PIECE.fullmatch(line.own_labels[-1].strip()):
+            # "189.\t1765": one number split in two cells, its first half no number at all
+            key = f"{row.table}.{row.id}"
+            self.seen.setdefault(key, line.line)
+            self.problem("cells-misaligned", "error",
+                         f"“{row.label}”一行的数值前有一格“{_flat(line.own_labels[-1])}”，"
+                         "像是一个数被拆成了两格，无法判断数值，该行留空", line,
+                         [f"{key}.{c.id}" for c in self.columns_for(row, line)])
             return
         if approximate:
             self.problem("label-approximate", "info",
@@ -560,9 +573,6 @@ def detect_in_text(doc: Document) -> str | None:
 def _template_for(year: int | None) -> str | None:
     """The template a report for `year` should be printed on."""
     return None if year is None else "2021" if year >= 2021 else "2019"
-
-
-_NUMBER_PIECE = re.compile(r"[\d\s.,．，]*\d[\d\s.,．，]*")  # "65", ".1765": a number's tail
 
 
 def stray_values(doc: Document, report: Report, where) -> None:

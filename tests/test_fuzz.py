@@ -841,6 +841,20 @@ def test_found_label_cell_that_is_only_numbering():
     assert "values-without-label" in _codes(report)
 
 
+def test_found_number_split_before_its_row_values():
+    """Row-per-line text: a tab inside "189.1765" gave "行政事业性收费 | 189. | 1765"; "189."
+    is no number, so it read as part of the label, and 1765 was published."""
+    def edit(doc):
+        i = _row(doc, "行政事业性收费")
+        doc.segs[i].parts[1] = "189.\t1765"
+        doc.note("split", i, 1)
+
+    _, report = _edit("synth-2021-rows.txt", edit)
+    assert report.values["active.fees.amount"] is None
+    assert any(p.code == "cells-misaligned" and "active.fees.amount" in p.cells
+               for p in report.problems)
+
+
 _FAST = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
