@@ -65,12 +65,14 @@ class BuildResult:
 
     def __init__(self, reports: list[Report] | None, site: Site | None, output: Path, *,
                  stats: dict | None = None, loader=None, summary_text: str | None = None,
-                 listing: Path | None = None):
+                 listing: Path | None = None,
+                 problems: list[tuple[str, list[Problem]]] | None = None):
         self._reports, self._site, self._loader = reports, site, loader
         self.output = output
         self.stats = stats or {}
         self._summary = summary_text
         self._listing = listing
+        self._problems = problems
 
     def _load(self) -> None:
         if self._reports is None:
@@ -99,12 +101,12 @@ class BuildResult:
         """Each report file with problems (by its name below content/reports) and them: what
         the command line lists. After a no-op, the last build's listing, kept beside its
         stamp, when it is there: loading 10,000 reports from the cache to list them took
-        1.5 s of a no-op's 2.8 s."""
-        if self._reports is None and self._listing is not None:
-            listed = _read_listing(self._listing)
-            if listed is not None:
-                return listed
-        return problem_listing(self.reports)
+        1.5 s of a no-op's 2.8 s. (A build hands over the listing it wrote.)"""
+        if self._problems is None and self._reports is None and self._listing is not None:
+            self._problems = _read_listing(self._listing)
+        if self._problems is None:
+            self._problems = problem_listing(self.reports)
+        return self._problems
 
 
 def problem_listing(reports: list[Report]) -> list[tuple[str, list[Problem]]]:
@@ -218,6 +220,7 @@ class _Build:
         self.moved: list[tuple[Path, Path]] = []  # (from the old output, into staging)
         self.reused: set[str] = set()  # units moved in from the previous output at the swap
         self.kept_shards: list[tuple[Path, Path]] = []  # search shards moved in then, too
+        self.listing: list[tuple[str, list[Problem]]] | None = None  # what swap() kept
 
     def check(self) -> BuildResult | None:
         """The no-op: nothing changed since the last build into this output."""
@@ -447,7 +450,8 @@ class _Build:
             self.files_staging = None
         swap(self.staging, self.output, self.discard)
         if self.stamp_path is not None:
-            _write_listing(_listing_path(self.stamp_path), problem_listing(self.reports))
+            self.listing = problem_listing(self.reports)
+            _write_listing(_listing_path(self.stamp_path), self.listing)
             _write_json(self.stamp_path, {
                 "site": self.site_fp, "pages": self.pages_fp, "snapshot": self.snapshot,
                 "taken": self.taken, "code": code_hash(),
@@ -474,7 +478,7 @@ class _Build:
         stats = {**self.clock.laps, "reports_hashed": self.hashed, "units_built": len(self.built),
                  "units_reused": len(self.agencies) - len(self.built)}
         return BuildResult(self.reports, self.site, self.output, stats=stats,
-                           summary_text=self.summary)
+                           summary_text=self.summary, problems=self.listing)
 
 
 def update_pages(result: BuildResult, content: Path, output: Path, changed: list[Path],
