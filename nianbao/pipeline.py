@@ -1029,6 +1029,12 @@ def _sidecar_rel(source: SourceFile) -> str | None:
     return f"{folder}/{source.sidecar_path.name}" if folder else source.sidecar_path.name
 
 
+def _on_files_host(rel: str, files_output: Path | None) -> bool:
+    """Whether rel lies below files_output rather than the output: data/ in files-host mode
+    (move_files)."""
+    return files_output is not None and rel.startswith("data/")
+
+
 def _unit_dirs(agency: str) -> tuple[str, str]:
     """Every file of a unit lies in these two folders: its pages and its packages."""
     return agency, f"data/{agency}"
@@ -1059,7 +1065,7 @@ def _unit_intact(agency: str, left: dict[str, dict[str, int]], output: Path,
         if not left.get(folder):
             return None
         want.update(left[folder])
-        root = files_output if files_output is not None and folder.startswith("data/") else output
+        root = files_output if _on_files_host(folder, files_output) else output
         try:
             _sizes_below(root / folder, folder + "/", found)
         except OSError:
@@ -1096,7 +1102,7 @@ def _unit_moves(reused: set[str], output: Path, files_output: Path | None,
     moves = []
     for agency in reused:
         for folder in _unit_dirs(agency):
-            in_files = files_output is not None and folder.startswith("data/")
+            in_files = _on_files_host(folder, files_output)
             moves.append(((files_output if in_files else output) / folder,
                           (files_staging if in_files else staging) / folder))
     return moves
