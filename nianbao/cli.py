@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--content", type=Path, default=ROOT / "content", help="content folder")
         p.add_argument("--output", type=Path, default=ROOT / "output", help="output folder")
         p.add_argument("--strict", action="store_true", help="fail when any report has an error")
+        p.add_argument("-v", "--verbose", action="store_true",
+                       help="list notes too, not only errors and warnings")
         p.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
         p.add_argument("--jobs", type=int, default=None, help="processes for extraction (default: all cores)")
         p.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
@@ -90,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
                            cache_dir=None if args.no_cache else args.cache,
                            incremental=not args.full, files_output=args.files_output,
                            shard_pages=args.search_shard_pages)
-    return cmd_build(args.content, args.output, strict=args.strict, search=not args.no_search,
+    return cmd_build(args.content, args.output, strict=args.strict, verbose=args.verbose,
+                     search=not args.no_search,
                      jobs=args.jobs, cache_dir=None if args.no_cache else args.cache,
                      incremental=not args.full, executor=args.executor, scheduler=args.scheduler,
                      files_output=args.files_output, shard_pages=args.search_shard_pages)
@@ -111,8 +114,8 @@ def cmd_extract(files: list[Path]) -> int:
     return 0
 
 
-def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, jobs=None,
-              cache_dir=None, **options) -> int:
+def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbose=False,
+              jobs=None, cache_dir=None, **options) -> int:
     from nianbao.executors import ExecutorError
     from nianbao.pipeline import BuildError, build
 
@@ -126,17 +129,40 @@ def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, jobs=N
         return 2
     _HELD[:] = [result]
     listing = result.problems()
-    for rel, problems in listing:
-        print(rel)
-        for p in problems:
-            print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}")
+    print_listing(listing, verbose=verbose)
     print(result.summary())
+    print(f"every problem is in data/all/problems.csv; the data-quality page: "
+          f"{output / 'quality' / 'index.html'}")
     print(f"output: {output}")
     errors = sum(p.severity == "error" for _, problems in listing for p in problems)
     if strict and errors:
         print(f"--strict: {errors} error-level problems", file=sys.stderr)
         return 1
     return 0
+
+
+def print_listing(listing: list, *, verbose: bool) -> None:
+    """Each file's errors and warnings (and notes, when verbose), then a count of each kind.
+    Notes say how a report was read (a table without headers, a completed agency name): a
+    national corpus has hundreds of thousands, which buried the errors; the data-quality
+    page and problems.csv keep every one."""
+    kinds: dict[tuple[str, str], int] = {}
+    for rel, problems in listing:
+        shown = [p for p in problems if verbose or p.severity != "info"]
+        if shown:
+            print(rel)
+        for p in problems:
+            kinds[(p.severity, p.code)] = kinds.get((p.severity, p.code), 0) + 1
+        for p in shown:
+            print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}")
+    if kinds:
+        print("problems by kind:")
+    order = {"error": 0, "warning": 1, "info": 2}
+    for (severity, code), n in sorted(kinds.items(), key=lambda kv: (order.get(kv[0][0], 3),
+                                                                      -kv[1], kv[0][1])):
+        print(f"  {severity:7} {code:20} {n:>8}")
+    if not verbose and any(severity == "info" for severity, _ in kinds):
+        print("notes are counted, not listed: --verbose lists them")
 
 
 def cmd_validate(output: Path) -> int:

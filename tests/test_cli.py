@@ -64,3 +64,35 @@ def test_build_summary_problems_and_exit_status(tmp_path):
 def test_build_cannot_run_without_content(tmp_path):
     proc = run("--content", str(tmp_path / "nowhere"), "--output", str(tmp_path / "o"))
     assert proc.returncode != 0
+
+
+def test_build_lists_errors_and_warnings_and_counts_notes(tmp_path):
+    """A national corpus has hundreds of thousands of notes: the command counts them by kind
+    and lists them only with --verbose; errors and warnings are always listed."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    notes_only = SEEDS["004_6d2805c236cf6dac.json"]  # its problems are all notes
+    mixed = SEEDS["001_2c2532b92fa8338a.json"]  # an error, warnings and notes
+    for rel in (notes_only, mixed):
+        (content / "reports" / rel).parent.mkdir(exist_ok=True)
+        (content / "reports" / rel).write_bytes((REPORTS / rel).read_bytes())
+    args = ("--content", str(content), "--output", str(tmp_path / "out"), "--no-search")
+    quiet, verbose = run(*args), run(*args, "--verbose")
+    assert quiet.returncode == verbose.returncode == 0, quiet.stderr + verbose.stderr
+
+    def listed(stdout):  # (severity, code, file) of each problem line under a file
+        return {(line.split()[0], line.split()[1], line.split()[2].split(":")[0])
+                for line in stdout.splitlines()
+                if line.startswith("  ") and len(line.split()) > 3}
+
+    everything = listed(verbose.stdout)
+    assert ("info", "agency-completed", notes_only) in everything
+    assert ("error", "cells-misaligned", mixed) in everything
+    assert listed(quiet.stdout) == {p for p in everything if p[0] != "info"}
+    assert notes_only not in quiet.stdout.splitlines()  # no file heading without a line under it
+    assert notes_only in verbose.stdout.splitlines()
+    for out in (quiet.stdout, verbose.stdout):
+        tally = out[out.index("problems by kind:"):].splitlines()
+        assert "  info    header-missing              1" in tally
+        assert "  error   cells-misaligned            1" in tally
+    assert "--verbose lists them" in quiet.stdout and "--verbose lists" not in verbose.stdout
