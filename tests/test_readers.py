@@ -151,6 +151,28 @@ def test_shared_numbered_columns_align(name):
     assert appeal == [int(x) for x in expected["table4_values"]]
 
 
+@pytest.mark.parametrize(("name", "blank"), [
+    ("tongzhou-numbered-borderless.pdf", set()),
+    ("tongzhou-numbered-borderless-blanks.pdf", {"13", "21", "36", "52", "225", "146", "103", "112"}),
+])
+def test_table_without_ruling_lines_never_moves_a_value(name, blank):
+    """The numbered report's PDF with every cell border removed (LibreOffice's export; some
+    agencies' PDFs look so) and, in the second, some cells emptied: the text stream has lost
+    the columns, so a row may come back blank, with a problem, but a value never lands in
+    another field."""
+    printed = extracted(SHARED / "002_tongzhou_2020_numbered.docx")["values"]
+    got = extracted(GENERATED / name)
+    for field_id, value in got["values"].items():
+        if str(printed[field_id]) in blank:
+            assert value is None, field_id
+        else:
+            assert value is None or value == printed[field_id], field_id
+    assert sum(v is not None for v in got["values"].values()) > len(printed) // 3
+    codes = {p["code"] for p in got["problems"]}
+    assert "cells-glued" in codes  # says the table was read without its cells
+    assert codes & {"row-missing", "table-missing", "cells-ambiguous"}  # and what it lost
+
+
 @pytest.mark.parametrize("name", [n for n in ALL if n.startswith("ningbo") and
                                   not n.endswith(".txt")])
 def test_prose_reads_as_in_the_text(name):
