@@ -131,7 +131,7 @@ def read_table(path: Path, schema: dict) -> list[list[str]]:
 
 def iter_table(path: Path, schema: dict):
     """read_table, a row at a time (the combined tables of a national corpus are large)."""
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         names = [field["name"] for field in schema["fields"]]
         if next(reader, None) != names:

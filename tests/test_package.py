@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -113,7 +114,7 @@ def test_schemas_agree_with_spec():
 
 
 def _rows(path):
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -126,6 +127,19 @@ def test_csv_values_match_truth_and_null_is_empty(built):
             if isinstance(expected, dict):
                 continue
             assert values[field_id] == ("" if expected is None else str(expected)), field_id
+
+
+def test_every_csv_opens_in_excel_as_utf8(built):
+    """Excel and WPS read a CSV without a byte-order mark as the system's code page (GBK on
+    a Chinese Windows): every CSV starts with one, once, before the schema's header."""
+    paths = sorted((built.output / "data").rglob("*.csv"))
+    assert len(paths) > 6 * len(built.published)  # each package's tables, and data/all's
+    for path in paths:
+        data = path.read_bytes()
+        assert data.startswith(codecs.BOM_UTF8) and not data[3:].startswith(codecs.BOM_UTF8), path
+        header = data[3:].split(b"\r\n", 1)[0].decode("utf-8").split(",")
+        prefix = "all/" if path.parent.name == "all" else ""
+        assert header == [f["name"] for f in schemas.load(f"{prefix}{path.stem}.schema.json")["fields"]]
 
 
 def _id(built, rel):

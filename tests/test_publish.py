@@ -90,7 +90,7 @@ def _tables(prefix: str) -> tuple[str, ...]:
 
 
 def _csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.reader(f))
 
 
