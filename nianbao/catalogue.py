@@ -45,6 +45,29 @@ class Row:
         return self.label.split(" ", 1)[1] if " " in self.label else self.label
 
 
+    @property
+    def short_label(self) -> str:
+        """The label with its group shortened to the group's number, "（三）1.属于国家秘密":
+        how a message names a row among many."""
+        number = _GROUP_NUMBER.match(self.group or "") if self.table == "apply" else None
+        return number.group(0) + self.item_label if number else self.label
+
+    @property
+    def name(self) -> str:
+        """How a message names the row: 表二's rows under their 第二十条 item."""
+        if self.table == "active":
+            return f"{self.group}“{self.label}”行"
+        return f"“{self.label}”行"
+
+
+_GROUP_NUMBER = re.compile(r"^[（(][一二三四五六七八九十]+[)）]")
+
+
+def table_name(table: str) -> str:
+    """"表三": how the form's own text refers to its tables."""
+    return "表" + TABLE_TITLES[table].split("、", 1)[0]
+
+
 @dataclass(frozen=True)
 class Field:
     id: str
@@ -80,6 +103,34 @@ class Template:
     @cached_property
     def active_items(self) -> list[str]:
         return list(dict.fromkeys(r.group for r in self.table_rows("active")))
+
+    def describe(self, field_ids: list[str], limit: int = 8) -> str:
+        """The first `limit` cells by their printed names, a row at a time (表三“（一）予以公开”
+        行的自然人、商业企业列；…) or, when they lie down fewer columns than across rows, a
+        column at a time (表三“自然人”列的“（一）予以公开”、“（二）部分公开”行): messages are
+        for readers of the form, who do not know its field IDs."""
+        fields = [self.field_map.get(i) for i in field_ids[:limit]]
+        known = [f for f in fields if f is not None]
+        by_column = len({(f.table, f.column.id) for f in known}) < len({f.row for f in known})
+        groups: dict[tuple, list[str]] = {}
+        for field_id, f in zip(field_ids, fields):
+            if f is None:
+                groups.setdefault(("", field_id), [])
+            elif by_column:
+                groups.setdefault((f.table, f"“{f.column.label}”列"), []).append(
+                    f"{f.row.group}“{f.row.label}”" if f.table == "active" else f"“{f.row.short_label}”")
+            else:
+                groups.setdefault((f.table, f.row.name), []).append(f.column.label)
+        parts, table = [], None
+        for (t, head), items in groups.items():
+            if not t:
+                parts.append(head)
+                continue
+            prefix, table = (table_name(t) if t != table else ""), t
+            tail = f"的{'、'.join(items)}行" if by_column else f"的{'、'.join(items)}列"
+            parts.append(prefix + head + tail)
+        more = "等" if len(field_ids) > limit else ""
+        return "；".join(parts) + more
 
 
 @dataclass(frozen=True)

@@ -49,15 +49,18 @@ def check(report: Report, where=lambda line, section: "") -> None:
                 report.checks[key] = "ok"
                 continue
             report.checks[key] = "broken"
+            name = _term_namer(template, rule)
+            line = "一行" if rule["each"] == "row" else "一列"
             report.add(Problem(
                 "rule-broken", "error",
-                f"{rule_id}（{label}）：{_show(lv)} = {lsum}，但 {_show(rv)} = {rsum}",
+                f"{cat.table_name(rule['table'])}“{label}”{line}：{_show(lv, lsum, name)}，"
+                f"但 {_show(rv, rsum, name)}（{rule_id}）",
                 where(report.lines.get(_row_key(left[0][0])), cat.TABLE_TITLES[rule["table"]]),
                 rule=rule_id, cells=[f for f, _ in (*lv, *rv)], kind="report"))
     for rule_id, cells in unchecked.items():
-        shown = "、".join(cells[:8]) + ("…" if len(cells) > 8 else "")
         report.add(Problem("rule-unchecked", "info",
-                           f"{rule_id}：有 {len(cells)} 个相关单元格为空，部分等式无法校验（{shown}）",
+                           f"有 {len(cells)} 个相关单元格为空，部分等式无法校验：{template.describe(cells)}"
+                           f"（{rule_id}）",
                            where(None, ""), rule=rule_id, cells=cells, kind="report"))
 
 
@@ -112,8 +115,20 @@ def _equations(report: Report, template, rule):
         yield col.label, cells(f"{table}.{r}.{col.id}" for r in left_rows), right
 
 
-def _show(side) -> str:
-    return " + ".join(f"{f.split('.', 1)[-1]}({v})" for f, v in side)
+def _term_namer(template, rule):
+    """A term of the rule's equation by its printed name: a column's, when the rule adds up
+    a row; a row's, when it adds up a column (a printed row standing in: its own label)."""
+    def name(field_id: str) -> str:
+        f = template.field_map.get(field_id)
+        if f is None:
+            return field_id.split(".")[1]
+        return f.column.label if rule["each"] == "row" else f.row.short_label
+    return name
+
+
+def _show(side, total, name) -> str:
+    terms = " + ".join(f"{name(f)}({v})" for f, v in side)
+    return terms if len(side) == 1 else f"{terms} = {total}"
 
 
 def _non_negative(report: Report, template, rule_id, types, where) -> None:
@@ -121,7 +136,9 @@ def _non_negative(report: Report, template, rule_id, types, where) -> None:
         value = report.values.get(f.id)
         if f.type in types and value is not None and value < 0:
             report.checks[f"{rule_id}:{f.id}"] = "broken"
-            report.add(Problem("rule-broken", "error", f"{rule_id}：{f.id} 为 {value}，不应为负数",
+            report.add(Problem("rule-broken", "error",
+                               f"{cat.table_name(f.table)}{f.row.name}的“{f.column.label}”为 {value}，"
+                               f"不应为负数（{rule_id}）",
                                where(report.lines.get(_row_key(f.id)), cat.TABLE_TITLES[f.table]),
                                rule=rule_id, cells=[f.id], kind="report"))
 

@@ -526,7 +526,10 @@ def problem_rows(report: Report, link: str | None = None) -> list[dict]:
             "n": i, "anchor": f"problem-{i}", "code": p.code, "code_label": site_text.code_label(p.code),
             "severity": p.severity, "severity_label": site_text.SEVERITIES.get(p.severity, p.severity),
             "kind": p.kind, "kind_label": site_text.KINDS.get(p.kind, p.kind),
-            "message": p.message, "where": p.where,
+            # the rule's ID closes its message (for the CSV and the command line); the page
+            # names the rule in words below it
+            "message": p.message.removesuffix(f"（{p.rule}）") if p.rule else p.message,
+            "where": site_text.place(p.where, report),
             "rule": site_text.RULES.get(p.rule or "", ""),
             "link": f"{link}#problem-{i}" if link else None,
         })

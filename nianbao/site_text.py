@@ -77,6 +77,25 @@ def code_label(code: str) -> str:
     return CODES.get(code, code)
 
 
+_AT_LINE = re.compile(r":(\d+)(?:\s+|$)")
+
+
+def place(where: str, report: Report) -> str:
+    """A problem's place as a reader of the original file finds it: "原始文件第 60 行 ·
+    三、收到和处理政府信息公开申请情况" for "2020/x.txt:60 三、…" (a PDF's number is its page; a
+    Word or HTML file's, its paragraph or table row). The file itself is the page's subject."""
+    rel = report.source.rel if report.source else ""
+    if not rel or not where.startswith(rel):
+        return where  # a sidecar's, or no file's
+    rest = where[len(rel):]
+    at = _AT_LINE.match(rest)
+    if at is None:
+        return rest.strip()
+    unit = {"text": "行", "pdf": "页"}.get(report.format or "text", "段")
+    section = rest[at.end():].strip()
+    return f"原始文件第 {at.group(1)} {unit}" + (f" · {section}" if section else "")
+
+
 def region_text(report: Report, sep: str = "") -> str:
     r = report.region
     parts = [r.province]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,11 @@ SEEDS = {
 def extract_json(path: Path) -> dict:
     """The `build.py extract` object for one file, as JSON would give it back."""
     return json.loads(dumps(report_json(extract(source_for(path)))))
+
+
+def rule_of(problem: dict) -> str:
+    """The rule a rule problem names, in brackets at the end of its message."""
+    return re.search(r"（([a-z-]+)）$", problem["message"]).group(1)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 from bench.synth import report
 from nianbao.jsonout import dumps
 from nianbao.recover import splits
-from tests.conftest import extract_json
+from tests.conftest import extract_json, rule_of
 
 WEB = Path(__file__).parent / "corpus" / "web-text"
 
@@ -50,7 +50,7 @@ def test_recovered_values_and_self_contradiction_kept():
     msg = next(p["message"] for p in got["problems"] if p["code"] == "cells-ambiguous")
     assert "1129" in msg and "1 12 9" in msg
     broken = [p for p in got["problems"] if p["code"] == "rule-broken"]
-    assert {p["message"].split("（")[0] for p in broken} == {"apply-balance", "apply-results-total"}
+    assert {rule_of(p) for p in broken} == {"apply-balance", "apply-results-total"}
 
 
 def _glue(text: str) -> str:

@@ -379,6 +379,34 @@ def test_quality_page_groups_problems_by_kind(extended_site):
     assert "2021/unidentified.txt" in unpublished.text()
 
 
+def test_problems_speak_the_forms_language(extended_site):
+    """A reader knows the form, not its field IDs, rule IDs or our file paths: a problem
+    names cells by their rows and columns, its rule in words and its place in the original
+    file by line (a text file's) or page (a PDF's)."""
+    located = 0
+    for report in extended_site.result.site.reports:
+        if not report.problems:
+            continue
+        doc = page(extended_site.output, f"{report.agency_id}/{report.year}/")
+        section = doc.find("section", id="problems")
+        text = section.text()
+        for field_id in report.values:
+            assert field_id not in text, (report.source.rel, field_id)
+        for p in report.problems:
+            assert p.rule is None or f"（{p.rule}）" not in text
+        assert report.source.rel not in text
+        for p in report.problems:
+            if re.match(re.escape(report.source.rel) + r":\d+ ", p.where):
+                located += 1
+                line = p.where.split(":", 1)[1].split(" ", 1)[0]
+                unit = "页" if report.format == "pdf" else "行" if report.format == "text" else "段"
+                assert f"位置：原始文件第 {line} {unit} · " in text
+    assert located
+    broken = [p for r in extended_site.result.site.reports for p in r.problems
+              if p.code == "rule-broken"]
+    assert broken and all(p.message.startswith("表") for p in broken)
+
+
 # ---------------------------------------------------------------- comparisons
 
 

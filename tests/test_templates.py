@@ -9,7 +9,7 @@ import pytest
 from bench.synth import report
 from nianbao import catalogue as cat
 from nianbao.jsonout import dumps
-from tests.conftest import extract_json
+from tests.conftest import extract_json, rule_of
 
 
 def _write(tmp_path, text, name="report.txt"):
@@ -46,12 +46,14 @@ def test_broken_rule_names_rule_cells_and_both_sides(tmp_path):
     synth = report(7, "2019", "cells", broken=True)
     got = extract_json(_write(tmp_path, synth.text))
     broken = [p for p in got["problems"] if p["code"] == "rule-broken"]
-    assert {p["message"].split("（")[0] for p in broken} == {
-        "apply-row-total", "apply-results-total", "apply-balance"}
+    assert {rule_of(p) for p in broken} == {"apply-row-total", "apply-results-total",
+                                            "apply-balance"}
     total = synth.values["apply.total.total"]
-    row_total = next(p for p in broken if p["message"].startswith("apply-row-total"))
-    assert f"total.total({total})" in row_total["message"]
-    assert str(total - 1) in row_total["message"]  # the other side of the equation
+    row_total = next(p for p in broken if rule_of(p) == "apply-row-total")
+    # the row and its cells by their printed names, both sides with their sums
+    assert row_total["message"].startswith(f"表三“（七）总计”一行：总计({total})，但 自然人(")
+    assert row_total["message"].endswith(f" = {total - 1}（apply-row-total）")
+    assert "apply." not in row_total["message"]  # no field IDs: readers do not know them
     assert "收到和处理" in row_total["where"]
     assert got["values"]["apply.total.total"] == total  # published as printed
 
@@ -101,3 +103,21 @@ def test_pipe_tables(tmp_path, template):
     got = extract_json(_write(tmp_path, "\n".join(lines), "report.md"))
     assert got["template"] == template
     assert got["values"] == json.loads(dumps(synth.values))
+
+
+def test_rule_messages_name_cells_as_the_form_prints_them():
+    """Problems are read on the report's page by people who know the form, not its IDs."""
+    from nianbao import check
+    from nianbao.model import Report
+
+    template = cat.load().template("2019")
+    report = Report(source=None, template="2019", values={f: 0 for f in template.field_ids})
+    report.values["active.licensing.decisions"] = -3
+    report.values["apply.withheld_law.research"] = None
+    check.check(report)
+    messages = {p.rule: p.message for p in report.problems}
+    assert messages["non-negative"] == (
+        "表二第二十条第（五）项“行政许可”行的“处理决定数量”为 -3，不应为负数（non-negative）")
+    assert messages["apply-results-total"] == (
+        "有 1 个相关单元格为空，部分等式无法校验：表三“（三）不予公开 2.其他法律行政法规禁止公开”行"
+        "的科研机构列（apply-results-total）")
