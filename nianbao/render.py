@@ -885,9 +885,10 @@ def year_table(views: list[ReportView]) -> dict:
         for fid, share, _ in YEAR_COLUMNS:
             val = v.figures.shares.get(fid) if share else v.figures.values.get(fid)
             text = fg.share_text(v.figures, fid) if share else fg.fmt(val)
-            cells.append({"text": text,
-                          "sort": "" if val is None else str(val), "num": True,
-                          "title": "" if val is not None else "报告中相关单元格空白，无法计算"})
+            title = ("" if val is not None else "办理结果总计为 0，无法计算占比" if text == "—"
+                     else "报告中相关单元格空白，无法计算")
+            cells.append({"text": text, "sort": "" if val is None else str(val), "num": True,
+                          "title": title})
         cells.append({"text": str(v.errors), "sort": str(v.errors), "num": True})
         cells = [{"href": None, "num": False, "title": "", **c} for c in cells]
         rows.append({"cells": cells, "province": r.region.province or "",

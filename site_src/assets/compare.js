@@ -23,11 +23,30 @@
   var placeSel = document.getElementById("agency-place");
   var hint = document.getElementById("agency-hint");
   var MATCHES = 50;
+  var legendShare = document.getElementById("legend-share");
 
+  // As the other pages show numbers: shares with one decimal ("100.0%"; data.json has 100),
+  // counts thousands-separated from 10,000.
   function fmt(v, m) {
     if (v === null || v === undefined) return "";
-    if (m.percent) return v + "%";
+    if (m.percent) return v.toFixed(1) + "%";
     return Math.abs(v) >= 10000 ? v.toLocaleString("zh-CN") : String(v);
+  }
+
+  // One table cell: what it shows, why (title), and what the CSV gets (a number or nothing).
+  // A share is null in data.json both when a cell it needs is blank and when 办理结果总计
+  // (the measure "handled") is 0; the other pages show "—" for the second, blank for the first.
+  function cell(entry, m) {
+    if (!entry) return { text: "—", title: "该年度没有这个机关的报告", cls: " na", csv: "" };
+    var v = entry.values[m.id];
+    if (v !== null && v !== undefined) {
+      return { text: fmt(v, m), title: "", cls: "", csv: m.percent ? v.toFixed(1) : String(v) };
+    }
+    var count = entry.values[m.id.replace(/_share$/, "")];
+    if (m.percent && entry.values.handled === 0 && count !== null && count !== undefined) {
+      return { text: "—", title: "办理结果总计为 0，无法计算占比", cls: "", csv: "" };
+    }
+    return { text: "", title: "报告中相关单元格空白，无法计算", cls: " blank", csv: "" };
   }
 
   function el(name, attrs, text) {
@@ -65,7 +84,10 @@
     return data.agencies.filter(function (a) { return s.agencies.indexOf(a.id) >= 0; });
   }
 
-  function csvValue(t) { return /[",\r\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t; }
+  function csvValue(t) {
+    if (/^[=+\-@]/.test(t) && !/^-?\d+(\.\d+)?$/.test(t)) t = "'" + t;  // not a formula
+    return /[",\r\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+  }
 
   function render(s) {
     var m = data.measures.filter(function (x) { return x.id === s.measure; })[0];
@@ -81,6 +103,7 @@
     heading.textContent = m.label + "（" + m.unit + "）";
     caption.textContent = "所选机关各年度" + m.label;
     desc.textContent = m.description;
+    legendShare.hidden = !m.percent;
 
     // table
     var years = data.years;
@@ -89,7 +112,8 @@
     years.forEach(function (y) { tr.appendChild(el("th", { scope: "col", "class": "num" }, String(y))); });
     thead.appendChild(tr);
     var tbody = el("tbody");
-    var csv = [["机关"].concat(years.map(String))];
+    // numbers only in the year columns (a share in per cent, unformatted), empty when none
+    var csv = [["机关（" + m.label + "，" + m.unit + "）"].concat(years.map(String))];
     chosen.forEach(function (a) {
       var row = el("tr"), th = el("th", { scope: "row" });
       var link = el("a", { href: new URL(a.id + "/", siteRoot).pathname }, a.name);
@@ -97,13 +121,11 @@
       row.appendChild(th);
       var line = [a.name];
       years.forEach(function (y) {
-        var entry = a.years[String(y)];
-        var text = entry ? fmt(entry.values[m.id], m) : "—";
-        var td = el("td", { "class": "num" + (entry ? "" : " na") }, text);
-        if (entry && entry.values[m.id] === null) td.title = "报告中相关单元格空白，无法计算";
-        if (!entry) td.title = "该年度没有这个机关的报告";
+        var c = cell(a.years[String(y)], m);
+        var td = el("td", { "class": "num" + c.cls }, c.text);
+        if (c.title) td.title = c.title;
         row.appendChild(td);
-        line.push(text);
+        line.push(c.csv);
       });
       tbody.appendChild(row);
       csv.push(line);
@@ -162,7 +184,7 @@
     for (var v = vmin; v <= vmax + step / 2; v += step) {
       var yy = y(v);
       svg.appendChild(svgEl("line", { x1: L, x2: W - R, y1: yy, y2: yy, stroke: v === 0 ? "#7b8794" : "#e4e9f0" }));
-      var label = fmt(Math.round(v * 100) / 100, m);
+      var label = m.percent ? Math.round(v) + "%" : fmt(Math.round(v * 100) / 100, m);
       svg.appendChild(svgEl("text", { x: L - 6, y: yy + 4, "text-anchor": "end" }, label));
     }
     years.forEach(function (yr, i) {
@@ -210,9 +232,10 @@
     var items = data.agencies.filter(function (a) { return selected.indexOf(a.id) >= 0; });
     var pool = data.agencies.filter(function (a) { return a.part === placeSel.value; });
     var more = [];
+    function matches(a) { return (a.name + " " + a.region).indexOf(q) >= 0; }
     for (var i = 0; i < pool.length && more.length < MATCHES; i++) {
       var a = pool[i];
-      if (selected.indexOf(a.id) < 0 && (a.name + " " + a.region).indexOf(q) >= 0) more.push(a);
+      if (selected.indexOf(a.id) < 0 && matches(a)) more.push(a);
     }
     checks.replaceChildren.apply(checks, items.concat(more).map(function (a) {
       var li = el("li"), label = el("label");
@@ -224,8 +247,12 @@
       li.appendChild(label);
       return li;
     }));
+    var place = data.places.filter(function (p) { return p.code === placeSel.value; })[0];
     hint.textContent = more.length >= MATCHES ? "只列出前 " + MATCHES + " 个机关，请输入名称中的字筛选。"
-      : !q ? "这里共 " + pool.length + " 个机关。" : "找到 " + more.length + " 个匹配的机关。";
+      : !q ? "这里共 " + pool.length + " 个机关。"
+      : more.length || items.some(matches) ? "找到 " + more.length + " 个匹配的机关。"
+      : "找到 0 个匹配的机关：" + (place ? place.name : "这里") + "没有名称或地区含“" + q
+        + "”的机关，可以换一个地区。";
   }
 
   // A big site's data.json lists places, not agencies: each place's agencies, whole, are
@@ -282,9 +309,13 @@
     filterBox.addEventListener("input", function () {
       var q = filterBox.value.trim();
       if (fromJson) { fillChecks(currentState().agencies, q); return; }
+      var shown = 0;
       checks.querySelectorAll("li").forEach(function (li) {
-        li.hidden = q && li.textContent.indexOf(q) < 0;
+        li.hidden = Boolean(q) && li.textContent.indexOf(q) < 0;
+        if (!li.hidden) shown++;
       });
+      hint.textContent = !q ? "" : shown ? "找到 " + shown + " 个匹配的机关。"
+        : "没有名称或地区含“" + q + "”的机关。";
     });
     render(s);
     var resized = null;
