@@ -68,11 +68,45 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
   }
 
+  // The place selects narrow each other: a province offers only its cities and counties, a
+  // city only its counties (a choice the one above rules out goes back to 全部).
+  var PLACES = ["province", "city", "county"];
+
   function makeFilter(form, table) {
     var selects = form.querySelectorAll("select[data-filter]");
     var output = form.querySelector("output");
     var rows = table.tBodies[0].rows;
+    var byKey = {}, offered = {};
+    Array.prototype.forEach.call(selects, function (s) {
+      var key = s.getAttribute("data-filter");
+      byKey[key] = s;
+      offered[key] = Array.prototype.map.call(s.options, function (o) { return o.value; })
+        .filter(Boolean);
+    });
+
+    function narrow() {
+      PLACES.forEach(function (key, level) {
+        var sel = byKey[key];
+        if (!sel || !level) return;
+        var above = PLACES.slice(0, level).filter(function (k) { return byKey[k] && byKey[k].value; });
+        var present = {};
+        Array.prototype.forEach.call(rows, function (row) {
+          if (above.every(function (k) { return row.getAttribute("data-" + k) === byKey[k].value; })) {
+            present[row.getAttribute("data-" + key)] = true;
+          }
+        });
+        var keep = offered[key].filter(function (v) { return present[v]; });
+        var now = Array.prototype.map.call(sel.options, function (o) { return o.value; }).slice(1);
+        if (now.join("\n") === keep.join("\n")) return;
+        var value = keep.indexOf(sel.value) >= 0 ? sel.value : "";
+        var options = [new Option("全部", "")].concat(keep.map(function (v) { return new Option(v, v); }));
+        sel.replaceChildren.apply(sel, options);
+        sel.value = value;
+      });
+    }
+
     function apply() {
+      narrow();
       var shown = 0;
       Array.prototype.forEach.call(rows, function (row) {
         var ok = Array.prototype.every.call(selects, function (s) {
@@ -81,7 +115,14 @@
         row.hidden = !ok;
         if (ok) shown++;
       });
-      if (output) output.textContent = "显示 " + shown + " / " + rows.length + " 个机关";
+      if (!output) return;
+      var text = "显示 " + shown + " / " + rows.length + " 个机关";
+      if (!shown) {
+        var chosen = Array.prototype.filter.call(selects, function (s) { return s.value; })
+          .map(function (s) { return s.parentNode.firstChild.textContent.trim() + "“" + s.value + "”"; });
+        text += "：没有同时符合" + chosen.join("、") + "的机关，请更改或清除筛选。";
+      }
+      output.textContent = text;
     }
     form.addEventListener("change", apply);
     form.addEventListener("reset", function () { setTimeout(apply, 0); });
