@@ -30,6 +30,14 @@ class Column:
     label: str
     type: str  # count | delta | amount_wan
 
+    @property
+    def heading(self) -> str:
+        """The label with its unit, as the printed form's header has it: the spec's label
+        of the 2019 amount column (采购总金额) leaves out that it is in 万元."""
+        if self.type == "amount_wan" and "万元" not in self.label:
+            return f"{self.label}（万元）"
+        return self.label
+
 
 @dataclass(frozen=True)
 class Row:

@@ -655,7 +655,7 @@ def active_comparison(items: list[ReportView]) -> dict:
             if f.table != "active":
                 continue
             entry = rows.setdefault(f.id, {"id": f.id, "labels": {}, "item": f.row.group})
-            entry["labels"][tid] = f"{f.row.item_label} · {f.column.label}"
+            entry["labels"][tid] = f"{f.row.item_label} · {f.column.heading}"
     out_rows = []
     for fid, entry in rows.items():
         labels = entry["labels"]

@@ -95,7 +95,7 @@ def active_tables(report: Report, marks) -> list[HtmlTable]:
         item_rows = [r for r in rows if r.group == item]
         cols = item_rows[0].columns
         head = [[HtmlCell("信息内容", "th", scope="col"),
-                 *(HtmlCell(c.label, "th", scope="col") for c in cols)]]
+                 *(HtmlCell(c.heading, "th", scope="col") for c in cols)]]
         body = []
         for r in item_rows:
             body.append([HtmlCell(r.item_label, "th", scope="row"),
