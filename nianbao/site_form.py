@@ -141,14 +141,16 @@ def apply_table(report: Report, marks) -> HtmlTable:
     for i, r in enumerate(outcomes):
         line: list[HtmlCell] = []
         if i == 0:
-            line.append(HtmlCell("三、本年度办理结果", "th", rowspan=len(outcomes), scope="rowgroup"))
-        if r.group:
+            line.append(HtmlCell("三、本年度办理结果", "th", rowspan=len(outcomes), scope="rowgroup",
+                                 cls="outcomes"))
+        if r.group:  # the label columns' classes place them when they stay in view (site.css)
             if r.group not in seen:
                 seen.add(r.group)
-                line.append(HtmlCell(r.group, "th", rowspan=group_sizes[r.group], scope="rowgroup"))
-            line.append(HtmlCell(r.item_label, "th", scope="row"))
+                line.append(HtmlCell(r.group, "th", rowspan=group_sizes[r.group], scope="rowgroup",
+                                     cls="group"))
+            line.append(HtmlCell(r.item_label, "th", scope="row", cls="item"))
         else:
-            line.append(HtmlCell(r.label, "th", colspan=2, scope="row"))
+            line.append(HtmlCell(r.label, "th", colspan=2, scope="row", cls="outcome"))
         body.append(line + values(r))
     for r in rows:
         if r.id in BOTTOM_ROWS:

@@ -11,6 +11,8 @@ either fails these tests with a message saying so; set NIANBAO_SKIP_BROWSER=1 to
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -22,7 +24,12 @@ import pytest
 
 from nianbao import figures as fg
 from tests.conftest import SEEDS, TRUTH
-from tests.site_fixtures import built_site, page, serve_folder  # noqa: F401
+from tests.site_fixtures import (  # noqa: F401
+    built_site,
+    make_region_content,
+    page,
+    serve_folder,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -392,18 +399,75 @@ def test_axe_no_serious_violations(open_page, built_site, axe_source):
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 
-def test_phone_width_has_no_horizontal_scroll(open_page, built_site):
+PHONE = {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+
+
+def _every_page(built) -> list[str]:
+    """Every kind of page, and every agency-year and agency page: one report's tables can be
+    wider than another's (its marks, notes, numbers), so one of each kind is not enough."""
+    reports = built.result.site.reports
+    years = sorted({r.year for r in reports})
+    return list(dict.fromkeys([
+        *_a11y_pages(built), "agencies/", "years/", *(f"years/{y}/" for y in years),
+        *(f"{r.agency_id}/{r.year}/" for r in reports), *(f"{r.agency_id}/" for r in reports)]))
+
+
+@pytest.fixture
+def open_phone(browser, site_url):
+    """open_phone(path) → a page in an emulated phone (375×812, is_mobile, touch, dpr 2).
+
+    is_mobile is what a phone does with a page wider than the screen: the layout viewport
+    grows to fit it (innerWidth with it), where a plain narrow window scrolls instead."""
+    context = browser.new_context(**PHONE, locale="zh-CN", service_workers="block")
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def route(r):
+        if urlsplit(r.request.url).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+
+    def open_(path: str):
+        pg = context.new_page()
+        pg.on("console", lambda m: errors.append(f"{path}: {m.text}") if m.type == "error" else None)
+        pg.on("pageerror", lambda e: errors.append(f"{path}: page error: {e}"))
+        pg.goto(site_url + path, wait_until="networkidle")
+        if path.startswith("search/"):
+            _results(pg)
+        return pg
+
+    yield open_
+    context.close()
+    assert not outside, outside
+    assert not errors, errors
+
+
+def test_phone_width_has_no_horizontal_scroll(open_page, open_phone, built_site):
+    """No page is wider than a phone's screen, in a plain 390 px window and in an emulated
+    phone, where the page is measured against the screen (innerWidth grows with the page)."""
     wide = {}
-    for path in _a11y_pages(built_site):
+    for path in _every_page(built_site):
+        name = re.sub(r"[^a-z0-9]+", "-", path.split("?")[0]).strip("-") or "home"
         pg = open_page(path, width=390, height=844)
         if path.startswith("search/"):
             _results(pg)
-        name = re.sub(r"[^a-z0-9]+", "-", path.split("?")[0]).strip("-") or "home"
         _shot(pg, f"390-{name}")
+        sw = pg.evaluate("document.scrollingElement.scrollWidth")
+        if sw > 390:
+            wide[f"390 {path}"] = sw
+        pg.close()
+        pg = open_phone(path)
+        _shot(pg, f"phone-{name}")
         sw, iw = pg.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
-        if sw > iw:
-            wide[path] = (sw, iw)
-    assert not wide
+        if max(sw, iw) > PHONE["viewport"]["width"]:
+            wide[f"phone {path}"] = (sw, iw)
+        pg.close()
+    assert not wide, wide
 
 
 def test_404_page_under_sub_path(open_page):
@@ -456,3 +520,441 @@ def test_serve_reloads_the_open_page_after_an_edit(browser, tmp_path):
         pg.close()
     finally:
         _stop(server.proc)
+
+
+# ---------------------------------------------------------------- phone and page layout
+
+
+def _report_pages(built) -> list[str]:
+    return [f"{r.agency_id}/{r.year}/" for r in built.result.site.reports]
+
+
+def test_form_tables_on_a_phone_keep_their_labels_in_view(open_phone, built_site):
+    """Table 三 on a phone: the numbers start in the left half of the first screen, and
+    scrolled to its right end every row label (the nested group labels too) is still in
+    view, none over another. Table 四: a column group's label (行政诉讼 …) stays in view
+    wherever its columns are."""
+    for path in _report_pages(built_site):
+        pg = open_phone(path)
+        apply = pg.evaluate("""() => {
+            const t = document.getElementById('table-apply'), w = t.parentElement;
+            w.scrollIntoView();
+            const box = () => w.getBoundingClientRect();
+            const first = t.tBodies[0].querySelector('td').getBoundingClientRect();
+            const start = (first.left - box().left) / box().width;
+            w.scrollLeft = w.scrollWidth;
+            const wr = box();
+            const ths = [...t.tBodies[0].querySelectorAll('th')].map(th => {
+                const r = th.getBoundingClientRect();
+                return {text: th.textContent.trim(), left: r.left, right: r.right, top: r.top,
+                        bottom: r.bottom};
+            });
+            const outside = ths.filter(r => r.left < wr.left - 1 || r.right > wr.right + 1)
+                .map(r => r.text);
+            const over = [];
+            for (const a of ths) for (const b of ths) {
+                if (a === b) continue;
+                const rows = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                const cols = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                if (rows > 1 && cols > 1) over.push(a.text + ' / ' + b.text);
+            }
+            return {start, scrolled: w.scrollLeft, outside, over};
+        }""")
+        assert apply["start"] < 0.5, (path, apply)
+        assert not apply["outside"] and not apply["over"], (path, apply)
+        appeal = pg.evaluate("""() => {
+            const t = document.getElementById('table-appeal'), w = t.parentElement;
+            w.scrollIntoView();
+            const groups = t.querySelectorAll('thead th[scope=colgroup]');
+            const labels = t.querySelectorAll('thead th[scope=colgroup] > .group-label');
+            const lost = [];
+            for (let x = 0; x <= w.scrollWidth - w.clientWidth + 20; x += 20) {
+                w.scrollLeft = x;
+                const wr = w.getBoundingClientRect();
+                for (const label of labels) {
+                    const th = label.parentElement.getBoundingClientRect();
+                    const l = label.getBoundingClientRect();
+                    const seen = Math.min(th.right, wr.right) - Math.max(th.left, wr.left);
+                    if (seen > l.width + 20 && (l.left < wr.left - 1 || l.right > wr.right + 1))
+                        lost.push([x, label.textContent]);
+                }
+            }
+            return {groups: groups.length, labels: labels.length, lost};
+        }""")
+        assert appeal["groups"] and appeal["labels"] == appeal["groups"], (path, appeal)
+        assert not appeal["lost"], (path, appeal)
+        pg.close()
+
+
+def test_money_amounts_say_their_unit(open_page, built_site):
+    """An amount (采购总金额, in 万元) says 万元 where it is shown: in its column's header on
+    the report page and in its row's label on the agency page."""
+    for r in built_site.result.site.reports:
+        pg = open_page(f"{r.agency_id}/{r.year}/")
+        heads = pg.evaluate("""() => [...document.querySelectorAll('td[data-field$=".amount"]')]
+            .map(td => {
+                const table = td.closest('table');
+                const row = table.tHead.rows[table.tHead.rows.length - 1];
+                return row.cells[td.cellIndex].innerText;
+            })""")
+        assert heads and all("万元" in h for h in heads), (r.agency_id, heads)
+        pg = open_page(f"{r.agency_id}/")
+        labels = [t for t in pg.locator("table.active-cmp tbody th").all_inner_texts()
+                  if "金额" in t]
+        assert labels and all("万元" in t for t in labels), (r.agency_id, labels)
+
+
+def test_downloads_are_named_by_their_file_names(open_page):
+    """The data page names each download by its file name (no "../"), and each link works."""
+    from urllib.request import Request, urlopen
+
+    pg = open_page("data/")
+    links = pg.evaluate("""() => [...document.querySelectorAll(
+        'table.downloads a, table.packages a[download]')]
+        .map(a => ({text: a.textContent.trim(), href: a.href}))""")
+    assert len(links) > 10
+    for link in links:
+        name = urlsplit(link["href"]).path.rsplit("/", 1)[-1]
+        assert link["text"] == name and "/" not in link["text"], link
+        with urlopen(Request(link["href"], method="HEAD")) as response:
+            assert response.status == 200, link
+
+
+def test_downloads_per_report_read_on_a_phone(open_phone):
+    """On a phone each report's downloads are readable: the report's name is not squeezed to
+    two characters a line, and no link runs past the right edge."""
+    pg = open_phone("data/")
+    rows = pg.evaluate("""() => {
+        const w = document.querySelector('table.packages').closest('.table-scroll')
+            .getBoundingClientRect();
+        return [...document.querySelectorAll('table.packages tbody tr')].map(tr => {
+            const name = tr.querySelector('th a').getBoundingClientRect();
+            const lineHeight = parseFloat(getComputedStyle(tr.querySelector('th a')).lineHeight);
+            return {name: tr.querySelector('th').innerText, lines: name.height / lineHeight,
+                    cut: [...tr.querySelectorAll('a')].filter(a =>
+                        a.getBoundingClientRect().right > Math.min(w.right, innerWidth) + 1)
+                        .map(a => a.textContent)};
+        });
+    }""")
+    assert rows
+    for row in rows:
+        assert row["lines"] < 2.5 and not row["cut"], row
+
+
+def test_agency_with_one_year_draws_no_trend_charts(open_page, built_site):
+    """An agency with one year's report has no per-item trend charts (one bar says nothing
+    about a trend), and says why; its numbers are in the table above."""
+    years: dict[str, int] = {}
+    for r in built_site.result.site.reports:
+        years[r.agency_id] = years.get(r.agency_id, 0) + 1
+    single = [a for a, n in years.items() if n == 1]
+    assert single
+    for agency in single:
+        pg = open_page(f"{agency}/")
+        assert pg.locator(".chart-card, svg.chart").count() == 0, agency
+        assert "两个年度" in pg.locator("#charts-one-year").inner_text(), agency
+        assert pg.locator("table.figures-by-year tbody tr").count() > 10, agency
+
+
+def test_home_search_placeholder_fits_on_a_phone(open_phone):
+    pg = open_phone("")
+    fit = pg.evaluate("""() => {
+        const input = document.getElementById('home-q'), s = getComputedStyle(input);
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = s.font;
+        return [ctx.measureText(input.placeholder).width,
+                input.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)];
+    }""")
+    assert fit[0] <= fit[1], fit
+
+
+def test_footer_sits_at_the_bottom_of_a_short_page(open_page, built_site):
+    """A page shorter than the window ends with the footer at the window's bottom, not a
+    white band under it."""
+    years = sorted({r.year for r in built_site.result.site.reports})
+    for path in [*(f"years/{y}/" for y in years), "agencies/", "years/"]:
+        pg = open_page(path, width=1366, height=900)
+        bottom, height, inner = pg.evaluate("""() => [
+            document.querySelector('.site-footer').getBoundingClientRect().bottom + scrollY,
+            document.scrollingElement.scrollHeight, innerHeight]""")
+        assert abs(bottom - max(height, inner)) <= 1, (path, bottom, height, inner)
+
+
+def test_404_page_has_the_site_icon(open_page):
+    """The 404 page, at any depth, names the site's icon at the site's root (else the browser
+    asks for /favicon.ico, another 404)."""
+    import time
+
+    pg = open_page("no/such/page/")
+    icon = open_page.base + "assets/favicon.svg"
+    assert pg.evaluate("[...document.querySelectorAll('link[rel=icon]')].map(l => l.href)") == [icon]
+    deadline = time.monotonic() + 5
+    while icon not in open_page.recorder.requests and time.monotonic() < deadline:
+        pg.wait_for_timeout(100)
+    assert icon in open_page.recorder.requests
+    assert not [u for u in open_page.recorder.requests if "/no/such/page/assets/" in u]
+    open_page.recorder.errors[:] = [e for e in open_page.recorder.errors if "404" not in e]
+
+
+# ---------------------------------------------------------------- compare and year views
+
+NO_REPORT = "该年度没有这个机关的报告"
+ZERO_BASE = "办理结果总计为 0，无法计算占比"
+BLANK = "报告中相关单元格空白，无法计算"
+
+
+def _reports(built):
+    return {(r.agency_id, r.year): r for r in built.result.site.reports}
+
+
+def _years(built) -> list[int]:
+    return sorted({r.year for r in built.result.site.reports})
+
+
+def _compare_url(built, measure: str) -> str:
+    ids = sorted({r.agency_id for r in built.result.site.reports})
+    return f"compare/?agencies={'%2C'.join(ids)}&measure={measure}"
+
+
+def _compare_cells(pg) -> list[dict]:
+    """Every body cell of the compare table: agency link, year, text, title, classes."""
+    return pg.evaluate("""() => {
+        const years = [...document.querySelectorAll('#compare-table thead th')].slice(1)
+            .map(th => Number(th.textContent));
+        return [...document.querySelectorAll('#compare-table tbody tr')].flatMap(tr =>
+            [...tr.querySelectorAll('td')].map((td, i) => ({
+                agency: tr.querySelector('th a').getAttribute('href').split('/').filter(Boolean).pop(),
+                year: years[i], text: td.textContent, title: td.title,
+                na: td.classList.contains('na')})));
+    }""")
+
+
+# ---------------------------------------------------------------- shares that cannot be computed
+
+
+@pytest.mark.parametrize("measure", ["disclosed_share", "partial_share", "received"])
+def test_compare_cells_read_as_the_other_pages(open_page, built_site, measure):
+    """Each cell shows what report, agency and year pages show for the same figure ("—" when
+    办理结果总计 is 0, blank for a blank cell, "100.0%"), with the matching explanation; "—"
+    on a hatched cell when the agency has no report that year."""
+    pg = open_page(_compare_url(built_site, measure))
+    pg.wait_for_selector("#compare-chart svg")
+    reports = _reports(built_site)
+    cells = _compare_cells(pg)
+    assert len(cells) == len({a for a, _ in reports}) * len(_years(built_site))
+    seen = set()
+    for c in cells:
+        report = reports.get((c["agency"], c["year"]))
+        if report is None:
+            assert (c["text"], c["title"], c["na"]) == ("—", NO_REPORT, True), c
+            seen.add("no report")
+            continue
+        kf = fg.key_figures(report)
+        if measure.endswith("_share"):
+            expected = fg.share_text(kf, measure.removesuffix("_share"))
+        else:
+            expected = fg.fmt(kf.values[measure])
+        assert c["text"] == expected and not c["na"], c
+        if expected == "—":
+            assert c["title"] == ZERO_BASE, c
+            seen.add("zero base")
+        elif expected == "":
+            assert c["title"] == BLANK, c
+            seen.add("blank")
+        else:
+            assert c["title"] == "", c
+    # the bundled reports have every case this test is about
+    assert "no report" in seen
+    assert ("zero base" if measure.endswith("_share") else "blank") in seen
+
+
+def test_compare_zero_over_zero_is_a_dash(open_page):
+    """Two reports that both print 办理结果总计 0, neither has a blank cell."""
+    pg = open_page("compare/?agencies=hangzhou-gongshu-shangwuju%2Cbeijing-tongzhou-shangwuju"
+                   "&measure=disclosed_share")
+    pg.wait_for_selector("#compare-chart svg")
+    cells = {(c["agency"], c["year"]): c for c in _compare_cells(pg)}
+    for key in (("hangzhou-gongshu-shangwuju", 2019), ("beijing-tongzhou-shangwuju", 2020)):
+        assert (cells[key]["text"], cells[key]["title"], cells[key]["na"]) == ("—", ZERO_BASE, False)
+    assert BLANK not in [c["title"] for c in cells.values()]
+
+
+def test_compare_formats_shares_as_other_pages(open_page, built_site):
+    """One decimal, as fg.fmt(percent=True) gives it: 100.0%, not 100%."""
+    reports = _reports(built_site)
+    key, report = next((k, r) for k, r in reports.items()
+                       if fg.key_figures(r).shares["disclosed"] is not None)
+    pg = open_page(f"compare/?agencies={key[0]}&measure=disclosed_share")
+    pg.wait_for_selector("#compare-chart svg")
+    cell = next(c for c in _compare_cells(pg) if c["year"] == key[1])
+    expected = fg.fmt(fg.key_figures(report).shares["disclosed"], percent=True)
+    assert cell["text"] == expected and expected.endswith(".0%")  # 100.0% in the bundled site
+    assert expected in pg.locator("#compare-chart svg circle title").first.text_content()
+
+
+def test_year_pages_explain_a_zero_denominator(open_page, built_site):
+    """Year table: a "—" share is titled as 办理结果总计 0, not as a blank cell; the years
+    summary shows "—" (not a blank) for a year whose 办理结果总计 adds up to 0."""
+    year = max(r.year for r in built_site.result.site.reports)
+    pg = open_page(f"years/{year}/")
+    titles = pg.evaluate("""() => [...document.querySelectorAll('#year-table td')]
+        .filter(td => td.textContent.trim() === '—').map(td => td.title)""")
+    assert titles and set(titles) == {ZERO_BASE}
+    assert "“—”表示办理结果总计为 0" in pg.locator(".page-head").inner_text()
+    pg = open_page("years/")
+    zero = [y for y in _years(built_site)
+            if (t := fg.totals([r for r in built_site.result.site.reports if r.year == y]))
+            .share_reports and t.disclosed_share is None]
+    assert zero  # 2019: one report, 办理结果总计 0
+    for y in zero:
+        cell = pg.locator("table tbody tr", has_text=f"{y} 年度").locator("td").nth(2)
+        assert cell.inner_text() == "—" and cell.get_attribute("title") == ZERO_BASE
+
+
+# ---------------------------------------------------------------- compare: legend, filter, CSV
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_compare_legend_is_visible_under_the_table(open_page, built_site, width):
+    pg = open_page(_compare_url(built_site, "disclosed_share"), width=width, height=812)
+    pg.wait_for_selector("#compare-chart svg")
+    legend = pg.locator("#compare-legend")
+    assert legend.is_visible()
+    text = legend.inner_text()
+    assert "“—”" in text and NO_REPORT in text and "空白表示报告中相关单元格空白" in text
+    assert ZERO_BASE in text  # a share measure: "—" also means 办理结果总计 0
+    table_box = pg.locator("#compare-table").bounding_box()
+    assert legend.bounding_box()["y"] > table_box["y"] + table_box["height"] - 1  # under it
+    pg.select_option("#measure", "received")  # a count: no share, no zero-denominator "—"
+    assert legend.is_visible() and ZERO_BASE not in legend.inner_text()
+
+
+def test_compare_filter_without_match_says_so(open_page):
+    pg = open_page("compare/")
+    pg.wait_for_selector("#compare-chart svg")
+    hint = pg.locator("#agency-hint")
+    assert hint.get_attribute("aria-live") == "polite"
+    pg.fill("#agency-filter", "xyz")
+    assert pg.locator("#agency-checks li:visible").count() == 0
+    assert hint.is_visible() and "没有名称或地区含“xyz”的机关" in hint.inner_text()
+    pg.fill("#agency-filter", "商务局")
+    shown = pg.locator("#agency-checks li:visible").count()
+    assert shown > 0 and f"找到 {shown} 个匹配的机关" in hint.inner_text()
+    pg.fill("#agency-filter", "")
+    assert hint.inner_text() == ""
+
+
+def _download_compare_csv(pg) -> bytes:
+    with pg.expect_download() as info:
+        pg.click("#compare-links a[download]")
+    return info.value.path().read_bytes()
+
+
+def test_compare_csv_holds_numbers_or_nothing(open_page, built_site):
+    reports = _reports(built_site)
+    for measure in ("disclosed_share", "received"):
+        pg = open_page(_compare_url(built_site, measure))
+        pg.wait_for_selector("#compare-chart svg")
+        raw = _download_compare_csv(pg)
+        assert raw.startswith(b"\xef\xbb\xbf")  # Excel and WPS read UTF-8 with the BOM
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+        head, body = rows[0], rows[1:]
+        years = [int(y) for y in head[1:]]
+        assert head[0].startswith("机关") and years == _years(built_site)
+        names = {r.agency: r.agency_id for r in reports.values()}
+        assert len(body) == len(names)
+        for row in body:
+            for year, value in zip(years, row[1:], strict=True):
+                report = reports.get((names[row[0]], year))
+                if report is None:
+                    assert value == "", row
+                    continue
+                kf = fg.key_figures(report)
+                want = (kf.shares[measure.removesuffix("_share")] if measure.endswith("_share")
+                        else kf.values[measure])
+                assert (Decimal(value) if value else None) == want, (row, year)
+
+
+# ---------------------------------------------------------------- year filters
+
+
+def _options(pg, key: str) -> list[str]:
+    return pg.evaluate(f"""() => [...document.querySelectorAll(
+        'select[data-filter={key}] option')].map(o => o.value)""")
+
+
+def _visible(pg) -> list[dict]:
+    return pg.evaluate("""() => [...document.querySelectorAll('#year-table tbody tr')]
+        .filter(r => !r.hidden).map(r => ({...r.dataset}))""")
+
+
+def test_year_filters_province_narrows_city_and_county(open_page, built_site):
+    year = max(r.year for r in built_site.result.site.reports)
+    reports = [r for r in built_site.result.site.reports if r.year == year]
+    jilin = [r for r in reports if r.region.province == "吉林省"]
+    assert jilin and len(reports) > len(jilin)
+    pg = open_page(f"years/{year}/", width=375, height=812)
+    full = _options(pg, "city")
+    assert "北京市" in full
+    pg.select_option("select[data-filter=province]", "吉林省")
+    assert _options(pg, "city") == [""] + sorted({r.region.city for r in jilin})
+    assert _options(pg, "county") == [""] + sorted({r.region.county for r in jilin})
+    assert {r["province"] for r in _visible(pg)} == {"吉林省"}
+    pg.click("#year-filter button[type=reset]")
+    pg.wait_for_function("() => document.querySelector('select[data-filter=city]').options.length > 2")
+    assert _options(pg, "city") == full
+    assert f"显示 {len(reports)} / {len(reports)} 个机关" == pg.locator("#filter-count").inner_text()
+
+
+def test_year_filters_say_when_nothing_matches(open_page, built_site):
+    year = max(r.year for r in built_site.result.site.reports)
+    reports = [r for r in built_site.result.site.reports if r.year == year]
+    pg = open_page(f"years/{year}/")
+    rows = _visible(pg)
+    province, kind = next((p, t) for p in _options(pg, "province")[1:]
+                          for t in _options(pg, "type")[1:]
+                          if not any(r["province"] == p and r["type"] == t for r in rows))
+    pg.select_option("select[data-filter=province]", province)
+    pg.select_option("select[data-filter=type]", kind)
+    assert _visible(pg) == []
+    count = pg.locator("#filter-count")
+    assert count.get_attribute("aria-live") == "polite"
+    text = count.inner_text()
+    assert f"显示 0 / {len(reports)} 个机关" in text
+    assert "没有同时符合" in text and province in text and kind in text and "清除筛选" in text
+
+
+@pytest.fixture(scope="session")
+def region_site(tmp_path_factory):
+    """Two provinces in one year table (no list_limit): 四川 with cities 成都 (three
+    counties) and 绵阳 (one), and a province department; 北京 with two districts."""
+    from nianbao.pipeline import build
+
+    tmp = tmp_path_factory.mktemp("regions")
+    content = make_region_content(tmp / "content")
+    settings = content / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("list_limit: 2\n", ""),
+                        encoding="utf-8")
+    result = build(content, tmp / "output", search=False)
+    server, url = serve_folder(tmp / "output")
+    yield url, result
+    server.shutdown()
+    server.server_close()
+
+
+def test_year_filters_city_narrows_counties(open_page, region_site):
+    url, result = region_site
+    reports = [r for r in result.site.reports if r.year == 2021]
+    pg = open_page("years/2021/", site=url)
+    assert len(_visible(pg)) == len(reports)
+    pg.select_option("select[data-filter=province]", "四川省")
+    assert _options(pg, "city") == ["", "成都市", "绵阳市"]
+    assert "东城区" not in _options(pg, "county")
+    pg.select_option("select[data-filter=city]", "绵阳市")
+    assert _options(pg, "county") == ["", "涪城区"]
+    assert [r["county"] for r in _visible(pg)] == ["涪城区"]
+    # another province: the city it rules out goes back to 全部, its counties are offered
+    pg.select_option("select[data-filter=province]", "北京市")
+    assert pg.locator("select[data-filter=city]").input_value() == ""
+    assert _options(pg, "county") == ["", "东城区", "西城区"]
+    assert {r["province"] for r in _visible(pg)} == {"北京市"}
