@@ -451,7 +451,8 @@ def render_home(o: Out, site: Site, views, agencies, years, regions: dict[str, d
     }
     o.page("", "home.html", page_title=None, totals=totals, n_agencies=len(agencies),
            provinces=provinces, regions=regions, latest=latest, quality=quality,
-           fmt=fg.fmt, year_counts=Counter(r.year for r in site.reports), active="home")
+           fmt=fg.fmt, share_text=fg.share_text,
+           year_counts=Counter(r.year for r in site.reports), active="home")
 
 
 # ---------------------------------------------------------------- agency-year page

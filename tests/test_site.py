@@ -379,6 +379,21 @@ def test_quality_page_groups_problems_by_kind(extended_site):
     assert "2021/unidentified.txt" in unpublished.text()
 
 
+def test_home_shows_shares_as_report_pages_do(built_site):
+    """最新报告: "—" where 办理结果总计 is 0, blank where a cell is blank, as everywhere."""
+    from nianbao import figures as fg
+
+    doc = page(built_site.output, "")
+    table = doc.find("section", **{"aria-labelledby": "latest-h"}).find("table")
+    by_name = {f"{r.agency} {r.year}": r for r in built_site.result.site.reports}
+    shown = {tr.find("th").text().strip(): tr.find_all("td")[2].text().strip()
+             for tr in table.find("tbody").find_all("tr")}
+    assert shown
+    for name, text in shown.items():
+        assert text == fg.share_text(fg.key_figures(by_name[name]), "disclosed"), name
+    assert "—" in shown.values()  # the bundled reports have one with 办理结果总计 0
+
+
 def test_problems_speak_the_forms_language(extended_site):
     """A reader knows the form, not its field IDs, rule IDs or our file paths: a problem
     names cells by their rows and columns, its rule in words and its place in the original
