@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import posixpath
 import re
 import shutil
 from collections import Counter, defaultdict
@@ -540,7 +541,9 @@ def problem_rows(report: Report, link: str | None = None) -> list[dict]:
 def download_rows(pkg: PackageInfo | None, prefix: str) -> list[dict]:
     if pkg is None:
         return []
-    return [{"name": f.name, "href": prefix + pkg.path + f.name, "size": size_text(f.bytes),
+    # the bulk files are listed with data/all/ as ../nianbao.db: their link goes straight there
+    return [{"name": f.name, "href": prefix + posixpath.normpath(pkg.path + f.name),
+             "size": size_text(f.bytes),
              "bytes": f.bytes, "rows": f.rows, "title": f.title or _file_title(f),
              "zip": f.name == pkg.zip_name} for f in pkg.files]
 
