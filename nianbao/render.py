@@ -713,7 +713,7 @@ def render_agency(o: Out, agency_id: str, items: list[ReportView]) -> None:
     csv_rows += [[row["label"], *(c["text"] for c in row["cells"])] for row in rows]
     o.file(f"{agency_id}/figures.csv", csv_text(csv_rows))
     charts = []
-    for f in fg.FIGURES:
+    for f in fg.FIGURES if len(items) > 1 else ():  # one year: no trend (agency.html says so)
         percent = f.share
         points = [(str(v.report.year),
                    v.figures.shares[f.id] if percent else v.figures.values[f.id],
