@@ -743,11 +743,12 @@ def settle_identities(reports: list[Report]) -> None:
             by_key[(r.agency_id, r.year)].append(r)
             by_id[r.agency_id].add(r.agency)
     for (agency_id, year), group in by_key.items():
-        if len(group) > 1:
+        if len(group) > 1 and len({r.agency for r in group}) == 1:  # else: an id collision
             names = "、".join(r.source.rel for r in group)
             for r in group:
                 r.add(Problem("duplicate-report", "error",
-                              f"{agency_id} {year} 年有多个报告文件：{names}；均未发布，请删除多余的文件",
+                              f"{agency_id} {year} 年有多个报告文件：{names}；均未发布。"
+                              "同一份报告请只保留一个文件；不同机关请在元数据文件中用 id 区分",
                               r.source.rel))
                 r.agency_id = None
     for agency_id, names in by_id.items():

@@ -219,11 +219,24 @@ def agency_id(agency: str, place: Place | None) -> str:
     gaz = gazetteer()
     if place is None:
         return slug(agency)
-    chain = [p for p in gaz.parents(place) if p.level != "province" or p.name.endswith("市")]
+    parents = gaz.parents(place)
+    chain = [p for p in parents if p.level != "province" or p.name.endswith("市")]
     chain.append(place)
     if place.level == "province" or (len(chain) == 1 and place.level == "city"):
         chain = [place]
-    names = list(dict.fromkeys(p.short for p in chain))
+    # A place is named by its short name, once: 北京市 the province and 北京市 the city are
+    # one place. Another place with the same short name as one above it keeps its full name,
+    # or two agencies would share an id and neither be published: 长沙县 under 长沙市
+    # (changsha-changshaxian-), 吉林市 in 吉林省 (jilinshi-, where the province's own
+    # agencies are jilin-).
+    above = {p.short: p.name for p in parents if p not in chain}
+    names = []
+    for p in chain:
+        if p.short not in above:
+            above[p.short] = p.name
+            names.append(p.short)
+        elif above[p.short] != p.name:
+            names.append(p.name)
     match = match_region(agency)
     department = agency[len(match.prefix):] if match else agency
     parts = [place_slug(n) for n in names if n]

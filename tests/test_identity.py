@@ -37,6 +37,31 @@ def test_place_names_are_read_as_places():
     assert {a: agency_id(a, match_region(a).place) for a in cases} == cases
 
 
+def test_places_with_one_short_name_keep_their_ids_apart():
+    """长沙县 lies in 长沙市, 黄山区 in 黄山市, 吉林市 in 吉林省: by their short names alone
+    each pair's agencies would share an id, and a collision publishes neither."""
+    pairs = [("长沙市统计局", "长沙县统计局"), ("黄山市财政局", "黄山市黄山区财政局"),
+             ("吉林省统计局", "吉林市统计局"), ("南昌市民政局", "南昌县民政局"),
+             ("抚顺市统计局", "辽宁省抚顺市抚顺县统计局")]
+    for pair in pairs:
+        ids = [agency_id(a, match_region(a).place) for a in pair]
+        assert ids[0] != ids[1], ids
+    assert agency_id("长沙县统计局", match_region("长沙县统计局").place) == \
+        "changsha-changshaxian-tongjiju"
+    assert agency_id("吉林省统计局", match_region("吉林省统计局").place) == "jilin-tongjiju"
+
+
+def test_two_agencies_of_one_short_place_name_are_both_published(tmp_path):
+    content = tmp_path / "content"
+    for n, agency in enumerate(("长沙市统计局", "长沙县统计局")):
+        _synthetic(content / "reports", agency, name=f"r{n}.txt", year=2020)
+    result = build(content, tmp_path / "out", search=False)
+    assert sorted(r.agency_id for r in result.site.reports) == [
+        "changsha-changshaxian-tongjiju", "changsha-tongjiju"]
+    assert not [p for r in result.reports for p in r.problems if p.code in (
+        "duplicate-report", "id-collision")]
+
+
 def test_every_place_reading_is_needed():
     """Each entry of place_readings.yaml names places the gazetteer has and changes how
     they are read: a character's reading, what pypinyin makes of some of them; a name's,
@@ -119,8 +144,13 @@ def test_duplicates_and_collisions_publish_neither(tmp_path):
     _synthetic(reports, "南关区商务局", name="c.txt", year=2020)
     _synthetic(reports, "南关区商务局", "id: zibo-zichuan-zhaoshangju\n", name="d.txt",
                seed=22, year=2019)
+    # two agencies given one id for the same year: a collision, not a duplicate to delete
+    for name, agency in (("e.txt", "长沙市统计局"), ("f.txt", "长沙县统计局")):
+        _synthetic(reports, agency, "id: changsha-tongji\n", name=name, year=2020)
     result = build(content, tmp_path / "output", search=False)
     by_file = {r.source.rel: r for r in result.reports}
+    for name in ("e.txt", "f.txt"):
+        assert [p.code for p in by_file[name].problems if p.severity == "error"] == ["id-collision"]
     dup = [p for p in by_file["a.txt"].problems if p.code == "duplicate-report"]
     assert dup and "a.txt" in dup[0].message and "b.txt" in dup[0].message
     assert any(p.code == "duplicate-report" for p in by_file["b.txt"].problems)
