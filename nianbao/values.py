@@ -115,7 +115,7 @@ def parse_value(text: str, kind: str) -> CellValue:
             annotation = note or None
         return CellValue(_normal(amount), annotation)
     if "." in num:
-        return CellValue(None, annotation, "not-an-integer", _shown(text))
+        return CellValue(None, annotation, problem="not-an-integer", detail=_shown(text))
     value = int(num)
     return CellValue(-value if sign == "-" else value, annotation)
 

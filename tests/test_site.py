@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from nianbao import figures as fg
-from nianbao import schemas
+from nianbao import schemas, site_text
 from nianbao.model import SITE_FOLDERS, Region, Report, SourceFile
 from nianbao.render import jsonld_script, markdown_renderer
 from tests.conftest import ROOT, SEEDS, TRUTH
@@ -381,10 +381,25 @@ def test_quality_page_groups_problems_by_kind(extended_site):
     assert "2021/unidentified.txt" in unpublished.text()
 
 
+_CODE = r'"([a-z]+(?:-[a-z]+)+)"'
+_CODE_SITES = re.compile(  # where the code gives a problem its code
+    rf'(?:Problem\(|ReadError\(|problem\(|problem=){_CODE}|{_CODE},\s*"(?:error|warning|info)"')
+
+
+def test_every_problem_code_has_its_chinese_name():
+    """The data-quality page and the report pages name each kind of problem in Chinese: a
+    code added in the code and not in site_text.CODES showed as its raw code."""
+    made = set()
+    for path in (ROOT / "nianbao").rglob("*.py"):
+        for m in _CODE_SITES.finditer(path.read_text(encoding="utf-8")):
+            made.add(m.group(1) or m.group(2))
+    assert len(made) > 40
+    assert sorted(made - set(site_text.CODES)) == []
+    assert sorted(set(site_text.CODES) - made) == []  # no name for a code nothing makes
+
+
 def test_home_shows_shares_as_report_pages_do(built_site):
     """最新报告: "—" where 办理结果总计 is 0, blank where a cell is blank, as everywhere."""
-    from nianbao import figures as fg
-
     doc = page(built_site.output, "")
     table = doc.find("section", **{"aria-labelledby": "latest-h"}).find("table")
     by_name = {f"{r.agency} {r.year}": r for r in built_site.result.site.reports}
