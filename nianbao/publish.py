@@ -46,6 +46,7 @@ from nianbao.package import (
     build_date,
     cell,
     file_info,
+    original_name,
     package_bytes,
     sha256,
     table_schema,
@@ -570,6 +571,7 @@ CONTEXT = {
     "spdx": "http://spdx.org/rdf/terms#",
     "xsd": "http://www.w3.org/2001/XMLSchema#",
     "hydra": "http://www.w3.org/ns/hydra/core#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
 }
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -608,11 +610,27 @@ def region_name(report: Report) -> str:
     return "".join(n for n in names if n)
 
 
-def _distributions(base: str, root: Path, package: PackageInfo, lic) -> list[dict]:
+# The original report is the agency's work, republished as it is: the data's licence is not
+# its licence (the site's footer says the same).
+ORIGINAL_RIGHTS = {"@type": "dct:RightsStatement",
+                   "rdfs:label": {"@value": "原始报告的著作权归发布机关，本站按原样转载", "@language": "zh"}}
+
+
+def _distributions(base: str, root: Path, package: PackageInfo, lic,
+                   original: str | None = None) -> list[dict]:
     """A package's files. Sizes are the build's own (FileInfo.bytes, kept up to date as the
-    workbook and zip are added): the catalogue stats and reads nothing it wrote itself."""
+    workbook and zip are added): the catalogue stats and reads nothing it wrote itself.
+    original: the name of the report's own file, which the data's licence does not cover
+    (nor the part of the zip that holds it)."""
     folder = urljoin(base, package.path)
-    return [_distribution(folder, root, package.path, info, lic) for info in package.files]
+    out = []
+    for info in package.files:
+        dist = _distribution(folder, root, package.path, info,
+                             None if info.name == original else lic)
+        if original and info.name in (original, package.zip_name):
+            dist["dct:rights"] = ORIGINAL_RIGHTS
+        out.append(dist)
+    return out
 
 
 def _distribution(folder_url: str, root: Path, path: str, info: FileInfo, lic) -> dict:
@@ -703,7 +721,8 @@ def catalog(site: Site, root: Path, base: str) -> dict:
             dataset["dct:source"] = {"@id": report.source_url}
         if lic:
             dataset["dct:license"] = lic
-        dataset["dcat:distribution"] = _distributions(files_base, root, package, lic)
+        dataset["dcat:distribution"] = _distributions(files_base, root, package, lic,
+                                                      original_name(report))
         return dataset
 
     def combined_dataset() -> dict:

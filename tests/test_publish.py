@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 
 from nianbao import schemas
 from nianbao.model import Report, Site
-from nianbao.package import RESOURCES, sha256
+from nianbao.package import RESOURCES, original_name, sha256
 from nianbao.pipeline import BuildResult, build
 from nianbao.publish import (
     DB_NAME,
@@ -383,12 +383,19 @@ def test_catalog_lists_every_dataset_and_distribution(built, out):
         assert d["dct:title"]["@value"] and d["dct:description"]["@value"]
     assert sum("dct:spatial" in d for d in datasets.values()) == len(built.site.reports)
     urls = {}
+    packages = [(r, built.site.packages[(r.agency_id, r.year)]) for r in built.site.reports]
+    originals = {BASE + pkg.path + original_name(r) for r, pkg in packages}
+    zips = {BASE + pkg.path + pkg.zip_name for _, pkg in packages}
     for d in cat["dcat:dataset"]:
         for dist in d["dcat:distribution"]:
             assert dist["@type"] == "dcat:Distribution"
             assert dist["dcat:mediaType"]["@id"].startswith("https://www.iana.org/")
-            assert dist["dct:license"] == {"@id": lic}
-            urls[dist["dcat:downloadURL"]["@id"]] = dist
+            url = dist["dcat:downloadURL"]["@id"]
+            # the agency's own report is not under the data's licence
+            assert dist.get("dct:license") == (None if url in originals else {"@id": lic})
+            assert ("dct:rights" in dist) == (url in originals | zips)  # a zip holds one
+            urls[url] = dist
+    assert originals <= set(urls)
     for package, _prefix in _packages(built):
         for info in package.files:
             path = (out / package.path / info.name).resolve()
