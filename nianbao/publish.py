@@ -417,7 +417,7 @@ SELECT agency_id, year, value FROM "values" WHERE field_id = 'apply.new.total';
 SELECT agency, year, rule, message FROM problems WHERE kind = 'report' AND severity = 'error';
 ```
 
-`values`、`row`、`group`、`column`、`table` 是 SQL 关键字，作列名或表名时请加双引号。
+{keywords} 是 SQL 关键字，作列名或表名时请加双引号（如 `SELECT "where" FROM problems`）。
 
 ## 表与列
 
@@ -557,8 +557,21 @@ def _database_doc(config: dict, counts: dict, index_lines: list[str]) -> str:
         base=base_url(config),
         version=__version__,
         indexes="\n".join(["- `reports` 主键 (agency_id, year)", *index_lines]),
+        keywords="、".join(f"`{n}`" for n in _reserved_names()),
         tables="\n\n".join(parts),
     )
+
+
+# SQL keywords SQLite will not take as a bare name (of those one might give a table or column)
+SQL_KEYWORDS = frozenset({"check", "column", "default", "from", "group", "index", "key",
+                          "order", "references", "row", "select", "table", "values", "where"})
+
+
+def _reserved_names() -> list[str]:
+    """The tables' and columns' names that are SQL keywords: they need double quotes."""
+    names = dict.fromkeys(n for table, schema in _tables()
+                          for n in (table, *(f["name"] for f in schema["fields"])))
+    return [n for n in names if n in SQL_KEYWORDS]
 
 
 # ---------------------------------------------------------------- DCAT catalogue

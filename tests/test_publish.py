@@ -325,6 +325,24 @@ def test_database_indexes_and_documentation(out):
     assert "datasette nianbao.db" in doc
     for table in ("reports", *RESOURCES):
         assert f"### `{table}`" in doc
+    # every name SQLite refuses bare is among those the guide says to quote
+    quote_line = next(line for line in doc.splitlines() if "SQL 关键字" in line)
+    for table in ("reports", *RESOURCES):
+        bare_table = _bare_ok(con, f"SELECT 1 FROM {table} LIMIT 0")
+        assert bare_table or f"`{table}`" in quote_line, table
+        quoted = f'"{table}"'
+        for (name,) in con.execute(f"SELECT name FROM pragma_table_info('{table}')"):
+            assert _bare_ok(con, f"SELECT {name} FROM {quoted} LIMIT 0") or \
+                f"`{name}`" in quote_line, (table, name)
+    assert "`where`" in quote_line  # problems.where
+
+
+def _bare_ok(con, sql: str) -> bool:
+    try:
+        con.execute(sql)
+    except sqlite3.OperationalError:
+        return False
+    return True
 
 
 # ---------------------------------------------------------------- files and zips
