@@ -334,6 +334,31 @@ def test_compare_on_a_big_site_offers_agencies_a_place_at_a_time(open_page, spli
     assert again.locator("#agency-checks input:checked").count() == 2
 
 
+def test_an_agencys_compare_link_opens_its_own_place(open_page, split_site):
+    """与其他机关对比 names the agency and its region, not the place whose page lists it
+    (that depends on the whole site): the view finds that place, not the first one, and
+    shows the agency chosen. An agency the site lacks is said, not silently replaced."""
+    from playwright.sync_api import expect
+
+    url, result = split_site
+    pg = open_page("compare/", site=url)
+    pg.wait_for_selector("#compare-chart svg")
+    first = pg.locator("#agency-place option").first.get_attribute("value")
+    report = next(r for r in result.site.reports if r.region.code[:2] + "0000" != first)
+    for path in (f"{report.agency_id}/", f"{report.agency_id}/{report.year}/"):
+        pg = open_page(path, site=url)
+        pg.get_by_role("link", name="与其他机关对比").click()
+        pg.wait_for_selector("#compare-chart svg")
+        expect(pg.locator(f"#agency-checks input[value='{report.agency_id}']")).to_be_checked()
+        assert pg.locator("#compare-table tbody tr").all_inner_texts() == [
+            pg.locator("#compare-table tbody tr").first.inner_text()]
+        assert report.agency in pg.locator("#compare-table tbody").inner_text()
+        assert pg.locator("#agency-place").input_value() != first
+    pg = open_page("compare/?agencies=no-such-agency", site=url)
+    pg.wait_for_selector("#compare-chart svg")
+    assert "没有找到链接中的机关（no-such-agency）" in pg.locator("#agency-hint").inner_text()
+
+
 def test_big_site_list_pages_are_accessible(open_page, split_site, axe_source):
     url, result = split_site
     year = max(r.year for r in result.site.reports

@@ -16,6 +16,7 @@
   var links = document.getElementById("compare-links");
   var desc = document.getElementById("measure-desc");
   var data = null;
+  var missing = [];  // agencies the URL asked for that the site does not have
   var siteRoot = new URL("../", document.baseURI);
   // A big site lists no agencies in the page: the chosen ones and the agencies of the
   // place chosen in #agency-place (its file, data.places), narrowed by what is typed.
@@ -65,9 +66,10 @@
 
   function state() {
     var params = new URLSearchParams(location.search);
-    var ids = (params.get("agencies") || "").split(",").filter(Boolean);
+    var asked = (params.get("agencies") || "").split(",").filter(Boolean);
     var known = data.agencies.map(function (a) { return a.id; });
-    ids = ids.filter(function (id) { return known.indexOf(id) >= 0; });
+    var ids = asked.filter(function (id) { return known.indexOf(id) >= 0; });
+    missing = asked.filter(function (id) { return known.indexOf(id) < 0; });
     if (!ids.length) ids = known.slice(0, 4);
     var measure = params.get("measure");
     if (!data.measures.some(function (m) { return m.id === measure; })) measure = data.measures[0].id;
@@ -271,14 +273,43 @@
     return loaded[code];
   }
 
+  // A link from an agency's own pages names the agency and its region (GB/T 2260 code), not
+  // the place whose page lists it, which depends on the whole site: its county's, its city's
+  // or its province's. The most specific place that has it is the one.
+  function placesOf(ids, region) {
+    var codes = data.places.map(function (p) { return p.code; });
+    var candidates = [region, region.slice(0, 4) + "00", region.slice(0, 2) + "0000"]
+      .filter(function (c, i, all) { return codes.indexOf(c) >= 0 && all.indexOf(c) === i; });
+    function next() {
+      var code = candidates.shift();
+      if (!code) return Promise.resolve(codes.slice(0, 1));
+      return loadPlace(code).then(function () {
+        var here = data.agencies.filter(function (a) { return a.part === code; })
+          .map(function (a) { return a.id; });
+        return ids.every(function (id) { return here.indexOf(id) >= 0; }) ? [code] : next();
+      });
+    }
+    return next();
+  }
+
   function init(json) {
     data = json;
     if (!data.places) return start();
-    // the places the URL names (the chosen agencies' files), else the first place
+    // the places the URL names (the chosen agencies' files), else the place of the region it
+    // names, else the first place
+    var params = new URLSearchParams(location.search);
     var codes = data.places.map(function (p) { return p.code; });
-    var wanted = (new URLSearchParams(location.search).get("places") || "").split(",")
+    var wanted = (params.get("places") || "").split(",")
       .filter(function (c) { return codes.indexOf(c) >= 0; });
-    if (!wanted.length) wanted = codes.slice(0, 1);
+    var ids = (params.get("agencies") || "").split(",").filter(Boolean);
+    var region = params.get("region") || "";
+    if (wanted.length || !ids.length || !/^\d{6}$/.test(region)) {
+      return setUp(wanted.length ? wanted : codes.slice(0, 1));
+    }
+    return placesOf(ids, region).then(setUp);
+  }
+
+  function setUp(wanted) {
     data.places.forEach(function (p) {
       placeSel.appendChild(el("option", { value: p.code }, p.name + "（" + p.count + " 个机关）"));
     });
@@ -296,6 +327,10 @@
     var s = state();
     measureSel.value = s.measure;
     if (fromJson) fillChecks(s.agencies, "");
+    if (missing.length) {  // say so, rather than show other agencies as if they were asked for
+      hint.textContent = "没有找到链接中的机关（" + missing.join("、") + "），下面是"
+        + (fromJson ? "这个地区" : "") + "的其他机关。";
+    }
     checks.querySelectorAll("input[type=checkbox]").forEach(function (c) {
       c.checked = s.agencies.indexOf(c.value) >= 0;
     });
