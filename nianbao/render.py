@@ -328,8 +328,12 @@ def by_agency(views: list[ReportView]) -> dict[str, list[ReportView]]:
 
 
 def _agency_sort(r: Report) -> tuple:
+    """Places in GB/T 2260 order (北京, 天津, 河北 …, as official lists have them; a name's
+    code-point order put 云南 first), agencies by name within one; unplaced ones last."""
     g = r.region
-    return (g.province or "", g.city or "", g.county or "", r.agency or "")
+    code = g.code or "~"
+    return (code[:2], code[:4], code, g.province or "", g.city or "", g.county or "",
+            r.agency or "")
 
 
 def measures() -> list[dict]:
@@ -753,13 +757,16 @@ def region_groups(agencies: dict[str, list[ReportView]]) -> dict[str, dict]:
              "city": r.region.city or "", "code": code,
              "type": items[-1].type, "years": [(v.report.year, f"{agency_id}/{v.report.year}/")
                                                for v in items]})
-    out = dict(sorted(groups.items()))
+    # in GB/T 2260 order, as _agency_sort: provinces by code, each one's cities by code
+    out = dict(sorted(groups.items(), key=lambda kv: (kv[1]["slug"] or "~", kv[0])))
     taken: set[str] = set()
     for n, (province, group) in enumerate(out.items(), 1):
         if group["slug"] in taken or group["slug"] is None:  # two names, one code: keep both
             group["slug"] = "unknown" if province == "地区未定" else f"region-{n}"
         taken.add(group["slug"])
-        group["cities"] = dict(sorted(group["cities"].items()))
+        group["cities"] = dict(sorted(
+            group["cities"].items(),
+            key=lambda kv: (min(a["code"][:4] or "~" for a in kv[1]), kv[0])))
     return out
 
 
@@ -907,6 +914,11 @@ def _options(values) -> list[str]:
     return sorted({v for v in values if v})
 
 
+def _places(values) -> list[str]:
+    """Place names in the order met: callers pass them in GB/T 2260 order (_agency_sort)."""
+    return list(dict.fromkeys(v for v in values if v))
+
+
 def render_years(o: Out, views: list[ReportView], years: list[int], regions: dict[str, dict],
                  limit: int) -> None:
     """A page per year comparing its reports; past `limit` reports in a year, that page
@@ -929,7 +941,8 @@ def render_years(o: Out, views: list[ReportView], years: list[int], regions: dic
             for v in items:
                 by_province[place_of[v.report.agency_id][0]].append(v)
             parts = []
-            for name, members in sorted(by_province.items()):
+            order = {name: n for n, name in enumerate(regions)}  # GB/T 2260 order
+            for name, members in sorted(by_province.items(), key=lambda kv: order[kv[0]]):
                 slug = regions[name]["slug"]
                 parts.append(_region_year(o, year, name, slug, members, 1, limit,
                                           [(f"{year} 年度", f"years/{year}/")],
@@ -967,9 +980,9 @@ def _year_page(o: Out, path: str, table: dict | None, parts: list[dict], *, year
     rows = table["rows"] if table else []
     o.page(path, "year.html", page_title=f"{year} 年度比较" + (f" · {where}" if where else ""),
            year=year, table=table, parts=parts, place=place, fmt=fg.fmt,
-           filters={"province": _options(r["province"] for r in rows),
-                    "city": _options(r["city"] for r in rows),
-                    "county": _options(r["county"] for r in rows),
+           filters={"province": _places(r["province"] for r in rows),
+                    "city": _places(r["city"] for r in rows),
+                    "county": _places(r["county"] for r in rows),
                     "type": _options(r["type"] for r in rows)},
            description=f"{year} 年度{where}各机关政府信息公开工作年度报告关键数据比较", **context)
 
@@ -1140,12 +1153,12 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
 
 
 def render_search(o: Out, site: Site, views: list[ReportView], years: list[int]) -> None:
-    reports = [v.report for v in views]
+    reports = sorted((v.report for v in views), key=_agency_sort)
     filters = [
         ("year", "年度", [str(y) for y in years]),
-        ("province", "省", _options(r.region.province for r in reports)),
-        ("city", "市", _options(r.region.city for r in reports)),
-        ("county", "县（区）", _options(r.region.county for r in reports)),
+        ("province", "省", _places(r.region.province for r in reports)),
+        ("city", "市", _places(r.region.city for r in reports)),
+        ("county", "县（区）", _places(r.region.county for r in reports)),
         ("agency", "机关", _options(r.agency for r in reports)),
         ("template", "模板", _options(site_text.TEMPLATE_SHORT.get(r.template) for r in reports)),
     ]

@@ -398,6 +398,21 @@ def test_every_problem_code_has_its_chinese_name():
     assert sorted(set(site_text.CODES) - made) == []  # no name for a code nothing makes
 
 
+def test_places_are_listed_in_gbt2260_order(built_site):
+    """北京, 吉林, 浙江, 山东, 河南: as official lists order provinces (by their GB/T 2260
+    codes), not by the code points of their names (山东 before 浙江 before 河南 … 云南 first)."""
+    reports = built_site.result.site.reports
+    code_of = {r.region.province: r.region.code[:2] for r in reports}
+    expected = sorted(code_of, key=code_of.get)
+    assert expected != sorted(code_of)  # the two orders differ here
+    headings = [h.text().strip() for h in page(built_site.output, "agencies/").find_all("h2")]
+    assert [h for h in headings if h in code_of] == expected
+    year = max(r.year for r in reports)
+    select = page(built_site.output, f"years/{year}/").find("select", **{"data-filter": "province"})
+    shown = [o.text().strip() for o in select.find_all("option")][1:]
+    assert shown == [p for p in expected if p in shown] and len(shown) > 1
+
+
 def test_home_shows_shares_as_report_pages_do(built_site):
     """最新报告: "—" where 办理结果总计 is 0, blank where a cell is blank, as everywhere."""
     doc = page(built_site.output, "")
