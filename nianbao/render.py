@@ -33,7 +33,7 @@ from nianbao.catalogue import norm
 from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import original_name
 from nianbao.publish import workbook_max_rows
-from nianbao.site_form import HtmlTable, form_tables
+from nianbao.site_form import HtmlTable, form_tables, numbered_problems
 from nianbao.site_svg import bar_chart
 
 _HEADING_ID = re.compile(r"\s*\{#([A-Za-z][\w-]*)\}\s*$")
@@ -450,6 +450,7 @@ def render_home(o: Out, site: Site, views, agencies, years, regions: dict[str, d
     quality = {
         "broken": sum(p.code == "rule-broken" for p in problems),
         "parse": sum(p.kind == "parse" and p.severity != "info" for p in problems),
+        "parse_notes": sum(p.kind == "parse" and p.severity == "info" for p in problems),
         "unchecked": sum(p.code == "rule-unchecked" for p in problems),
         "unpublished": sum(not r.publishable for r in site.all_reports),
         "reports_ok": sum(not r.errors for r in site.reports),
@@ -527,7 +528,7 @@ def check_summary(report: Report) -> list[dict]:
 
 def problem_rows(report: Report, link: str | None = None) -> list[dict]:
     rows = []
-    for i, p in enumerate(report.problems, 1):
+    for i, p in numbered_problems(report):
         rows.append({
             "n": i, "anchor": f"problem-{i}", "code": p.code, "code_label": site_text.code_label(p.code),
             "severity": p.severity, "severity_label": site_text.SEVERITIES.get(p.severity, p.severity),
@@ -1128,7 +1129,7 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
                                           key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)]
         groups.append({"kind": kind, "label": site_text.KINDS.get(kind, kind),
                        "help": site_text.KIND_HELP.get(kind, ""), "codes": items,
-                       "count": sum(len(i["rows"]) for i in items)})
+                       "count": sum(i["total"] for i in items)})
     unpublished = [{"source": r.source.rel, "errors": [p.message for p in r.errors]}
                    for r in site.all_reports if not r.publishable]
     per_report = []

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nianbao import catalogue as cat
 from nianbao.figures import fmt
-from nianbao.model import Report
+from nianbao.model import Problem, Report
 
 APPLY_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 TOP_ROWS = ("new", "carried_over")
@@ -56,10 +56,20 @@ class HtmlTable:
     caption_hidden: bool = False  # when the section heading already says it
 
 
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def numbered_problems(report: Report) -> list[tuple[int, Problem]]:
+    """The report's problems as its page numbers them: errors first, then warnings, then
+    notes (each in the order found), so that what needs attention leads the list."""
+    ordered = sorted(report.problems, key=lambda p: _SEVERITY_ORDER.get(p.severity, 3))
+    return list(enumerate(ordered, 1))
+
+
 def cell_marks(report: Report) -> dict[str, list[Mark]]:
-    """field ID → marks, from the report's problems (anchors are 1-based problem numbers)."""
+    """field ID → marks, from the report's problems (anchors are their numbers on the page)."""
     marks: dict[str, list[Mark]] = {}
-    for i, p in enumerate(report.problems, 1):
+    for i, p in numbered_problems(report):
         if p.code == "rule-unchecked" or not p.cells:
             continue  # blank cells are shown blank; naming them all again would be noise
         kind = "broken" if p.kind == "report" else "unread"

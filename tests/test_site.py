@@ -413,6 +413,44 @@ def test_places_are_listed_in_gbt2260_order(built_site):
     assert shown == [p for p in expected if p in shown] and len(shown) > 1
 
 
+def test_a_reports_problems_list_errors_first_and_marks_point_at_theirs(extended_site):
+    """What needs attention leads: errors, then warnings, then notes (a report's notes were
+    found first and listed first). A cell's mark still links to its own problem."""
+    rank = {"error": 0, "warning": 1, "info": 2}
+    reordered = 0
+    for report in extended_site.result.site.reports:
+        doc = page(extended_site.output, f"{report.agency_id}/{report.year}/")
+        items = doc.find("section", id="problems").find_all("li", class_="problem")
+        severities = [next(c[4:] for c in li.classes() if c.startswith("sev-")) for li in items]
+        assert [rank[s] for s in severities] == sorted(rank[s] for s in severities)
+        reordered += [p.severity for p in report.problems] != severities
+        by_anchor = {li.attrs["id"]: li for li in items}
+        for a in doc.find_all("a", class_="mark"):
+            li = by_anchor[a.attrs["href"].lstrip("#")]
+            kind = "report" if "mark-broken" in a.classes() else "parse"
+            assert f"problem-{kind}" in li.classes()
+    assert reordered  # some report had a note before an error
+
+
+def test_quality_page_counts_every_problem_when_it_lists_some(tmp_path):
+    """Past list_limit the page lists the first rows of each kind; its headings still count
+    them all (they counted the rows shown), and the home page counts the notes it does not
+    list among 需要注意的."""
+    from nianbao.pipeline import build
+
+    content = make_extended_content(tmp_path / "content")
+    with (content / "site.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("list_limit: 1\n")
+    result = build(content, tmp_path / "out", search=False)
+    doc = page(tmp_path / "out", "quality/")
+    problems = [p for r in result.reports for p in r.problems]
+    for kind in ("report", "parse"):
+        heading = doc.find("h2", id=f"kind-{kind}").text()
+        assert f"（{sum(p.kind == kind for p in problems)} 条）" in heading, heading
+    notes = sum(p.kind == "parse" and p.severity == "info" for p in problems)
+    assert notes and f"另有 {notes} 条提示" in page(tmp_path / "out", "").text()
+
+
 def test_home_shows_shares_as_report_pages_do(built_site):
     """最新报告: "—" where 办理结果总计 is 0, blank where a cell is blank, as everywhere."""
     doc = page(built_site.output, "")
