@@ -634,7 +634,8 @@ def render_report(o: Out, site: Site, view: ReportView, siblings: list[ReportVie
            problem_counts=Counter(p["severity"] for p in problems),
            downloads=download_rows(pkg, files_root(site.config or {}, root)),
            original=({"href": files_root(site.config or {}, root) + pkg.path + original,
-                      "size": size_text(original_file.bytes)}
+                      "size": size_text(original_file.bytes),
+                      "kind": site_text.FILE_KINDS.get(os.path.splitext(original)[1].lower(), "")}
                      if pkg and original_file else None),
            siblings=[{"year": v.report.year, "url": root + v.url, "current": v is view}
                      for v in siblings],

@@ -22,6 +22,10 @@ KIND_HELP = {
 }
 SEVERITIES = {"error": "错误", "warning": "警告", "info": "提示"}
 
+# What a downloaded original is, by its suffix: a reader on a phone wants to know first.
+FILE_KINDS = {".pdf": "PDF", ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
+              ".html": "网页", ".htm": "网页", ".txt": "纯文本"}
+
 RULES = {
     "apply-row-total": "表三每一行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
     "apply-results-total": "表三每一列：（七）总计 = （一）至（六）各项之和（2021 年模板的（六）为 3 个子项）",

@@ -37,4 +37,7 @@ def test_mixed_formats_publish_side_by_side(tmp_path):
         assert original.read_bytes() == (reports / rel).read_bytes()
         descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
         assert descriptor["sources"][0]["path"] == original.name
-        assert (tmp_path / "output" / agency_id / str(year) / "index.html").exists()
+        page = (tmp_path / "output" / agency_id / str(year) / "index.html").read_text(
+            encoding="utf-8")
+        kind = {".txt": "纯文本", ".docx": "Word 文档", ".pdf": "PDF", ".html": "网页"}[Path(rel).suffix]
+        assert f'下载原始文件</a> <span class="muted">（{kind}，' in page  # what it is, first
