@@ -326,16 +326,16 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
     folder = root / "data" / "all"
     folder.mkdir(parents=True, exist_ok=True)
     resources, files = [], []
-    for table in (*RESOURCES, "reports"):
+    for table in (*RESOURCES, *schemas.COMBINED_ONLY):
         schema = table_schema(f"all/{table}.schema.json")
         path = folder / f"{table}.csv"
-        if table == "problems":  # every report's, published or not, in the files' order
+        if table in ("problems", "fields"):  # problems: every report's, in the files' order
             old, pieces = None, _chunks(combined_rows(table, reports, all_reports))
         else:
             old = previous if previous and previous.intact(f"{table}.csv") else None
             pieces = combined_pieces(table, reports, old)
         count, digest, size, spans = _write_pieces(path, schema, pieces, old)
-        if layout is not None and table != "problems":
+        if layout is not None and table not in ("problems", "fields"):
             layout[table] = spans
         resources.append(_resource(table, schema, path, count, digest, size))
         files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table, digest))
@@ -364,6 +364,8 @@ def combined_rows(table: str, reports: list[Report], all_reports: list[Report]):
     or not), each led by its report's key columns."""
     if table == "reports":
         return (report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports)
+    if table == "fields":  # the templates', not the reports'
+        return iter(schemas.field_rows())
     if table == "problems":
         return (report_key(r) + row for r in all_reports for row in table_rows(r, table))
     return (report_key(r) + row for r in reports for row in table_rows(r, table))

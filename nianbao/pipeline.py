@@ -604,7 +604,7 @@ def _database(site: Site, root: Path, previous: Previous | None = None) -> None:
     old = previous if previous is not None and previous.intact(name) else None
 
     def rows(table: str, schema: dict):
-        if table == "problems" or old is None:
+        if table in ("problems", "fields") or old is None:
             return combined_rows(table, site.reports, site.all_reports)
         return (row for _, piece in combined_pieces(table, site.reports, old)
                 for row in ([piece] if isinstance(piece, Copied) else piece))

@@ -251,7 +251,7 @@ def _package_workbook(root: Path, package: PackageInfo, name: str, kind: str,
     if not kind or sum(f.rows or 0 for f in package.files) <= max_rows:
         descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
         sheets = []
-        for table in (*RESOURCES, "reports") if kind else RESOURCES:
+        for table in (*RESOURCES, *schemas.COMBINED_ONLY) if kind else RESOURCES:
             schema = table_schema(f"{kind}{table}.schema.json")
             sheets.append((table, schema, read_table(folder / f"{table}.csv", schema)))
         write_xlsx(folder / name, sheets, _about(descriptor, sheets, landing))
@@ -434,7 +434,7 @@ def _comment(text: str) -> str:
 
 
 def _tables() -> list[tuple[str, dict]]:
-    return [(t, schemas.load(f"all/{t}.schema.json")) for t in ("reports", *RESOURCES)]
+    return [(t, schemas.load(f"all/{t}.schema.json")) for t in ("reports", *RESOURCES, "fields")]
 
 
 def _create_sql(table: str, schema: dict) -> str:
@@ -448,6 +448,8 @@ def _create_sql(table: str, schema: dict) -> str:
                      f"-- {_comment(f.get('title', ''))}")
     if table == "reports":
         lines.append("  PRIMARY KEY (agency_id, year)")
+    elif table == "fields":
+        lines.append("  PRIMARY KEY (template, field_id)")
     elif table != "problems" and {"agency_id", "year"} <= set(names):
         # Problems also cover reports that were not published, so they have no parent row.
         lines.append("  FOREIGN KEY (agency_id, year) REFERENCES reports (agency_id, year)")

@@ -36,7 +36,11 @@ TABLES = {
     "extra_rows": "报告自行增加的行（如“其他对外管理服务事项”下的“行政检查”），按原标签保留",
     "problems": "数据质量问题：解析不了的内容、报告自身不符合勾稽关系之处",
     "reports": "报告清单：每个机关年度一行",
+    "fields": "字段表：每个模板的每个字段 ID 在表中的位置（表、行、列的中文名）、类型与单位",
 }
+# Tables of the combined package only, and those with no report key (one row per field).
+COMBINED_ONLY = ("reports", "fields")
+FIELD_TYPES = {"count": "数量", "delta": "增减（可为负）", "amount_wan": "金额（万元）"}
 
 
 def _union(values):
@@ -76,8 +80,30 @@ def _fields(table: str) -> list[dict]:
         ids = _union(f for t in c.templates.values() for f in t.field_ids)
         return [
             {"name": "field_id", "type": "string", "title": "字段 ID",
-             "description": "<表>.<行>.<列>，见 templates.yaml", "constraints": {"enum": ids}},
-            {"name": "value", "type": "number", "title": "数值"},
+             "description": "<表>.<行>.<列>；各字段的中文名、类型与单位见合集数据包的 fields.csv",
+             "constraints": {"enum": ids}},
+            {"name": "value", "type": "number", "title": "数值",
+             "description": "件数为整数；万元金额为精确小数；空白为空（不是 0）"},
+        ]
+    if table == "fields":
+        ids = _union(f for t in c.templates.values() for f in t.field_ids)
+        return [
+            {"name": "template", "type": "string", "title": "模板",
+             "description": "2019：2019—2020 年度格式；2021：2021 年度起的新格式",
+             "constraints": {"required": True, "enum": list(c.templates)}},
+            {"name": "field_id", "type": "string", "title": "字段 ID",
+             "constraints": {"required": True, "enum": ids}},
+            {"name": "table", "type": "string", "title": "表", "constraints": {"enum": list(cat.TABLES)}},
+            {"name": "table_title", "type": "string", "title": "表名"},
+            {"name": "row", "type": "string", "title": "行 ID"},
+            {"name": "row_label", "type": "string", "title": "行标题",
+             "description": "表二的行前有它所属的条款"},
+            {"name": "column", "type": "string", "title": "列 ID"},
+            {"name": "column_label", "type": "string", "title": "列标题"},
+            {"name": "type", "type": "string", "title": "类型",
+             "description": "；".join(f"{k}：{v}" for k, v in FIELD_TYPES.items()),
+             "constraints": {"enum": list(FIELD_TYPES)}},
+            {"name": "unit", "type": "string", "title": "单位", "description": "金额为万元；件数没有单位"},
         ]
     if table == "extra_rows":
         return [
@@ -124,14 +150,30 @@ def schema(table: str, combined: bool = False) -> dict:
     if table == "problems":  # problems of unidentified reports have no agency or year
         for f in key:
             f.pop("constraints", None)
-    if combined or table == "reports":
+    if (combined or table == "reports") and table != "fields":
         fields = key + fields
-    return {"$schema": PROFILE, "description": TABLES[table], "fields": fields,
-            "missingValues": [""]}
+    out = {"$schema": PROFILE, "description": TABLES[table], "fields": fields,
+           "missingValues": [""]}
+    if table == "fields":
+        out["primaryKey"] = ["template", "field_id"]
+    return out
+
+
+def field_rows() -> list[list[str]]:
+    """fields.csv: every template's field IDs, where each lies on the printed form."""
+    rows = []
+    for tid, template in cat.load().templates.items():
+        for f in template.fields:
+            row = f.row
+            label = f"{row.group} {row.label}" if f.table == "active" else row.label
+            rows.append([tid, f.id, f.table, cat.TABLE_TITLES[f.table], row.id, label,
+                         f.column.id, f.column.heading, f.type,
+                         "万元" if f.type == "amount_wan" else ""])
+    return rows
 
 
 def generate() -> dict[str, dict]:
-    out = {f"{t}.schema.json": schema(t) for t in TABLES if t != "reports"}
+    out = {f"{t}.schema.json": schema(t) for t in TABLES if t not in COMBINED_ONLY}
     out.update({f"all/{t}.schema.json": schema(t, combined=True) for t in TABLES})
     return out
 

@@ -6,6 +6,7 @@ import codecs
 import csv
 import hashlib
 import json
+import sqlite3
 
 import pytest
 import yaml
@@ -140,6 +141,25 @@ def test_every_csv_opens_in_excel_as_utf8(built):
         header = data[3:].split(b"\r\n", 1)[0].decode("utf-8").split(",")
         prefix = "all/" if path.parent.name == "all" else ""
         assert header == [f["name"] for f in schemas.load(f"{prefix}{path.stem}.schema.json")["fields"]]
+
+
+def test_fields_table_names_every_field_of_the_data(built):
+    """values.csv gives field IDs; fields.csv says where each lies on the printed form (in
+    Chinese), its type and unit, for each template: a researcher needs no spec to read it."""
+    folder = built.output / "data" / "all"
+    fields = {(r["template"], r["field_id"]): r for r in _rows(folder / "fields.csv")}
+    values = _rows(folder / "values.csv")
+    assert values and all((v["template"], v["field_id"]) in fields for v in values)
+    for tid, template in cat.load().templates.items():
+        for f in template.fields:
+            row = fields[(tid, f.id)]
+            assert row["column_label"] == f.column.heading and f.row.label in row["row_label"]
+            assert row["unit"] == ("万元" if f.type == "amount_wan" else "")
+    assert len(fields) == sum(len(t.fields) for t in cat.load().templates.values())
+    assert fields[("2019", "active.procurement.amount")]["column_label"] == "采购总金额（万元）"
+    con = sqlite3.connect(built.output / "data" / "nianbao.db")
+    joined = con.execute('SELECT count(*) FROM "values" v JOIN fields f USING (template, field_id)')
+    assert joined.fetchone()[0] == len(values)
 
 
 def _id(built, rel):

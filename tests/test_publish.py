@@ -86,7 +86,7 @@ def _packages(built):
 
 
 def _tables(prefix: str) -> tuple[str, ...]:
-    return (*RESOURCES, "reports") if prefix else RESOURCES
+    return (*RESOURCES, *schemas.COMBINED_ONLY) if prefix else RESOURCES
 
 
 def _csv(path: Path) -> list[list[str]]:
