@@ -24,6 +24,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import quote
 
 from nianbao import __version__, schemas
 from nianbao import catalogue as cat
@@ -209,15 +210,17 @@ def _resource(name: str, schema: dict, path: Path, rows: int, digest: str | None
     }
 
 
-def _descriptor(name, title, description, config, resources, sources) -> dict:
+def _descriptor(name, title, description, config, resources, sources, page="") -> dict:
+    """page: the package's own page below base_url (an agency-year's, data/ for all)."""
     lic = config.get("license", {})
+    base = config.get("base_url")
     return {
         "$schema": PACKAGE_PROFILE,
         "name": name,
         "title": title,
         "description": description,
         "version": __version__,
-        "homepage": config.get("base_url"),
+        "homepage": base + page if base else base,
         "licenses": [{k: lic[k] for k in ("name", "path", "title") if k in lic}],
         "contributors": [{"title": config.get("publisher", "nianbao"), "roles": ["publisher"]}],
         "keywords": ["政府信息公开", "年度报告", "开放数据"],
@@ -265,7 +268,7 @@ def package_bytes(report: Report, config: dict) -> PackageBytes:
     description = (f"{report.agency}（{_region_text(report)}）{report.year} 年度政府信息公开工作年度报告"
                    f"中的表格数据，按 {report.template} 年模板逐项提取并校验勾稽关系。")
     descriptor = _descriptor(f"{report.agency_id}-{report.year}", title, description, config,
-                             resources, [source])
+                             resources, [source], f"{quote(report.agency_id, safe='')}/{report.year}/")
     blobs = {"datapackage.json": (descriptor_json(descriptor) + "\n").encode("utf-8"), **blobs}
     blobs[original] = report.source.path.read_bytes()
     files.insert(0, file_info("datapackage.json", blobs["datapackage.json"],
@@ -346,7 +349,7 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
         f"{len({r.agency_id for r in reports})} 个机关 {span} 年度报告的表格数据合集，"
         "每张表一个 CSV，带机关、地区代码、年度和模板列。",
         config, resources,
-        [{"title": "各机关发布的政府信息公开工作年度报告", "path": "reports.csv"}])
+        [{"title": "各机关发布的政府信息公开工作年度报告", "path": "reports.csv"}], "data/")
     _write_json(folder / "datapackage.json", descriptor)
     files.insert(0, FileInfo("datapackage.json", (folder / "datapackage.json").stat().st_size,
                              None, "数据包描述（Frictionless Data Package v2）"))

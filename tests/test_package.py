@@ -15,7 +15,7 @@ from frictionless import Package
 from nianbao import catalogue as cat
 from nianbao import schemas
 from nianbao.package import descriptor_json
-from nianbao.pipeline import build
+from nianbao.pipeline import build, load_config
 from tests.conftest import CONTENT, ROOT, SEEDS, SHARED, TRUTH
 
 
@@ -141,6 +141,19 @@ def test_every_csv_opens_in_excel_as_utf8(built):
         header = data[3:].split(b"\r\n", 1)[0].decode("utf-8").split(",")
         prefix = "all/" if path.parent.name == "all" else ""
         assert header == [f["name"] for f in schemas.load(f"{prefix}{path.stem}.schema.json")["fields"]]
+
+
+def test_each_package_names_its_own_page(built):
+    """A package's homepage is where a reader sees it: its agency-year's page (data/ for
+    the combined one), not the site's front page."""
+    base = load_config(CONTENT)["base_url"]
+    for r in built.published:
+        folder = built.output / "data" / r.agency_id / str(r.year)
+        descriptor = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+        assert descriptor["homepage"] == f"{base}{r.agency_id}/{r.year}/"
+        assert (built.output / r.agency_id / str(r.year) / "index.html").exists()
+    combined = json.loads((built.output / "data/all/datapackage.json").read_text(encoding="utf-8"))
+    assert combined["homepage"] == f"{base}data/"
 
 
 def test_fields_table_names_every_field_of_the_data(built):
