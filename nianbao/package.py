@@ -336,7 +336,7 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
             old, pieces = None, _chunks(combined_rows(table, reports, all_reports))
         else:
             old = previous if previous and previous.intact(f"{table}.csv") else None
-            pieces = combined_pieces(table, reports, old)
+            pieces = combined_pieces(table, reports, old, originals_url(config))
         count, digest, size, spans = _write_pieces(path, schema, pieces, old)
         if layout is not None and table not in ("problems", "fields"):
             layout[table] = spans
@@ -362,11 +362,21 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
                        descriptor["description"], descriptor["keywords"])
 
 
-def combined_rows(table: str, reports: list[Report], all_reports: list[Report]):
+def originals_url(config: dict) -> str:
+    """Where reports.csv says the original files are: an absolute address under the files'
+    (or the site's) base URL, so that the link works in the zip and the database too; a
+    path relative to data/all/ when the site has no base URL."""
+    base = config.get("files_base_url") or config.get("base_url")
+    return base + "data/" if base else "../"
+
+
+def combined_rows(table: str, reports: list[Report], all_reports: list[Report],
+                  originals: str = "../"):
     """A combined table's rows, one report after another (problems: of every report, published
-    or not), each led by its report's key columns."""
+    or not), each led by its report's key columns. originals: see originals_url."""
     if table == "reports":
-        return (report_row(r, f"../{r.agency_id}/{r.year}/{original_name(r)}") for r in reports)
+        return (report_row(r, f"{originals}{quote(r.agency_id, safe='')}/{r.year}/"
+                              f"{quote(original_name(r))}") for r in reports)
     if table == "fields":  # the templates', not the reports'
         return iter(schemas.field_rows())
     if table == "problems":
@@ -421,7 +431,8 @@ class Previous:
             return False
 
 
-def combined_pieces(table: str, reports: list[Report], previous: Previous | None):
+def combined_pieces(table: str, reports: list[Report], previous: Previous | None,
+                    originals: str = "../"):
     """A combined table (not problems) an agency at a time: (agency, its rows, or Copied
     when previous has them)."""
     spans = previous.spans(table) if previous else {}
@@ -429,7 +440,7 @@ def combined_pieces(table: str, reports: list[Report], previous: Previous | None
         if agency in spans:
             yield agency, spans[agency]
         else:
-            yield agency, list(combined_rows(table, list(group), []))
+            yield agency, list(combined_rows(table, list(group), [], originals))
 
 
 def _write_pieces(path: Path, schema: dict, pieces, previous: Previous | None

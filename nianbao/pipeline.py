@@ -597,16 +597,17 @@ def _database(site: Site, root: Path, previous: Previous | None = None) -> None:
     that it is loaded while they are written; the unchanged agencies' rows copied from the
     previous database, when it is the one that build wrote."""
     from nianbao import publish as pub
-    from nianbao.package import combined_pieces, combined_rows
+    from nianbao.package import combined_pieces, combined_rows, originals_url
 
     (root / "data").mkdir(parents=True, exist_ok=True)
     name = f"../{pub.DB_NAME}"
     old = previous if previous is not None and previous.intact(name) else None
+    originals = originals_url(site.config)
 
     def rows(table: str, schema: dict):
         if table in ("problems", "fields") or old is None:
-            return combined_rows(table, site.reports, site.all_reports)
-        return (row for _, piece in combined_pieces(table, site.reports, old)
+            return combined_rows(table, site.reports, site.all_reports, originals)
+        return (row for _, piece in combined_pieces(table, site.reports, old, originals)
                 for row in ([piece] if isinstance(piece, Copied) else piece))
 
     pub.write_database(root / "data" / pub.DB_NAME, site.config, rows=rows,

@@ -156,6 +156,17 @@ def test_each_package_names_its_own_page(built):
     assert combined["homepage"] == f"{base}data/"
 
 
+def test_reports_table_links_each_original_by_its_address(built):
+    """reports.csv travels in zips and the database, where a path relative to data/all/
+    leads nowhere: source_file is the original's address on the site."""
+    base = load_config(CONTENT)["base_url"]
+    rows = _rows(built.output / "data" / "all" / "reports.csv")
+    assert len(rows) == len(built.published)
+    for row in rows:
+        assert row["source_file"].startswith(base + "data/"), row["source_file"]
+        assert (built.output / row["source_file"].removeprefix(base)).is_file()
+
+
 def test_fields_table_names_every_field_of_the_data(built):
     """values.csv gives field IDs; fields.csv says where each lies on the printed form (in
     Chinese), its type and unit, for each template: a researcher needs no spec to read it."""
