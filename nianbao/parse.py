@@ -352,7 +352,8 @@ class TableParser:
         if values is None:
             self.problem("cells-misaligned", "error",
                          f"表四的数值行有 {len(line.values)} 格，应为 {len(columns)} 格，"
-                         "无法对齐到列，相应字段留空", line)
+                         "无法对齐到列，相应字段留空", line,
+                         [f"appeal.{group}.{col.id}" for group, col in columns])
             self.seen.update({f"appeal.{g}": line.line for g in ("review", "suit_direct",
                                                                   "suit_after_review")})
             self.appeal_header = []
@@ -483,7 +484,7 @@ class TableParser:
             if table not in printed_tables:
                 self.problem("table-missing", "error",
                              f"未找到表格“{cat.TABLE_TITLES[table]}”，该表全部字段留空",
-                             cells=[f"{table}.{r.id}" for r in rows])
+                             cells=[f"{table}.{r.id}.{c.id}" for r in rows for c in r.columns])
                 continue
             for row in rows:
                 if f"{table}.{row.id}" not in self.seen and not self._covered(row):

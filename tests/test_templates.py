@@ -8,6 +8,8 @@ import pytest
 
 from bench.synth import report
 from nianbao import catalogue as cat
+from nianbao.discover import source_for
+from nianbao.extract import extract
 from nianbao.jsonout import dumps
 from tests.conftest import extract_json, rule_of
 
@@ -121,3 +123,18 @@ def test_rule_messages_name_cells_as_the_form_prints_them():
     assert messages["apply-results-total"] == (
         "有 1 个相关单元格为空，部分等式无法校验：表三“（三）不予公开 2.其他法律行政法规禁止公开”行"
         "的科研机构列（apply-results-total）")
+
+
+def test_a_missing_table_names_the_cells_it_leaves_blank(tmp_path):
+    """problems.csv's cells are field IDs, whatever the problem: a researcher filters the
+    data by them. A report without table 四 names all fifteen of its fields."""
+    synth = report(7, "2019", "cells", broken=False)
+    start = synth.text.index("四、政府信息公开行政复议")
+    text = synth.text[:start] + synth.text[synth.text.index("五、", start):]
+    got = extract_json(_write(tmp_path, text))
+    template = cat.load().template("2019")
+    appeal = [f.id for f in template.fields if f.table == "appeal"]
+    assert all(got["values"][f] is None for f in appeal)
+    found = extract(source_for(tmp_path / "report.txt"))
+    missing = [p for p in found.problems if p.code == "table-missing"]
+    assert len(missing) == 1 and missing[0].cells == appeal
