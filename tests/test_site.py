@@ -451,6 +451,16 @@ def test_quality_page_counts_every_problem_when_it_lists_some(tmp_path):
     assert notes and f"另有 {notes} 条提示" in page(tmp_path / "out", "").text()
 
 
+def test_search_excerpts_do_not_repeat_a_table_caption_that_repeats_its_heading(built_site):
+    """A form table's caption, hidden because the section heading above says the same, is
+    left out of the search index: excerpts read 三、收到和处理… once, not twice."""
+    for r in built_site.result.site.reports:
+        doc = page(built_site.output, f"{r.agency_id}/{r.year}/")
+        hidden = [c for c in doc.find_all("caption") if "visually-hidden" in c.classes()
+                  and c.attrs.get("id", "").startswith("table-")]
+        assert hidden and all("data-pagefind-ignore" in c.attrs for c in hidden)
+
+
 def test_home_shows_shares_as_report_pages_do(built_site):
     """最新报告: "—" where 办理结果总计 is 0, blank where a cell is blank, as everywhere."""
     doc = page(built_site.output, "")
