@@ -127,12 +127,14 @@ def agency_type(report: Report) -> str:
     """The kind of agency, from its name without the region: 北京市通州区商务局 → 商务局."""
     name = report.agency or ""
     r = report.region
+    short = False  # the last place named was written without its suffix (淳安 for 淳安县)
     for part in (r.province, r.city, r.county):
         if not part:
             continue
         for form in (part, _SUFFIX.sub("", part)):
             if form and len(form) >= 2 and name.startswith(form):
-                name = name[len(form):]
+                name, short = name[len(form):], form != part
                 break
-    name = re.sub(r"^(省|市|县|区|州|旗)", "", name)
+    if short:  # 杭州拱墅区…: a suffix of another spelling; never the 市 of 市场监督管理局
+        name = re.sub(r"^(省|市|县|区|州|旗)", "", name)
     return name or (report.agency or "其他")

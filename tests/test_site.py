@@ -461,6 +461,19 @@ def test_search_excerpts_do_not_repeat_a_table_caption_that_repeats_its_heading(
         assert hidden and all("data-pagefind-ignore" in c.attrs for c in hidden)
 
 
+@pytest.mark.parametrize("agency, region, kind", [
+    ("北京市通州区商务局", ("北京市", "北京市", "通州区", "110112"), "商务局"),
+    ("淄川区招商局", ("山东省", "淄博市", "淄川区", "370302"), "招商局"),
+    ("淳安县市场监督管理局", ("浙江省", "杭州市", "淳安县", "330127"), "市场监督管理局"),
+    ("北京市市场监督管理局", ("北京市", "北京市", None, "110000"), "市场监督管理局"),
+    ("中牟商务局", ("河南省", "郑州市", "中牟县", "410122"), "商务局"),
+])
+def test_agency_type_is_the_name_without_its_places(agency, region, kind):
+    """The 机关类型 of year tables and filters: 市场监督管理局 keeps its 市 (it was 场监督管理局)."""
+    report = Report(source=None, agency=agency, region=Region(*region))
+    assert site_text.agency_type(report) == kind
+
+
 def test_home_shows_shares_as_report_pages_do(built_site):
     """最新报告: "—" where 办理结果总计 is 0, blank where a cell is blank, as everywhere."""
     doc = page(built_site.output, "")
