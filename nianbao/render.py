@@ -951,7 +951,8 @@ def render_years(o: Out, views: list[ReportView], years: list[int], regions: dic
                                           lambda v: place_of[v.report.agency_id][1]))
             _year_page(o, f"years/{year}/", None, parts, totals=totals, place=None, trail=[],
                        csv_name=f"nianbao-{year}.csv", **common)
-        summary.append({"year": year, "reports": len(items), "totals": totals})
+        summary.append({"year": year, "reports": len(items), "totals": totals,
+                        "split": len(items) > limit})
     o.page("years/", "years.html", page_title="年度比较", summary=summary, fmt=fg.fmt,
            active="years", description="按年度比较各机关的政府信息公开数据")
 
