@@ -985,3 +985,232 @@ def test_year_filters_city_narrows_counties(open_page, region_site):
     assert pg.locator("select[data-filter=city]").input_value() == ""
     assert _options(pg, "county") == ["", "东城区", "西城区"]
     assert {r["province"] for r in _visible(pg)} == {"北京市"}
+
+
+# ---------------------------------------------------------------- search: the words as typed, every result
+#
+# Pagefind only proposes candidates: its browser side splits a name it does not know (江门,
+# 新会区) into single characters, each matched as the start of a word (江 finds 九江), and a
+# word it has not indexed (不存在) as its longest indexed start (不). search.js keeps the pages
+# whose indexed text holds every word as typed, checking candidates a batch at a time, and
+# shows them a page (20) at a time with a "显示更多" button, over every year's bundle.
+
+SEARCH_PAGE = 20
+_BLOCKS = {"address", "article", "aside", "br", "caption", "dd", "details", "div", "dl", "dt",
+           "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "li",
+           "nav", "ol", "p", "section", "summary", "table", "td", "th", "tr", "ul"}
+
+
+@pytest.fixture(scope="session")
+def synth_search_site(tmp_path_factory):
+    """100 synthetic reports (bench.synth, seed 0: 新会区商务局 of 江门, agencies of 九江 and
+    盐城 among them), five years, the search index a bundle per year (shard limit 30)."""
+    import shutil
+
+    from bench.synth import write_corpus
+    from nianbao.pipeline import build
+    from tests.conftest import CONTENT
+    from tests.site_fixtures import Built
+
+    tmp = tmp_path_factory.mktemp("synth-search")
+    content = tmp / "content"
+    content.mkdir()
+    shutil.copyfile(CONTENT / "site.yaml", content / "site.yaml")
+    write_corpus(content, 100)
+    result = build(content, tmp / "output", shard_pages=30)
+    manifest = json.loads((tmp / "output" / "pagefind" / "nianbao-bundles.json").read_text("utf-8"))
+    assert len(manifest["bundles"]) == 5  # a bundle per year
+    server, url = serve_folder(tmp / "output")
+    yield Built(result, tmp / "output", content), url
+    server.shutdown()
+    server.server_close()
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+def _indexed_texts(built) -> dict[str, str]:
+    """Each agency-year page's indexed text as search.js compares it: the data-pagefind-body
+    without its data-pagefind-ignore parts, blocks kept apart (a word never runs from one
+    table cell into the next), without spaces, lower-cased."""
+    def text(n) -> str:
+        if "data-pagefind-ignore" in n.attrs:
+            return ""
+        inner = "".join(c if isinstance(c, str) else text(c) for c in n.children)
+        return f"\0{inner}\0" if n.tag in _BLOCKS else inner
+
+    out = {}
+    for r in built.result.site.reports:
+        body = page(built.output, f"{r.agency_id}/{r.year}/").find(data_pagefind_body=True)
+        out[f"/nianbao/{r.agency_id}/{r.year}/"] = _squash(text(body))
+    return out
+
+
+def _containing(built, *words: str) -> set[str]:
+    return {p for p, text in _indexed_texts(built).items()
+            if all(_squash(w) in text for w in words)}
+
+
+def _search_done(pg) -> None:
+    pg.wait_for_function("""() => {
+        const s = document.getElementById('search-status').textContent;
+        const more = document.getElementById('search-more');
+        return s && !s.includes('正在搜索') && !(more && more.getAttribute('aria-disabled'));
+    }""")
+
+
+def _shown(pg) -> list[str]:
+    return pg.evaluate("""() => [...document.querySelectorAll('#search-results a.r-title')]
+        .map(a => new URL(a.href).pathname)""")
+
+
+def _every_result(pg) -> list[str]:
+    """Every result, clicking "显示更多" until it goes."""
+    _search_done(pg)
+    for _ in range(100):
+        if not pg.locator("#search-more").is_visible():
+            break
+        pg.click("#search-more")
+        _search_done(pg)
+    return _shown(pg)
+
+
+@pytest.mark.parametrize("word", ["江门", "新会区", "新会区商务局", "九江"])
+def test_search_a_name_finds_the_pages_that_hold_it(open_page, synth_search_site, word):
+    """A place or agency name finds the pages that hold it, all of them, and nothing else
+    (江门 was 13 pages, 九江's and 盐城's first; 新会区 all 100): the count says so, and each
+    excerpt marks the name, not its characters."""
+    built, url = synth_search_site
+    expected = _containing(built, word)
+    assert 0 < len(expected) < 20, word
+    pg = open_page("search/?q=" + word, site=url)
+    found = _every_result(pg)
+    assert len(found) == len(set(found)) and set(found) == expected, (word, set(found) ^ expected)
+    assert pg.locator("#search-status").inner_text() == f"找到 {len(expected)} 份含“{word}”的报告。"
+    assert pg.locator("#search-more").is_hidden()
+    marks = pg.evaluate("""() => [...document.querySelectorAll('#search-results li')].map(li =>
+        [...li.querySelectorAll('mark')].map(m => m.textContent.replace(/\\s+/g, '')))""")
+    assert all(m and set(m) == {word} for m in marks), marks
+
+
+@pytest.mark.parametrize("words", ["不存在", "xyzzy不存在", "行政复议 不存在"])
+def test_search_for_words_no_page_holds_says_so(open_page, built_site, words):
+    """Pagefind answers 不存在 with every page holding 不; the page says that none holds it."""
+    assert not _containing(built_site, *words.split())
+    pg = open_page("search/?q=" + words)
+    _search_done(pg)
+    assert _shown(pg) == []
+    quoted = "和".join(f"“{w}”" for w in words.split())
+    assert pg.locator("#search-status").inner_text() == (
+        f"没有报告{'同时' if ' ' in words else ''}含{quoted}。")
+    assert pg.locator("#search-more").is_hidden()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_search_shows_every_result_a_page_at_a_time(open_page, synth_search_site, axe_source,
+                                                    width):
+    """A word every report holds: a page of results first, then "显示更多" until every
+    result of every year's bundle is shown, each once; the count is exact at the end, the
+    button moves focus to the first new result, nothing scrolls sideways on a phone."""
+    built, url = synth_search_site
+    expected = _containing(built, "行政复议")
+    assert len(expected) == len(built.result.site.reports) > 3 * SEARCH_PAGE
+    pg = open_page("search/?q=行政复议", width=width, site=url)
+    _search_done(pg)
+    assert len(_shown(pg)) == SEARCH_PAGE
+    assert pg.locator("#search-more").is_visible()
+    assert "找到至少 20 份含“行政复议”的报告" in pg.locator("#search-status").inner_text()
+    assert pg.locator("#search-status").get_attribute("aria-live") == "polite"
+    assert pg.evaluate("document.scrollingElement.scrollWidth") <= width
+    assert not _axe(pg, axe_source)
+    pg.click("#search-more")
+    _search_done(pg)
+    assert len(_shown(pg)) == 2 * SEARCH_PAGE
+    assert pg.evaluate("""() => document.activeElement ===
+        document.querySelectorAll('#search-results a.r-title')[20]""")
+    found = _every_result(pg)
+    assert len(found) == len(set(found)) and set(found) == expected
+    assert {p.split("/")[3] for p in found} == {str(r.year) for r in built.result.site.reports}
+    assert pg.locator("#search-status").inner_text() == f"找到 {len(expected)} 份含“行政复议”的报告。"
+    assert pg.locator("#search-more").is_hidden()
+
+
+def test_search_by_filters_alone_shows_every_page(open_page, synth_search_site):
+    built, url = synth_search_site
+    year = 2019
+    expected = {f"/nianbao/{r.agency_id}/{r.year}/" for r in built.result.site.reports
+                if r.year == year}
+    assert len(expected) > SEARCH_PAGE
+    pg = open_page(f"search/?year={year}", site=url)
+    _search_done(pg)
+    assert len(_shown(pg)) == SEARCH_PAGE
+    assert pg.locator("#search-status").inner_text() == (
+        f"找到 {len(expected)} 份符合所选条件的报告，显示前 {SEARCH_PAGE} 份。")
+    found = _every_result(pg)
+    assert len(found) == len(expected) and set(found) == expected
+
+
+def test_search_puts_the_words_together_first(open_page, synth_search_site):
+    """Two words: the pages that hold both; those that hold them side by side first."""
+    built, url = synth_search_site
+    both = _containing(built, "商务局", "2021")
+    together = _containing(built, "商务局2021")
+    assert together and both - together  # pages of each kind
+    pg = open_page("search/?q=商务局 2021", site=url)
+    found = _every_result(pg)
+    assert set(found) == both and len(found) == len(both)
+    assert set(found[:len(together)]) == together
+    assert pg.locator("#search-status").inner_text() == (
+        f"找到 {len(both)} 份同时含“商务局”和“2021”的报告。")
+
+
+@pytest.mark.parametrize("quoted", ["“商务局 2021”", '"商务局 2021"', "「商务局2021」"])
+def test_search_takes_a_quoted_phrase_as_one_word(open_page, synth_search_site, quoted):
+    """Quotes make a phrase one word (spaces in it do not count): the pages that hold it."""
+    built, url = synth_search_site
+    pg = open_page("search/", site=url)
+    pg.fill("#search-q", quoted)
+    pg.press("#search-q", "Enter")
+    found = _every_result(pg)
+    assert set(found) == _containing(built, "商务局2021") and found
+    assert "含“商务局2021”" in pg.locator("#search-status").inner_text()
+
+
+def test_search_asks_before_checking_more_candidates(browser, synth_search_site):
+    """Past a round of candidates (500; here 30, search.js rewritten as served) the page says
+    how far it got and offers "继续查找", which keeps the focus until the answer is final."""
+    from urllib.request import urlopen
+
+    built, url = synth_search_site
+    with urlopen(url + "assets/search.js") as response:
+        js = response.read().decode("utf-8")
+    assert "var ROUND = 500;" in js
+    context = browser.new_context(locale="zh-CN", service_workers="block")
+    try:
+        context.route("**/assets/search.js", lambda r: r.fulfill(
+            body=js.replace("var ROUND = 500;", "var ROUND = 30;"),
+            content_type="application/javascript"))
+        errors: list[str] = []
+        pg = context.new_page()
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(url + "search/?q=不存在", wait_until="networkidle")
+        _search_done(pg)
+        total = len(built.result.site.reports)
+        assert pg.locator("#search-status").inner_text() == (
+            f"还没有找到含“不存在”的报告（已逐字核对 {total} 份可能相关报告中的 30 份）。")
+        assert pg.locator("#search-more").inner_text() == "继续查找"
+        pg.focus("#search-more")
+        for checked in (60, 90):
+            pg.keyboard.press("Enter")
+            _search_done(pg)
+            assert f"中的 {checked} 份" in pg.locator("#search-status").inner_text()
+            assert pg.evaluate("document.activeElement.id") == "search-more"
+        pg.keyboard.press("Enter")
+        _search_done(pg)
+        assert pg.locator("#search-status").inner_text() == "没有报告含“不存在”。"
+        assert pg.locator("#search-more").is_hidden() and _shown(pg) == []
+        assert pg.evaluate("document.activeElement.id") == "search-q"
+        assert not errors, errors
+    finally:
+        context.close()
