@@ -52,7 +52,6 @@ class Row:
         """The row's own label without its group: what the last label cell prints."""
         return self.label.split(" ", 1)[1] if " " in self.label else self.label
 
-
     @property
     def short_label(self) -> str:
         """The label with its group shortened to the group's number, "（三）1.属于国家秘密":

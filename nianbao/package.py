@@ -320,6 +320,12 @@ def package_report(report: Report, root: Path, config: dict) -> PackageInfo:
     return built.info
 
 
+# Combined tables made whole every build, never copied from the last one an agency at a
+# time: problems (every report's, published or not, in the files' order) and fields (the
+# templates', not the reports').
+REMADE = ("problems", "fields")
+
+
 def package_combined(reports: list[Report], all_reports: list[Report], root: Path,
                      config: dict, *, zip: bool = True, previous: Previous | None = None,
                      layout: dict[str, list[list[int]]] | None = None) -> PackageInfo:
@@ -332,13 +338,13 @@ def package_combined(reports: list[Report], all_reports: list[Report], root: Pat
     for table in (*RESOURCES, *schemas.COMBINED_ONLY):
         schema = table_schema(f"all/{table}.schema.json")
         path = folder / f"{table}.csv"
-        if table in ("problems", "fields"):  # problems: every report's, in the files' order
+        if table in REMADE:
             old, pieces = None, _chunks(combined_rows(table, reports, all_reports))
         else:
             old = previous if previous and previous.intact(f"{table}.csv") else None
             pieces = combined_pieces(table, reports, old, originals_url(config))
         count, digest, size, spans = _write_pieces(path, schema, pieces, old)
-        if layout is not None and table not in ("problems", "fields"):
+        if layout is not None and table not in REMADE:
             layout[table] = spans
         resources.append(_resource(table, schema, path, count, digest, size))
         files.append(FileInfo(path.name, size, count, schemas.TABLES[table], table, digest))

@@ -597,7 +597,7 @@ def _database(site: Site, root: Path, previous: Previous | None = None) -> None:
     that it is loaded while they are written; the unchanged agencies' rows copied from the
     previous database, when it is the one that build wrote."""
     from nianbao import publish as pub
-    from nianbao.package import combined_pieces, combined_rows, originals_url
+    from nianbao.package import REMADE, combined_pieces, combined_rows, originals_url
 
     (root / "data").mkdir(parents=True, exist_ok=True)
     name = f"../{pub.DB_NAME}"
@@ -605,7 +605,7 @@ def _database(site: Site, root: Path, previous: Previous | None = None) -> None:
     originals = originals_url(site.config)
 
     def rows(table: str, schema: dict):
-        if table in ("problems", "fields") or old is None:
+        if table in REMADE or old is None:
             return combined_rows(table, site.reports, site.all_reports, originals)
         return (row for _, piece in combined_pieces(table, site.reports, old, originals)
                 for row in ([piece] if isinstance(piece, Copied) else piece))

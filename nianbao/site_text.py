@@ -135,6 +135,6 @@ def agency_type(report: Report) -> str:
             if form and len(form) >= 2 and name.startswith(form):
                 name, short = name[len(form):], form != part
                 break
-    if short:  # 杭州拱墅区…: a suffix of another spelling; never the 市 of 市场监督管理局
-        name = re.sub(r"^(省|市|县|区|州|旗)", "", name)
+    if short:  # 中牟区商务局 where the gazetteer says 中牟县: the suffix as the agency wrote it
+        name = re.sub(r"^(省|市|县|区|州|旗)", "", name)  # (never 市场监督管理局's 市)
     return name or (report.agency or "其他")
