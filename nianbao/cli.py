@@ -146,6 +146,8 @@ def print_listing(listing: list, *, verbose: bool) -> None:
     Notes say how a report was read (a table without headers, a completed agency name): a
     national corpus has hundreds of thousands, which buried the errors; the data-quality
     page and problems.csv keep every one."""
+    from nianbao.model import SEVERITY_ORDER
+
     kinds: dict[tuple[str, str], int] = {}
     for rel, problems in listing:
         shown = [p for p in problems if verbose or p.severity != "info"]
@@ -157,9 +159,8 @@ def print_listing(listing: list, *, verbose: bool) -> None:
             print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}")
     if kinds:
         print("problems by kind:")
-    order = {"error": 0, "warning": 1, "info": 2}
-    for (severity, code), n in sorted(kinds.items(), key=lambda kv: (order.get(kv[0][0], 3),
-                                                                      -kv[1], kv[0][1])):
+    for (severity, code), n in sorted(kinds.items(), key=lambda kv: (
+            SEVERITY_ORDER.get(kv[0][0], 3), -kv[1], kv[0][1])):
         print(f"  {severity:7} {code:20} {n:>8}")
     if not verbose and any(severity == "info" for severity, _ in kinds):
         print("notes are counted, not listed: --verbose lists them")

@@ -75,6 +75,10 @@ class Document:
 # ---------------------------------------------------------------- problems
 
 
+# Severities from most to least in need of attention: how listings order problems.
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
 @dataclass
 class Problem:
     code: str  # stable, kebab-case: "rule-broken", "row-missing", "unreadable-file", ...

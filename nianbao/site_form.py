@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from nianbao import catalogue as cat
 from nianbao.figures import fmt
-from nianbao.model import Problem, Report
+from nianbao.model import SEVERITY_ORDER, Problem, Report
 
 APPLY_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 TOP_ROWS = ("new", "carried_over")
@@ -56,13 +56,10 @@ class HtmlTable:
     caption_hidden: bool = False  # when the section heading already says it
 
 
-_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-
-
 def numbered_problems(report: Report) -> list[tuple[int, Problem]]:
     """The report's problems as its page numbers them: errors first, then warnings, then
     notes (each in the order found), so that what needs attention leads the list."""
-    ordered = sorted(report.problems, key=lambda p: _SEVERITY_ORDER.get(p.severity, 3))
+    ordered = sorted(report.problems, key=lambda p: SEVERITY_ORDER.get(p.severity, 3))
     return list(enumerate(ordered, 1))
 
 
