@@ -555,9 +555,7 @@ def download_rows(pkg: PackageInfo | None, prefix: str) -> list[dict]:
 
 def _file_title(f: FileInfo) -> str:
     ext = f.name.rsplit(".", 1)[-1].lower()
-    return {"xlsx": "Excel 工作簿", "sqlite": "SQLite 数据库", "db": "SQLite 数据库",
-            "json": "JSON", "jsonld": "JSON-LD 元数据", "csv": "CSV 表格",
-            "parquet": "Parquet 表格"}.get(ext, ext.upper())
+    return site_text.FILE_KINDS.get("." + ext, ext.upper())
 
 
 def absolute(config: dict, path: str) -> str:

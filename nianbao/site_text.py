@@ -22,9 +22,13 @@ KIND_HELP = {
 }
 SEVERITIES = {"error": "错误", "warning": "警告", "info": "提示"}
 
-# What a downloaded original is, by its suffix: a reader on a phone wants to know first.
+# What a download is, by its suffix (an original report's: a reader on a phone wants to
+# know first; a package file's, when it has no title of its own).
 FILE_KINDS = {".pdf": "PDF", ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
-              ".html": "网页", ".htm": "网页", ".txt": "纯文本"}
+              ".html": "网页", ".htm": "网页", ".txt": "纯文本",
+              ".xlsx": "Excel 工作簿", ".sqlite": "SQLite 数据库", ".db": "SQLite 数据库",
+              ".json": "JSON", ".jsonld": "JSON-LD 元数据", ".csv": "CSV 表格",
+              ".parquet": "Parquet 表格"}
 
 RULES = {
     "apply-row-total": "表三每一行：总计 = 自然人 + 商业企业 + 科研机构 + 社会公益组织 + 法律服务机构 + 其他",
