@@ -828,15 +828,22 @@ def test_found_byte_order_mark_before_other_bytes(mark):
     _edit("hangzhou-gongshu-shangwuju-2019.txt", edit)
 
 
+def _fee_split(name: str, printed: str) -> Report:
+    """The base `name` with its 行政事业性收费 amount printed as `printed` (a tab inside the
+    number), extracted."""
+    def edit(doc):
+        i = _row(doc, "行政事业性收费")
+        doc.segs[i].parts[1] = printed
+        doc.note("split", i, 1)
+
+    _, report = _edit(name, edit)
+    return report
+
+
 def test_found_label_cell_that_is_only_numbering():
     """Cell-per-line text: a tab inside "10.3996" makes a row of its own, "10." | "3996";
     "10." names nothing, the row took 行政事业性收费 from above and 3996 was published."""
-    def edit(doc):
-        i = _row(doc, "行政事业性收费")
-        doc.segs[i].parts[1] = "10.\t3996"
-        doc.note("split", i, 1)
-
-    _, report = _edit("synth-2021-cells.txt", edit)
+    report = _fee_split("synth-2021-cells.txt", "10.\t3996")
     assert report.values["active.fees.amount"] is None
     assert "values-without-label" in _codes(report)
 
@@ -844,12 +851,7 @@ def test_found_label_cell_that_is_only_numbering():
 def test_found_number_split_before_its_row_values():
     """Row-per-line text: a tab inside "189.1765" gave "行政事业性收费 | 189. | 1765"; "189."
     is no number, so it read as part of the label, and 1765 was published."""
-    def edit(doc):
-        i = _row(doc, "行政事业性收费")
-        doc.segs[i].parts[1] = "189.\t1765"
-        doc.note("split", i, 1)
-
-    _, report = _edit("synth-2021-rows.txt", edit)
+    report = _fee_split("synth-2021-rows.txt", "189.\t1765")
     assert report.values["active.fees.amount"] is None
     assert any(p.code == "cells-misaligned" and "active.fees.amount" in p.cells
                for p in report.problems)
