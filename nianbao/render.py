@@ -941,9 +941,8 @@ def render_years(o: Out, views: list[ReportView], years: list[int], regions: dic
             for v in items:
                 by_province[place_of[v.report.agency_id][0]].append(v)
             parts = []
-            order = {name: n for n, name in enumerate(regions)}  # GB/T 2260 order
-            for name, members in sorted(by_province.items(), key=lambda kv: order[kv[0]]):
-                slug = regions[name]["slug"]
+            for name in (n for n in regions if n in by_province):  # GB/T 2260 order
+                slug, members = regions[name]["slug"], by_province[name]
                 parts.append(_region_year(o, year, name, slug, members, 1, limit,
                                           [(f"{year} 年度", f"years/{year}/")],
                                           lambda v: place_of[v.report.agency_id][1]))
