@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nianbao.model import Document, Paragraph, Table
+from nianbao.readers import pdf_borderless
 from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import span_grid
 from nianbao.values import looks_like_value
@@ -50,6 +51,13 @@ class _Part:
 
 
 @dataclass
+class _Word:
+    x0: float
+    x1: float
+    text: str
+
+
+@dataclass
 class _Line:
     page: int
     x0: float
@@ -57,6 +65,7 @@ class _Line:
     top: float
     bottom: float
     text: str
+    words: list[_Word] = field(default_factory=list)
 
 
 @dataclass
@@ -168,7 +177,7 @@ class PdfReader(Reader):
             text = _clean(ln["text"])
             if text and not _PAGE_NUMBER.match(text):
                 entries.append((ln["top"], _Line(number, ln["x0"], ln["x1"], ln["top"],
-                                                 ln["bottom"], text)))
+                                                 ln["bottom"], text, _words(ln["chars"]))))
         for part in found:
             entries.append((part.bbox[1], _TableItem([part])))
         entries.sort(key=lambda e: e[0])
@@ -183,11 +192,13 @@ class PdfReader(Reader):
             left = min(round(ln.x0) for ln in lines)
             ends = sorted(ln.x1 for ln in lines)
             right = ends[int(len(ends) * 0.95) - 1 if len(ends) > 1 else 0]
+            if not any(isinstance(i, _TableItem) for i in items):  # no table has lines
+                items = _borderless(items, right - left)
         blocks: list[Paragraph | Table] = []
         prev: _Line | None = None
         for item in items:
-            if isinstance(item, _TableItem):
-                table = _table(item)
+            if isinstance(item, (_TableItem, Table)):
+                table = _table(item) if isinstance(item, _TableItem) else item
                 if table is not None:
                     blocks.append(table)
                 prev = None
@@ -221,6 +232,47 @@ class PdfReader(Reader):
                     continue
             out.append(item)
         return out
+
+
+def _borderless(items: list, width: float) -> list:
+    """Runs of text lines that read as a table without ruling lines → that table; all as
+    they were when some lines with numbers read as no table."""
+    out: list = []
+    run: list[_Line] = []
+    for item in [*items, None]:
+        if isinstance(item, _Line):
+            run.append(item)
+            continue
+        found = pdf_borderless.tables(run, width)
+        if found is None:
+            return items
+        at = 0
+        for first, end, table in found:
+            out.extend(run[at:first])
+            out.append(table)
+            at = end
+        out.extend(run[at:])
+        run = []
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _words(chars: list[dict]) -> list[_Word]:
+    """A line's characters → words: a gap wider than pdfplumber's default x_tolerance (3 pt)
+    ends a word, as a cell boundary does in a table without lines."""
+    words: list[_Word] = []
+    for ch in sorted(chars, key=lambda c: c["x0"]):
+        if not ch["text"].strip():
+            continue
+        if words and ch["x0"] - words[-1].x1 <= 3:
+            words[-1].x1 = max(words[-1].x1, ch["x1"])
+            words[-1].text += ch["text"]
+        else:
+            words.append(_Word(ch["x0"], ch["x1"], ch["text"]))
+    for w in words:
+        w.text = _clean(w.text)
+    return words
 
 
 def _fills_width(chars: list[dict], cell: _Cell) -> bool:

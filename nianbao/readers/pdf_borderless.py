@@ -1,0 +1,332 @@
+"""Tables without ruling lines, rebuilt from where their words stand on the page.
+
+Some PDFs print a table with no borders at all: pdfplumber finds no table, and the text
+stream has lost the cells (a wrapped label puts its row's numbers on a line of their own,
+an empty cell simply vanishes). The page still says where every word stands:
+- the numbers of one column overlap each other and no other column, so each number has
+  exactly one column and an empty cell is a gap, not a shift;
+- a cell's text is centred on its row (or starts on its row's line), so the label lines
+  between two rows of numbers split between them by count: as many below a row as above.
+A grid is rebuilt only when every column and every row fits one such reading; otherwise the
+lines stay text, for the parser's glued-cells recovery, which leaves unsure rows blank.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from nianbao.model import Cell, Table
+from nianbao.values import looks_like_value
+
+_SECTION = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")  # a report's numbered section
+_DIGIT = re.compile(r"[0-9０-９]")
+_DASHES = re.compile(r"[-－—–―/／\\]+")
+_OVERLAP = 0.5  # points: word boxes closer than this share a column
+_TOL = 2.0  # points a header word may stand over the middle between two columns
+
+
+class Word(Protocol):
+    x0: float
+    x1: float
+    text: str
+
+
+class Line(Protocol):
+    page: int
+    top: float
+    bottom: float
+    words: list
+
+
+@dataclass
+class _Block:
+    """Consecutive rows of numbers under one header: one set of columns."""
+
+    header: list[int] = field(default_factory=list)  # line indices
+    rows: list[int] = field(default_factory=list)  # lines with numbers
+    between: list[list[int]] = field(default_factory=list)  # label lines before each row …
+    tail: list[int] = field(default_factory=list)  # … and after the last
+    columns: list[tuple[float, float]] = field(default_factory=list)
+    owned: list[list[int]] = field(default_factory=list)  # each row's label lines
+    left_over: int = 0  # tail lines no row took: text after the table
+
+
+def tables(lines: Sequence[Line], width: float) -> list[tuple[int, int, Table]] | None:
+    """(first, end, table) for each run lines[first:end] that reads as a borderless table;
+    None when some lines with numbers read as none (all or none: a report rebuilt in part
+    would keep the rest from the parser's glued-cells recovery).
+
+    `width` is the page's text width: a word as wide as prose is no table cell."""
+    found: list[tuple[int, int, Table]] = []
+    valued = [i for i, ln in enumerate(lines) if _values(ln)]
+    if not valued:
+        return found
+    height = statistics.median(lines[i].bottom - lines[i].top for i in valued)
+
+    def breaks(i: int) -> bool:
+        ln = lines[i]
+        if _values(ln):
+            return False
+        text = "".join(w.text for w in ln.words)
+        return (ln.bottom - ln.top > 1.25 * height or bool(_SECTION.match(text))
+                or any(w.x1 - w.x0 > 0.6 * width for w in ln.words))
+
+    def apart(i: int, j: int) -> bool:  # a gap no table leaves between its lines
+        a, b = lines[i], lines[j]
+        return a.page == b.page and b.top - a.bottom > 2.5 * height
+
+    i, floor = 0, 0
+    while i < len(lines):
+        if not _values(lines[i]):
+            i += 1
+            continue
+        start = i
+        while start > floor and not breaks(start - 1) and not apart(start - 1, start):
+            start -= 1
+        end, last = i + 1, i
+        while end < len(lines) and not breaks(end) and not apart(end - 1, end):
+            if _values(lines[end]):
+                last = end
+            end += 1
+        if last == i and len(_values(lines[i])) < 3:  # a number or two ending a line of text
+            floor = i = last + 1
+            continue
+        table = _rebuild(lines, start, last, end)
+        if table is None:
+            return None
+        grid, floor = table
+        found.append((start, floor, grid))
+        i = max(last + 1, floor)
+    return found
+
+
+def _values(line: Line) -> list:
+    """The numbers a line ends with, one word each (in digits: a vertical label's 三 is no
+    number here)."""
+    n = 0
+    for word in reversed(line.words):
+        if not looks_like_value(word.text) or not (_DIGIT.search(word.text) or
+                                                   _DASHES.fullmatch(word.text)):
+            break
+        n += 1
+    return line.words[len(line.words) - n:] if n else []
+
+
+def _rebuild(lines: Sequence[Line], start: int, last: int, end: int) -> tuple[Table, int] | None:
+    rows = [i for i in range(start, last + 1) if _values(lines[i])]
+    left = min(w.x0 for i in rows for w in _values(lines[i]))
+
+    def over_values(i: int) -> bool:
+        return any(w.x1 > left + _OVERLAP for w in lines[i].words)
+
+    blocks: list[_Block] = []
+    pending: list[int] = []  # lines seen since the last row of numbers
+    for i in range(start, last + 1):
+        if not _values(lines[i]):
+            pending.append(i)
+            continue
+        heads = [j for j in pending if over_values(j)]
+        if heads or not blocks:
+            cut = pending.index(heads[-1]) + 1 if heads else 0
+            if blocks:  # label lines before the header close the block above
+                first = pending.index(heads[0])
+                blocks[-1].tail = pending[:first]
+                header = pending[first:cut]
+            else:
+                header = pending[:cut]
+            blocks.append(_Block(header=header))
+            pending = pending[cut:]
+        blocks[-1].rows.append(i)
+        blocks[-1].between.append(pending)
+        pending = []
+    stop = last + 1
+    while stop < end and not over_values(stop) and len(blocks[-1].tail) < 4:
+        blocks[-1].tail.append(stop)
+        stop += 1
+    for n, block in enumerate(blocks):
+        if not _columns(lines, block, left) or not _assign(lines, block):
+            return None
+        if block.left_over and n + 1 < len(blocks):
+            return None  # label lines between two blocks that no row takes
+    return _grid(lines, blocks), stop - blocks[-1].left_over
+
+
+def _columns(lines: Sequence[Line], block: _Block, left: float) -> bool:
+    """Column spans from the numbers' boxes; False when a row has two numbers in one."""
+    boxes = sorted((w.x0, w.x1) for i in block.rows for w in _values(lines[i]))
+    spans: list[list] = []  # [x0, x1, from a heading]
+    for x0, x1 in boxes:
+        if spans and x0 <= spans[-1][1] + _OVERLAP:
+            spans[-1][1] = max(spans[-1][1], x1)
+        else:
+            spans.append([x0, x1, False])
+    # a column empty in every row still has its heading: words over no number, on a line
+    # with others (a word alone on its line may be a title over the whole table)
+    heads = sorted((w.x0, w.x1) for i in block.header if len(lines[i].words) > 1
+                   for w in lines[i].words if w.x1 > left + _OVERLAP and
+                   not any(w.x0 <= b + _OVERLAP and w.x1 >= a - _OVERLAP for a, b, _ in spans))
+    for x0, x1 in heads:
+        near = [s for s in spans if s[2] and x0 <= s[1] + _OVERLAP and x1 >= s[0] - _OVERLAP]
+        if near:
+            near[0][0], near[0][1] = min(near[0][0], x0), max(near[0][1], x1)
+        else:
+            spans.append([x0, x1, True])
+    spans.sort()
+    block.columns = [(a, b) for a, b, *_ in spans]
+    for i in block.rows:
+        hit = [_column(block.columns, w) for w in _values(lines[i])]
+        if len(set(hit)) != len(hit):
+            return False
+    return True
+
+
+def _column(columns: list[tuple[float, float]], word) -> int:
+    return next(k for k, (a, b) in enumerate(columns) if word.x0 <= b + _OVERLAP and word.x1 >= a - _OVERLAP)
+
+
+def _assign(lines: Sequence[Line], block: _Block) -> bool:
+    """Give each label line to a row: centred cells put as many of a row's lines above its
+    numbers as below; top-aligned cells put them all below. Kept only when every reading
+    that fits the counts and the lines' positions gives the same rows."""
+    gaps = block.between[1:] + [block.tail]
+    readings = set()
+    for centred in (True, False):
+        if not centred and block.between[0]:
+            continue  # top-aligned cells leave nothing above the first row
+        above, owned = (len(block.between[0]) if centred else 0), []
+        for n, gap in enumerate(gaps):
+            below = above if centred else len(gap)
+            if below > len(gap):
+                break
+            before = block.between[n][len(block.between[n]) - above:] if above else []
+            owned.append(tuple(before + gap[:below]))
+            above = len(gap) - below
+        else:
+            if _fits(lines, block, owned, centred):
+                readings.add((tuple(owned), above))
+    if len(readings) != 1:
+        return False
+    owned, block.left_over = readings.pop()
+    block.owned = [list(o) for o in owned]
+    return True
+
+
+def _fits(lines: Sequence[Line], block: _Block, owned: list, centred: bool) -> bool:
+    """Each row's own label (the cell beside its numbers) is on one page and centred on the
+    numbers' line, or starts on it; a group label over several rows may sit anywhere."""
+    for row, extra in zip(block.rows, owned):
+        cells = _label_cells(lines, row, extra)
+        if not cells:
+            continue
+        mine = sorted({i for i, _ in cells[-1]})
+        if len({lines[i].page for i in mine}) > 1:
+            return False
+        v = lines[row]
+        top, bottom = lines[mine[0]].top, lines[mine[-1]].bottom
+        if centred and abs((top + bottom) - (v.top + v.bottom)) / 2 > 0.25 * (v.bottom - v.top):
+            return False
+        if not centred and mine[0] != row:
+            return False
+    return True
+
+
+def _label_cells(lines: Sequence[Line], row: int, extra) -> list[list[tuple[int, Word]]]:
+    """A row's label words, from its own line and the label lines it took → its label cells,
+    left to right: words over one another are one cell, read top to bottom."""
+    numbers = _values(lines[row])
+    words = [(j, w) for j in sorted([row, *extra]) for w in lines[j].words
+             if not (j == row and w in numbers)]
+    groups: list[list[tuple[int, Word]]] = []
+    for j, w in sorted(words, key=lambda jw: jw[1].x0):
+        for g in groups:
+            if any(w.x0 <= o.x1 + _OVERLAP and w.x1 >= o.x0 - _OVERLAP for _, o in g):
+                g.append((j, w))
+                break
+        else:
+            groups.append([(j, w)])
+    for g in groups:
+        g.sort(key=lambda jw: (jw[0], jw[1].x0))
+    return sorted(groups, key=lambda g: min(w.x0 for _, w in g))
+
+
+def _join(parts: list[str]) -> str:
+    text = ""
+    for p in parts:
+        text += (" " if text[-1:].isascii() and p[:1].isascii() and text else "") + p
+    return text
+
+
+def _header(lines: Sequence[Line], block: _Block, left: float,
+            span: tuple[float, float]) -> tuple[list[list[str]], str, list[str]]:
+    """A block's header lines → rows of headings over several columns, the label column's
+    heading, and each column's own heading (its words read top to bottom).
+
+    A word reaching over the middle between two columns heads several, and so does every
+    word on its line (a row of group headings); so does a word alone on its line and centred
+    on the whole table (第二十条第（八）项 over two columns)."""
+    centres = [(a + b) / 2 for a, b in block.columns]
+    middles = [(a + b) / 2 for a, b in zip(centres, centres[1:])]
+    bounds = list(zip([-float("inf"), *middles], [*middles, float("inf")]))
+    spanning: list[list[str]] = []
+    label: list[str] = []
+    leaves: list[list[str]] = [[] for _ in centres]
+    for i in block.header:
+        over = [w for w in lines[i].words if w.x1 > left + _OVERLAP]
+        label.extend(w.text for w in lines[i].words if w.x1 <= left + _OVERLAP)
+        homes = [[k for k, (a, b) in enumerate(bounds) if w.x0 >= a - _TOL and w.x1 <= b + _TOL]
+                 for w in over]
+        title = (len(lines[i].words) == 1 and len(over) == 1 and
+                 abs((over[0].x0 + over[0].x1) / 2 - sum(span) / 2) < 0.05 * (span[1] - span[0]))
+        if title or any(len(h) != 1 for h in homes):
+            spanning.append([w.text for w in over])
+            continue
+        for w, (k,) in zip(over, homes):
+            leaves[k].append(w.text)
+    return spanning, _join(label), [_join(x) for x in leaves]
+
+
+def _grid(lines: Sequence[Line], blocks: list[_Block]) -> Table:
+    left = min(a for b in blocks for a, _ in b.columns)
+    everything = [w for b in blocks for i in [*b.header, *b.rows] for w in lines[i].words]
+    span = (min(w.x0 for w in everything), max(w.x1 for w in everything))
+    # (page, label cells, headings over the value columns, values)
+    body: list[tuple[int, list[str], list[str], list[str | None]]] = []
+    for block in blocks:
+        spanning, label, leaves = _header(lines, block, left, span)
+        page = lines[block.header[0]].page if block.header else lines[block.rows[0]].page
+        for words in spanning:
+            body.append((page, [], words, []))
+        if block.header:
+            body.append((page, [label] if label else [], leaves, []))
+        for row, extra in zip(block.rows, block.owned):
+            values: list[str | None] = [None] * len(block.columns)
+            for w in _values(lines[row]):
+                values[_column(block.columns, w)] = w.text
+            labels = [_join([w.text for _, w in cell]) for cell in _label_cells(lines, row, extra)]
+            body.append((lines[row].page, labels, [], values))
+    label_cols = max(len(labels) for _, labels, _, _ in body)
+    value_cols = max(len(b.columns) for b in blocks)
+    grid: list[list[Cell]] = []
+    for _, labels, words, values in body:
+        row = [Cell("") for _ in range(label_cols + value_cols)]
+        if labels:  # the last label beside the numbers; the first spans what is left
+            at = label_cols - len(labels)
+            for k in range(at + 1):
+                row[k] = Cell(labels[0], spanned=k > 0)
+            for k, text in enumerate(labels[1:], start=at + 1):
+                row[k] = Cell(text)
+        if values:
+            for k, text in enumerate(values):
+                row[label_cols + k] = Cell(text or "")
+        else:
+            for k, text in enumerate(words):
+                if label_cols + k < len(row):
+                    row[label_cols + k] = Cell(text)
+                elif k < len(row):
+                    row[k] = Cell(text)
+        grid.append(row)
+    return Table(grid, [page for page, *_ in body])
