@@ -1,7 +1,9 @@
 """PDF with a text layer, read with pdfplumber.
 
 Tables come from the ruling lines (`find_tables`), never from the text stream: the text
-stream of a PDF table loses empty cells and breaks wrapped labels into extra lines. Prose
+stream of a PDF table loses empty cells and breaks wrapped labels into extra lines. A PDF
+with no ruled table at all may print its tables without lines: pdf_borderless rebuilds them
+from where the words stand. Prose
 is the text outside the tables' boxes, joined back into paragraphs by indentation and
 line length. A table that runs onto the next page is stitched back into one table; the
 page break's empty stubs of merged cells become spanned copies, and a repeated header
