@@ -23,6 +23,10 @@ from nianbao.model import Cell, Document, Paragraph, Problem, Table
 _MAX_CANDIDATES = 20000
 _NUMBERING = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.．]+|\d+[.．、])")
 _VALUE_TEXT = re.compile(r"^[\s\d.+\-＋－]*$")
+# numbers standing alone (not 29 of "29件", not 3 of "3.要求…"), and what a row's own are
+_LONE_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
+_LEADING_NUMBERS = re.compile(r"[^\w+\-＋－]*[\s\d.,，+\-＋－]*")
+_THOUSANDS = re.compile(r"(?<![\d,，])\d{1,3}(?:[,，]\d{3})+(?![\d,，])")
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,7 @@ class Glued:
     text: str
     candidates: list[list[str]]
     columns: list[str]  # field ids, in the order the cells are printed
+    after_unread: bool = False  # read on the line below its label, after numbers nobody read
 
 
 def recover(doc: Document, template: Template, where) -> tuple[list[Table], list[Problem]]:
@@ -161,18 +166,27 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
     glued: list[Glued] = []
     first_item = next((s.start for s in spans if s.kind == "item"), 0)
     spans = [s for s in spans if s.kind != "row" or s.start >= first_item]  # prose before 表二
+    unread = False  # numbers no label before them took: a row's numbers may have come apart
     for span, nxt in zip(spans, [*spans[1:], None]):
         value_text = text[span.end: nxt.start if nxt else len(text)]
         if span.kind == "row":
             row = span.row
             columns = [f"{row.table}.{row.id}.{c.id}" for c in row.columns]
             decimal = any(c.type == "amount_wan" for c in row.columns)
+            # numbers on the line below their label, after numbers nobody read: the cells'
+            # numbers wrapped, and which lines belong to the row cannot be told
+            after = unread and re.match(r"[^\w\n]*\n", value_text) is not None
+            unread = _LONE_NUMBER.search(value_text[_LEADING_NUMBERS.match(value_text).end():]) is not None
             value_text = _numbers_only(value_text)
             if not value_text.strip():
                 continue  # the label in prose, or a row left blank: nothing to recover
-            glued.append(Glued(row.label, row, value_text,
-                               splits(value_text, len(columns), decimal), columns))
-        elif span.kind == "header" and span.key == norm("总计") and _numbers_only(value_text).strip():
+            candidates = [] if after else splits(value_text, len(columns), decimal)
+            glued.append(Glued(row.label, row, value_text, candidates, columns, after))
+        elif span.kind in ("header", "group"):
+            unread = unread or _LONE_NUMBER.search(value_text) is not None
+        else:  # a new part of the table
+            unread = False
+        if span.kind == "header" and span.key == norm("总计") and _numbers_only(value_text).strip():
             if any(g.row is None for g in glued):
                 continue
             columns = [f"appeal.{r.id}.{c.id}" for r in template.table_rows("appeal")
@@ -186,10 +200,12 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
         if len(g.candidates) != 1 and g.text.strip():
             options = "；".join(" ".join(c) for c in g.candidates[:3])
             more = f"等 {len(g.candidates)} 种" if len(g.candidates) > 3 else ""
-            reason = (f"可拆分为 {options}{more}，无法确定" if g.candidates
-                      else "无法拆分为应有的格数")
+            reason = (f"粘连在一起，可拆分为 {options}{more}，无法确定" if g.candidates else
+                      "印在行标题的下一行，而它与上一行之间还有不属于任何行的数字（可能是单元格里的数"
+                      "被拆成了两行），无法确定哪些属于本行" if g.after_unread else
+                      "粘连在一起，无法拆分为应有的格数")
             problems.append(Problem("cells-ambiguous", "error",
-                                    f"“{g.label}”一行的数字“{g.text.strip()}”粘连在一起，{reason}；该行留空",
+                                    f"“{g.label}”一行的数字“{g.text.strip()}”{reason}；该行留空",
                                     where(None, "正文表格（单元格边界丢失）"), cells=g.columns))
         if g.row is None:
             rows += _appeal_rows(template, cells)
@@ -202,10 +218,17 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
 
 
 def _numbers_only(text: str) -> str:
-    """The digits right after a label; prose that follows them is not ours to read."""
+    """The digits right after a label; prose that follows them is not ours to read.
+
+    "1,024" is one number: its thousands separators go. Any other comma between digits
+    ("3,2" or "1,02") is no number we can read, and the row reads as empty (so it is
+    reported missing), never as the digits before the comma."""
     text = re.sub(r"^[^\w+\-＋－]*", "", text)  # the label's closing ）or ” is not a cell
+    text = _THOUSANDS.sub(lambda m: re.sub(r"[,，]", "", m.group(0)), text)
     m = re.match(r"[\s\d.+\-＋－]*", text)
     value = m.group(0) if m else ""
+    if re.match(r"[,，]\s*\d", text[len(value):]):
+        return ""
     return value.rstrip(".") if not _VALUE_TEXT.match(text) else value
 
 

@@ -91,3 +91,41 @@ def _row_label_matches(field_id, row_label):
         if row and row.label == row_label:
             return True
     return False
+
+
+def _glued_synth(tmp_path, edit) -> dict:
+    """Synthetic report 0, glued, with one edit to its text: what the extractor reads."""
+    text = edit(_glue(report(0, layout="cells", broken=False).text))
+    path = tmp_path / "glued.txt"
+    path.write_text(text, encoding="utf-8")
+    return extract_json(path)
+
+
+@pytest.mark.parametrize(("printed", "read"), [("1,024", 1024), ("1，024", 1024),
+                                                 ("1,02", None), ("3,2", None)])
+def test_a_thousands_separator_is_read_and_any_other_comma_is_no_number(tmp_path, printed, read):
+    """A PDF's text of a table without ruling lines keeps spaces between cells: "1,024" is
+    1024, never the 1 before the comma; "1,02" is no number, so the row is blank (reported)."""
+    got = _glued_synth(tmp_path, lambda t: t.replace("行政许可0-10\n", f"行政许可0 -1 {printed}\n"))
+    assert got["values"]["active.licensing.decisions"] == read
+    if read is None:
+        assert got["values"]["active.licensing.prev"] is None
+        assert "row-missing" in {p["code"] for p in got["problems"]}
+
+
+def test_numbers_below_their_label_after_numbers_nobody_read_stay_blank(tmp_path):
+    """A PDF whose narrow cells wrap their numbers ("171" as "17" over "1") leaves, around a
+    label, lines of number pieces: the line under the label holds as many pieces as the row
+    has cells, and would pass for its numbers. Numbers nobody read just above say the cells
+    came apart: the row stays blank, with a problem naming why."""
+    got = _glued_synth(tmp_path, lambda t: t.replace(  # as a 14 pt PDF of seed 002 prints it
+        "1.信访举报投诉类申请0000000\n2.重复申请0090009\n",
+        "1.信访举报投诉16 16 16 16 16 16 98\n类申请1 2 3 4 5 6 1\n17 17 17 17 17 17 10\n"
+        "2.重复申请\n1 2 3 4 5 6 41\n"))
+    row = [f"apply.rejected_duplicate.{c}" for c in
+           ("natural", "commercial", "research", "social", "legal", "other_org", "total")]
+    assert all(got["values"][f] is None for f in row)
+    problem = next(p for p in got["problems"] if p["code"] == "cells-ambiguous"
+                   and "重复申请" in p["message"])
+    assert "不属于任何行的数字" in problem["message"]
+    assert got["values"]["apply.rejected_publication.total"] == 2  # the rows around still read
