@@ -49,6 +49,8 @@ def _extract(report: Report) -> None:
         report.add(Problem(exc.code, "error", exc.message, where(exc.line, "")))
         return
     report.format = doc.format
+    for code, severity, message, line in doc.notes:
+        report.add(Problem(code, severity, message, where(line, "")))
     front = prose.front_matter(doc)
     if not front.agency and doc.meta.get("title"):
         front = prose.parse_title(doc.meta["title"])

@@ -70,6 +70,9 @@ class Document:
     # What the container says about the report, when it says it: "title", "source_url",
     # "published" (a web page's <title>, a saved page's header, PDF metadata).
     meta: dict[str, str] = field(default_factory=dict)
+    # What the reader had to do that a reader of the data should know, as (code, severity,
+    # message, line): e.g. a table without ruling lines rebuilt from where its words stand.
+    notes: list[tuple[str, str, str, int | None]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- problems

@@ -80,6 +80,7 @@ CODES = {
     "source-url-invalid": "原文网址无效（只接受 http/https）",
     "sub-rows-incomplete": "子行不完整",
     "sub-rows-unsummed": "分项未求和",
+    "table-from-positions": "无框线表格按文字位置还原",
     "table-missing": "缺少表格",
     "template-ambiguous": "无法确定模板",
     "template-mismatch": "模板与年度不符",

@@ -103,7 +103,8 @@ class PdfReader(Reader):
         meta: dict[str, str] = {}
         try:
             items = self._items(path, meta)
-            return Document(self._blocks(items), encoding=None, format=self.format, meta=meta)
+            blocks, notes = self._blocks(items)
+            return Document(blocks, encoding=None, format=self.format, meta=meta, notes=notes)
         except ReadError:
             raise
         except Exception as exc:  # a PDF nothing above foresaw: a named problem, not a crash
@@ -187,7 +188,8 @@ class PdfReader(Reader):
 
     # -- lines → paragraphs, parts → tables
 
-    def _blocks(self, items: list[_Line | _TableItem]) -> list[Paragraph | Table]:
+    def _blocks(self, items: list[_Line | _TableItem]) -> tuple[list[Paragraph | Table], list]:
+        """The document's blocks, and a note for each table rebuilt without ruling lines."""
         items = self._stitch(items)
         lines = [i for i in items if isinstance(i, _Line)]
         if lines:
@@ -197,6 +199,11 @@ class PdfReader(Reader):
             if not any(isinstance(i, _TableItem) for i in items):  # no table has lines
                 items = _borderless(items, right - left)
         blocks: list[Paragraph | Table] = []
+        rebuilt = [item for item in items if isinstance(item, Table)]
+        pages = "、".join(dict.fromkeys(str(t.line) for t in rebuilt))
+        notes = [("table-from-positions", "info",
+                  f"{len(rebuilt)} 个表格没有框线（第 {pages} 页起），单元格按文字在页面上的位置还原",
+                  rebuilt[0].line)] if rebuilt else []
         prev: _Line | None = None
         for item in items:
             if isinstance(item, (_TableItem, Table)):
@@ -220,7 +227,7 @@ class PdfReader(Reader):
                 joiner = " " if last.text[-1:].isascii() and item.text[:1].isascii() else ""
                 last.text += joiner + item.text
             prev = item
-        return blocks
+        return blocks, notes
 
     def _stitch(self, items: list[_Line | _TableItem]) -> list[_Line | _TableItem]:
         """Join a table part that opens a page to the table that closed the page before."""

@@ -23,6 +23,7 @@ from nianbao.model import Cell, Table
 from nianbao.values import looks_like_value
 
 _SECTION = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")  # a report's numbered section
+_NUMBERED = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = re.compile(r"[-－—–―/／\\]+")
 _OVERLAP = 0.5  # points: word boxes closer than this share a column
@@ -253,6 +254,30 @@ def _label_cells(lines: Sequence[Line], row: int, extra) -> list[list[tuple[int,
     return sorted(groups, key=lambda g: min(w.x0 for _, w in g))
 
 
+def _groups_joined(rows: list[list[list[tuple[int, Word]]]]) -> list[list[str]]:
+    """Each row's label cells as text, a group label cut by the rows' lines joined back.
+
+    A group label beside several rows (其他对外管理服务 / 事项, 不予 / 公开) stands in pieces,
+    each on the line of one row; pieces over one another in the first of two or more label
+    cells of consecutive rows are one label, given to each of those rows. A piece that
+    starts with a number (（五）) starts a group of its own."""
+    texts = [[_join([w.text for _, w in cell]) for cell in cells] for cells in rows]
+    run: list[int] = []
+    for k, cells in enumerate([*rows, []]):
+        joins = (run and len(cells) > 1 and not _NUMBERED.match(texts[k][0]) and any(
+            w.x0 <= o.x1 + _OVERLAP and w.x1 >= o.x0 - _OVERLAP
+            for _, w in cells[0] for _, o in rows[run[-1]][0]))
+        if joins:
+            run.append(k)
+            continue
+        if len(run) > 1:
+            group = "".join(texts[j][0] for j in run)
+            for j in run:
+                texts[j][0] = group
+        run = [k] if len(cells) > 1 else []
+    return texts
+
+
 def _join(parts: list[str]) -> str:
     text = ""
     for p in parts:
@@ -302,11 +327,11 @@ def _grid(lines: Sequence[Line], blocks: list[_Block]) -> Table:
             body.append((page, [], words, []))
         if block.header:
             body.append((page, [label] if label else [], leaves, []))
-        for row, extra in zip(block.rows, block.owned):
+        cells = [_label_cells(lines, row, extra) for row, extra in zip(block.rows, block.owned)]
+        for row, labels in zip(block.rows, _groups_joined(cells)):
             values: list[str | None] = [None] * len(block.columns)
             for w in _values(lines[row]):
                 values[_column(block.columns, w)] = w.text
-            labels = [_join([w.text for _, w in cell]) for cell in _label_cells(lines, row, extra)]
             body.append((lines[row].page, labels, [], values))
     label_cols = max(len(labels) for _, labels, _, _ in body)
     value_cols = max(len(b.columns) for b in blocks)
