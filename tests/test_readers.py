@@ -155,12 +155,14 @@ def test_shared_numbered_columns_align(name):
     ("tongzhou-numbered-borderless.pdf", set()),
     ("tongzhou-numbered-borderless-top.pdf", set()),
     ("tongzhou-numbered-borderless-blanks.pdf", {"13", "21", "36", "52", "225", "146", "103", "112"}),
+    ("tongzhou-numbered-borderless-blank-rows.pdf", {"71", "72", "73", "74", "75", "76", "441",
+                                                     "91", "92", "93", "94", "95", "96", "561"}),
 ])
 def test_table_without_ruling_lines_never_moves_a_value(name, blank):
     """The numbered report's PDF with every cell border removed (LibreOffice's export; some
-    agencies' PDFs look so), once with top-aligned cells and once with some cells emptied:
-    the text stream has lost the columns, so a row may come back blank, with a problem, but
-    a value never lands in another field."""
+    agencies' PDFs look so), with top-aligned cells, with some cells emptied, with a row
+    emptied whole (its label reads like a line of its neighbour's): a row may come back
+    blank, with a problem, but a value never lands in another field."""
     printed = extracted(SHARED / "002_tongzhou_2020_numbered.docx")["values"]
     got = extracted(GENERATED / name)
     for field_id, value in got["values"].items():

@@ -23,7 +23,7 @@ from nianbao.model import Cell, Table
 from nianbao.values import looks_like_value
 
 _SECTION = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")  # a report's numbered section
-_NUMBERED = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
+_NUMBERED = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+\s*[、.．]|\d+\s*[.．、])")
 _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = re.compile(r"[-－—–―/／\\]+")
 _OVERLAP = 0.5  # points: word boxes closer than this share a column
@@ -217,14 +217,15 @@ def _assign(lines: Sequence[Line], block: _Block) -> bool:
 
 
 def _fits(lines: Sequence[Line], block: _Block, owned: list, centred: bool) -> bool:
-    """Each row's own label (the cell beside its numbers) is on one page and centred on the
-    numbers' line, or starts on it; a group label over several rows may sit anywhere."""
+    """Each row's own label (the cell beside its numbers) is on one page, wraps as text does
+    and is centred on the numbers' line, or starts on it; a group label over several rows
+    may sit anywhere."""
     for row, extra in zip(block.rows, owned):
         cells = _label_cells(lines, row, extra)
         if not cells:
             continue
         mine = sorted({i for i, _ in cells[-1]})
-        if len({lines[i].page for i in mine}) > 1:
+        if len({lines[i].page for i in mine}) > 1 or not _wraps(cells[-1], mine, lines[row]):
             return False
         v = lines[row]
         top, bottom = lines[mine[0]].top, lines[mine[-1]].bottom
@@ -233,6 +234,17 @@ def _fits(lines: Sequence[Line], block: _Block, owned: list, centred: bool) -> b
         if not centred and mine[0] != row:
             return False
     return True
+
+
+def _wraps(cell: list[tuple[int, Word]], mine: list[int], row: Line) -> bool:
+    """A label's lines read as one wrapped label: every line but the last runs as wide as
+    the widest, and none but the first starts with a number (5.属于… under 4.保护…). Else a
+    line is a label of its own: a row with no numbers, not a piece of this one."""
+    widths = {i: max(w.x1 for j, w in cell if j == i) - min(w.x0 for j, w in cell if j == i)
+              for i in mine}
+    starts = {i: min((w for j, w in cell if j == i), key=lambda w: w.x0).text for i in mine}
+    return (all(widths[i] >= max(widths.values()) - 1.5 * (row.bottom - row.top) for i in mine[:-1])
+            and not any(_NUMBERED.match(starts[i]) for i in mine[1:]))
 
 
 def _label_cells(lines: Sequence[Line], row: int, extra) -> list[list[tuple[int, Word]]]:
