@@ -5,7 +5,9 @@ glued. We find the catalogue's labels in the text (numbering and punctuation opt
 take the digits between them, and split them into the row's cells only where exactly one
 split fits: first by the digits alone (one digit per cell, no leading zeros), then by the
 arithmetic rules of the row, then by the rules across rows. Where several splits still fit,
-the row stays blank with a problem: never one picked silently.
+the row stays blank with a problem: never one picked silently. So does a row whose numbers
+a narrow cell wrapped (from a PDF: on two lines, or among numbers no label took), and a
+next label's "1." is never taken for a cell.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ class Glued:
     text: str
     candidates: list[list[str]]
     columns: list[str]  # field ids, in the order the cells are printed
-    after_unread: bool = False  # read on the line below its label, after numbers nobody read
+    doubt: str = ""  # why the numbers read cannot be trusted to be the row's
 
 
 def recover(doc: Document, template: Template, where) -> tuple[list[Table], list[Problem]]:
@@ -173,15 +175,23 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
             row = span.row
             columns = [f"{row.table}.{row.id}.{c.id}" for c in row.columns]
             decimal = any(c.type == "amount_wan" for c in row.columns)
-            # numbers on the line below their label, after numbers nobody read: the cells'
-            # numbers wrapped, and which lines belong to the row cannot be told
-            after = unread and re.match(r"[^\w\n]*\n", value_text) is not None
-            unread = _LONE_NUMBER.search(value_text[_LEADING_NUMBERS.match(value_text).end():]) is not None
+            below = re.match(r"[^\w\n]*\n", value_text) is not None
+            left = _LONE_NUMBER.search(value_text[_LEADING_NUMBERS.match(value_text).end():])
             value_text = _numbers_only(value_text)
             if not value_text.strip():
+                unread = unread or left is not None
                 continue  # the label in prose, or a row left blank: nothing to recover
-            candidates = [] if after else splits(value_text, len(columns), decimal)
-            glued.append(Glued(row.label, row, value_text, candidates, columns, after))
+            # numbers a cell wrapped: on two lines, or on the line below their label after
+            # numbers nobody read; which belong to the row cannot be told
+            doubt = ("印在两行上（可能是单元格里的数被拆成了两行），无法确定哪些属于本行"
+                     if "\n" in value_text.strip() else
+                     "印在行标题的下一行，而它与上一行之间还有不属于任何行的数字（可能是单元格里的数"
+                     "被拆成了两行），无法确定哪些属于本行" if unread and below else
+                     "前后都有不属于任何行的数字（可能是单元格里的数被拆成了几行），无法确定哪些属于本行"
+                     if unread and left else "")
+            candidates = [] if doubt else splits(value_text, len(columns), decimal)
+            unread = left is not None or not candidates  # numbers no cell took
+            glued.append(Glued(row.label, row, value_text, candidates, columns, doubt))
         elif span.kind in ("header", "group"):
             unread = unread or _LONE_NUMBER.search(value_text) is not None
         else:  # a new part of the table
@@ -201,9 +211,7 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
             options = "；".join(" ".join(c) for c in g.candidates[:3])
             more = f"等 {len(g.candidates)} 种" if len(g.candidates) > 3 else ""
             reason = (f"粘连在一起，可拆分为 {options}{more}，无法确定" if g.candidates else
-                      "印在行标题的下一行，而它与上一行之间还有不属于任何行的数字（可能是单元格里的数"
-                      "被拆成了两行），无法确定哪些属于本行" if g.after_unread else
-                      "粘连在一起，无法拆分为应有的格数")
+                      g.doubt or "粘连在一起，无法拆分为应有的格数")
             problems.append(Problem("cells-ambiguous", "error",
                                     f"“{g.label}”一行的数字“{g.text.strip()}”{reason}；该行留空",
                                     where(None, "正文表格（单元格边界丢失）"), cells=g.columns))
@@ -227,8 +235,13 @@ def _numbers_only(text: str) -> str:
     text = _THOUSANDS.sub(lambda m: re.sub(r"[,，]", "", m.group(0)), text)
     m = re.match(r"[\s\d.+\-＋－]*", text)
     value = m.group(0) if m else ""
-    if re.match(r"[,，]\s*\d", text[len(value):]):
+    rest = text[len(value):]
+    if re.match(r"[,，]\s*\d", rest):
         return ""
+    last = value.split()[-1] if value.split() else ""
+    if re.fullmatch(r"\d{1,2}[.．]", last) and rest[:1].isalpha() or (
+            re.fullmatch(r"\d{1,2}", last) and value.endswith(last) and rest[:1] == "、"):
+        value = value[: value.rstrip().rfind(last)]  # "…741\n1.本机关…": the next label's number
     return value.rstrip(".") if not _VALUE_TEXT.match(text) else value
 
 

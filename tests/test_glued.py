@@ -129,3 +129,26 @@ def test_numbers_below_their_label_after_numbers_nobody_read_stay_blank(tmp_path
                    and "重复申请" in p["message"])
     assert "不属于任何行的数字" in problem["message"]
     assert got["values"]["apply.rejected_publication.total"] == 2  # the rows around still read
+
+
+def test_the_next_labels_number_is_no_cell(tmp_path):
+    """A PDF's text keeps spaces between cells. When the next label is worded other than the
+    form's, the text after a row's numbers runs on into its "1.": that is the label's
+    number, not a cell, even when the row lacks a number and "1" would make up the count."""
+    got = _glued_synth(tmp_path, lambda t: t.replace(
+        "8.属于行政查询事项0000000\n（四）无法提供1.本机关不掌握相关政府信息0000000\n",
+        "8.属于行政查询事项0 0 0 0 0 0\n1.本机关不掌握有关的政府信息0 0 0 0 0 0 0\n"))
+    row = [f"apply.withheld_query.{c}" for c in
+           ("natural", "commercial", "research", "social", "legal", "other_org", "total")]
+    assert [got["values"][f] for f in row] == [None] * 7  # six numbers for seven cells
+
+
+def test_numbers_on_two_lines_are_no_row(tmp_path):
+    """Numbers a narrow cell wrapped come out on two lines after the label; seven of them
+    would pass for the row's seven cells."""
+    got = _glued_synth(tmp_path, lambda t: t.replace(
+        "\n2.重复申请0090009\n", "\n2.重复申请 1 1 1 1 1 1\n7 7 7 7 7 7 4\n"))
+    assert got["values"]["apply.rejected_duplicate.total"] is None
+    problem = next(p for p in got["problems"] if p["code"] == "cells-ambiguous"
+                   and "重复申请" in p["message"])
+    assert "印在两行上" in problem["message"]

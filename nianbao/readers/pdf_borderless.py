@@ -190,50 +190,52 @@ def _column(columns: list[tuple[float, float]], word) -> int:
 
 
 def _assign(lines: Sequence[Line], block: _Block) -> bool:
-    """Give each label line to a row: centred cells put as many of a row's lines above its
-    numbers as below; top-aligned cells put them all below. Kept only when every reading
-    that fits the counts and the lines' positions gives the same rows."""
+    """Give each label line to a row. A row's own label is centred on its numbers (as many
+    of its lines above them as below) or starts on their line (all below); each row may be
+    either, as a page break leaves rows of both. Kept only when exactly one way of giving
+    the lines fits every row."""
     gaps = block.between[1:] + [block.tail]
-    readings = set()
-    for centred in (True, False):
-        if not centred and block.between[0]:
-            continue  # top-aligned cells leave nothing above the first row
-        above, owned = (len(block.between[0]) if centred else 0), []
-        for n, gap in enumerate(gaps):
-            below = above if centred else len(gap)
-            if below > len(gap):
-                break
-            before = block.between[n][len(block.between[n]) - above:] if above else []
-            owned.append(tuple(before + gap[:below]))
-            above = len(gap) - below
-        else:
-            if _fits(lines, block, owned, centred):
-                readings.add((tuple(owned), above))
+    last = len(block.rows) - 1
+    labelled = any(not _values(lines[i]) or len(_values(lines[i])) < len(lines[i].words)
+                   for i in [*block.rows, *(j for g in block.between for j in g), *block.tail])
+    ways: dict[int, list[tuple]] = {len(block.between[0]): [()]}  # lines above a row → ways
+    for n, gap in enumerate(gaps):
+        before_gap = block.between[n]
+        onward: dict[int, list[tuple]] = {}
+        for above, paths in ways.items():
+            before = before_gap[len(before_gap) - above:] if above else []
+            # below the last row: as many as above it, or all of the lines up to the next text
+            for below in sorted({above, len(gap)} if n == last else range(len(gap) + 1)):
+                if below > len(gap) or (below != above and above):
+                    continue
+                owned = tuple(before + gap[:below])
+                if _fits(lines, block.rows[n], owned, below == above, above == 0, labelled):
+                    onward.setdefault(len(gap) - below, []).extend(p + (owned,) for p in paths)
+        ways = {k: v[:2] for k, v in onward.items()}  # two ways are as many as a hundred
+    readings = [(p, left) for left, paths in ways.items() for p in paths]
     if len(readings) != 1:
         return False
-    owned, block.left_over = readings.pop()
+    owned, block.left_over = readings[0]
     block.owned = [list(o) for o in owned]
     return True
 
 
-def _fits(lines: Sequence[Line], block: _Block, owned: list, centred: bool) -> bool:
-    """Each row's own label (the cell beside its numbers) is on one page, wraps as text does
+def _fits(lines: Sequence[Line], row: int, owned: tuple, centred: bool, top: bool,
+          labelled: bool) -> bool:
+    """The row's own label (the cell beside its numbers) is on one page, wraps as text does
     and is centred on the numbers' line, or starts on it; a group label over several rows
-    may sit anywhere."""
-    for row, extra in zip(block.rows, owned):
-        cells = _label_cells(lines, row, extra)
-        if not cells:
-            continue
-        mine = sorted({i for i, _ in cells[-1]})
-        if len({lines[i].page for i in mine}) > 1 or not _wraps(cells[-1], mine, lines[row]):
-            return False
-        v = lines[row]
-        top, bottom = lines[mine[0]].top, lines[mine[-1]].bottom
-        if centred and abs((top + bottom) - (v.top + v.bottom)) / 2 > 0.25 * (v.bottom - v.top):
-            return False
-        if not centred and mine[0] != row:
-            return False
-    return True
+    may sit anywhere. In a table with labels, numbers with none are no row (a number that
+    wrapped in its cell)."""
+    cells = _label_cells(lines, row, owned)
+    if not cells:
+        return not labelled
+    mine = sorted({i for i, _ in cells[-1]})
+    if len({lines[i].page for i in mine}) > 1 or not _wraps(cells[-1], mine, lines[row]):
+        return False
+    v = lines[row]
+    top_line, bottom = lines[mine[0]].top, lines[mine[-1]].bottom
+    return ((centred and abs((top_line + bottom) - (v.top + v.bottom)) / 2 <= 0.25 * (v.bottom - v.top))
+            or (top and mine[0] == row))
 
 
 def _wraps(cell: list[tuple[int, Word]], mine: list[int], row: Line) -> bool:
