@@ -139,11 +139,18 @@ class Labels:
         return grouped[0] if len(grouped) == 1 else None
 
     def _close(self, key: str) -> list[Row]:
+        """Rows a label names approximately: the one it starts (or ends short of), or the one
+        it nearly spells. A label that goes on to name another row names neither
+        (3.危及…4.保护…: two labels run together)."""
         if len(key) < 4:
             return []
         starts = {k for k in self.rows if len(k) >= 4 and (key.startswith(k) or k.startswith(key))}
         if len(starts) == 1:
-            return self.rows[starts.pop()]
+            start = starts.pop()
+            rest = key[len(start):]
+            if any(len(k) >= 4 and k in rest for k in self.rows):
+                return []
+            return self.rows[start]
         best = difflib.get_close_matches(key, list(self.rows), n=2, cutoff=0.8)
         if len(best) == 1:
             return self.rows[best[0]]

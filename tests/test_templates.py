@@ -138,3 +138,18 @@ def test_a_missing_table_names_the_cells_it_leaves_blank(tmp_path):
     found = extract(source_for(tmp_path / "report.txt"))
     missing = [p for p in found.problems if p.code == "table-missing"]
     assert len(missing) == 1 and missing[0].cells == appeal
+
+
+def test_a_label_naming_two_rows_names_neither(tmp_path):
+    """Two labels run together (a row left empty, its label read into the next row's, as a
+    PDF without ruling lines may give it) start like the first: the numbers are the second
+    row's, so the approximate match that takes a label for the row it starts must not."""
+    text = report(0, layout="cells", broken=False).text
+    row = "\n\t3.危及“三安全一稳定”\n\t0\n\t0\n\t4\n\t0\n\t0\n\t0\n\t4\n\n\t\n\t\n\t4.保护第三方合法权益\n"
+    assert row in text
+    path = tmp_path / "report.txt"
+    path.write_text(text.replace(row, "\n\t3.危及“三安全一稳定”4.保护第三方合法权益\n"), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["apply.withheld_three_safety.total"] is None
+    assert got["values"]["apply.withheld_third_party.total"] is None
+    assert "row-unknown" in {p["code"] for p in got["problems"]}
