@@ -53,6 +53,7 @@ class _Block:
     tail: list[int] = field(default_factory=list)  # … and after the last
     columns: list[tuple[float, float]] = field(default_factory=list)
     owned: list[list[int]] = field(default_factory=list)  # each row's label lines
+    blanks: list[list[list[int]]] = field(default_factory=list)  # rows with no numbers, before each
     left_over: int = 0  # tail lines no row took: text after the table
 
 
@@ -192,32 +193,82 @@ def _column(columns: list[tuple[float, float]], word) -> int:
 def _assign(lines: Sequence[Line], block: _Block) -> bool:
     """Give each label line to a row. A row's own label is centred on its numbers (as many
     of its lines above them as below) or starts on their line (all below); each row may be
-    either, as a page break leaves rows of both. Kept only when exactly one way of giving
-    the lines fits every row."""
+    either, as a page break leaves rows of both. Lines no row can take are rows with no
+    numbers. Kept only when exactly one way of giving the lines, with the fewest rows with
+    no numbers, fits every row."""
     gaps = block.between[1:] + [block.tail]
     last = len(block.rows) - 1
     labelled = any(not _values(lines[i]) or len(_values(lines[i])) < len(lines[i].words)
                    for i in [*block.rows, *(j for g in block.between for j in g), *block.tail])
-    ways: dict[int, list[tuple]] = {len(block.between[0]): [()]}  # lines above a row → ways
+    widest = max((_width(lines[i].words) for g in block.between for i in g), default=0.0)
+    # lines above row n that are its own → (rows with no numbers so far, ways to get there)
+    ways: dict[int, tuple[int, list[tuple]]] = {}
+    first = block.between[0]
+    for above in range(len(first) + 1):
+        blank = _blank_rows(lines, first[: len(first) - above], widest)
+        if blank is not None:
+            _keep(ways, above, len(blank), ((), (tuple(blank),)))
     for n, gap in enumerate(gaps):
         before_gap = block.between[n]
-        onward: dict[int, list[tuple]] = {}
-        for above, paths in ways.items():
+        onward: dict[int, tuple[int, list[tuple]]] = {}
+        for above, (count, paths) in ways.items():
             before = before_gap[len(before_gap) - above:] if above else []
             # below the last row: as many as above it, or all of the lines up to the next text
             for below in sorted({above, len(gap)} if n == last else range(len(gap) + 1)):
                 if below > len(gap) or (below != above and above):
                     continue
                 owned = tuple(before + gap[:below])
-                if _fits(lines, block.rows[n], owned, below == above, above == 0, labelled):
-                    onward.setdefault(len(gap) - below, []).extend(p + (owned,) for p in paths)
-        ways = {k: v[:2] for k, v in onward.items()}  # two ways are as many as a hundred
-    readings = [(p, left) for left, paths in ways.items() for p in paths]
+                if not _fits(lines, block.rows[n], owned, below == above, above == 0, labelled):
+                    continue
+                for nxt in ([len(gap) - below] if n == last else range(len(gap) - below + 1)):
+                    blank = [] if n == last else _blank_rows(lines, gap[below: len(gap) - nxt], widest)
+                    if blank is None:
+                        continue
+                    for owned_so_far, blanks in paths:
+                        _keep(onward, nxt, count + len(blank),
+                              (owned_so_far + (owned,), blanks + (tuple(blank),)))
+        ways = onward
+    if not ways:
+        return False
+    fewest = min(count for count, _ in ways.values())
+    readings = [(path, left) for left, (count, paths) in ways.items() if count == fewest
+                for path in paths]
     if len(readings) != 1:
         return False
-    owned, block.left_over = readings[0]
+    (owned, blanks), block.left_over = readings[0]
     block.owned = [list(o) for o in owned]
+    block.blanks = [[list(r) for r in rows] for rows in blanks]
     return True
+
+
+def _keep(ways: dict, state: int, count: int, path: tuple) -> None:
+    """Keep the ways to a state with the fewest rows with no numbers; two are as many as a
+    hundred."""
+    best = ways.get(state)
+    if best is None or count < best[0]:
+        ways[state] = (count, [path])
+    elif count == best[0] and len(best[1]) < 2:
+        best[1].append(path)
+
+
+def _blank_rows(lines: Sequence[Line], run: list[int], widest: float) -> list[list[int]] | None:
+    """Label lines that are rows of their own, with no numbers: a line goes on the row
+    above only when that one's last line is as wide as the widest label and this one does
+    not start with a number."""
+    rows: list[list[int]] = []
+    for i in run:
+        words = lines[i].words
+        goes_on = (rows and not _NUMBERED.match(words[0].text) and
+                   _width(lines[rows[-1][-1]].words) >= widest - 1.5 * (lines[i].bottom - lines[i].top))
+        if goes_on:
+            rows[-1].append(i)
+        else:
+            rows.append([i])
+    return rows
+
+
+def _width(words: list) -> float:
+    return max(w.x1 for w in words) - min(w.x0 for w in words) if words else 0.0
 
 
 def _fits(lines: Sequence[Line], row: int, owned: tuple, centred: bool, top: bool,
@@ -253,8 +304,12 @@ def _label_cells(lines: Sequence[Line], row: int, extra) -> list[list[tuple[int,
     """A row's label words, from its own line and the label lines it took → its label cells,
     left to right: words over one another are one cell, read top to bottom."""
     numbers = _values(lines[row])
-    words = [(j, w) for j in sorted([row, *extra]) for w in lines[j].words
-             if not (j == row and w in numbers)]
+    return _cells_of([(j, w) for j in sorted([row, *extra]) for w in lines[j].words
+                      if not (j == row and w in numbers)])
+
+
+def _cells_of(words: list[tuple[int, Word]]) -> list[list[tuple[int, Word]]]:
+    """Label words → label cells, left to right: words over one another are one cell."""
     groups: list[list[tuple[int, Word]]] = []
     for j, w in sorted(words, key=lambda jw: jw[1].x0):
         for g in groups:
@@ -341,12 +396,17 @@ def _grid(lines: Sequence[Line], blocks: list[_Block]) -> Table:
             body.append((page, [], words, []))
         if block.header:
             body.append((page, [label] if label else [], leaves, []))
-        cells = [_label_cells(lines, row, extra) for row, extra in zip(block.rows, block.owned)]
-        for row, labels in zip(block.rows, _groups_joined(cells)):
+        entries: list[tuple[int, list[list[tuple[int, Word]]], list[str | None]]] = []
+        for row, extra, blanks in zip(block.rows, block.owned, block.blanks):
+            for blank in blanks:  # a row with no numbers: its label, and empty cells
+                words = [(j, w) for j in blank for w in lines[j].words]
+                entries.append((lines[blank[0]].page, _cells_of(words), [""] * len(block.columns)))
             values: list[str | None] = [None] * len(block.columns)
             for w in _values(lines[row]):
                 values[_column(block.columns, w)] = w.text
-            body.append((lines[row].page, labels, [], values))
+            entries.append((lines[row].page, _label_cells(lines, row, extra), values))
+        for (page, _, values), labels in zip(entries, _groups_joined([e[1] for e in entries])):
+            body.append((page, labels, [], values))
     label_cols = max(len(labels) for _, labels, _, _ in body)
     value_cols = max(len(b.columns) for b in blocks)
     grid: list[list[Cell]] = []
