@@ -193,6 +193,16 @@ def test_rows_with_no_numbers_are_rows_of_their_own():
     assert set(rows["3.危及“三安全一稳定”"][-7:]) == {""}  # its row, with empty cells
 
 
+def test_a_label_the_page_break_cut_goes_on_at_the_top_of_the_next_page():
+    """A real report's layout (the Zibo seed's Word file) without its lines: LibreOffice cuts
+    表三 twice, and a label that starts on its numbers' line goes on at the top of the next
+    page (2.其他 / 法律行政法规 / 禁止公开). Every value is the Word file's."""
+    printed = extracted(GENERATED / "zibo-zichuan-zhaoshangju-2020.docx")["values"]
+    got = extracted(GENERATED / "zibo-zichuan-borderless.pdf")
+    assert "table-from-positions" in {p["code"] for p in got["problems"]}
+    assert got["values"] == printed
+
+
 def test_rows_a_page_break_cut_are_rebuilt_too():
     """In the copy with eight cells emptied, the page break falls inside 表三: LibreOffice
     starts the cut row's label on its numbers' line and centres the others, and a row's

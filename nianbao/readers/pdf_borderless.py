@@ -273,20 +273,29 @@ def _width(words: list) -> float:
 
 def _fits(lines: Sequence[Line], row: int, owned: tuple, centred: bool, top: bool,
           labelled: bool) -> bool:
-    """The row's own label (the cell beside its numbers) is on one page, wraps as text does
-    and is centred on the numbers' line, or starts on it; a group label over several rows
-    may sit anywhere. In a table with labels, numbers with none are no row (a number that
-    wrapped in its cell)."""
+    """The row's own label (the cell beside its numbers) wraps as text does and is centred
+    on the numbers' line, or starts on it; a group label over several rows may sit
+    anywhere. A label that starts on its numbers' line may go on at the top of the next
+    page (the page break cut the row), else a label is on one page. In a table with labels,
+    numbers with none are no row (a number that wrapped in its cell)."""
     cells = _label_cells(lines, row, owned)
     if not cells:
         return not labelled
     mine = sorted({i for i, _ in cells[-1]})
-    if len({lines[i].page for i in mine}) > 1 or not _wraps(cells[-1], mine, lines[row]):
-        return False
     v = lines[row]
+    if len({lines[i].page for i in mine}) > 1:
+        rest = [i for i in mine if lines[i].page != v.page]
+        return (top and mine[0] == row and all(lines[i].page == v.page + 1 for i in rest)
+                and not any(_NUMBERED.match(_first_text(cells[-1], i)) for i in mine[1:]))
+    if not _wraps(cells[-1], mine, v):
+        return False
     top_line, bottom = lines[mine[0]].top, lines[mine[-1]].bottom
     return ((centred and abs((top_line + bottom) - (v.top + v.bottom)) / 2 <= 0.25 * (v.bottom - v.top))
             or (top and mine[0] == row))
+
+
+def _first_text(cell: list[tuple[int, Word]], line: int) -> str:
+    return min((w for j, w in cell if j == line), key=lambda w: w.x0).text
 
 
 def _wraps(cell: list[tuple[int, Word]], mine: list[int], row: Line) -> bool:
@@ -295,9 +304,8 @@ def _wraps(cell: list[tuple[int, Word]], mine: list[int], row: Line) -> bool:
     line is a label of its own: a row with no numbers, not a piece of this one."""
     widths = {i: max(w.x1 for j, w in cell if j == i) - min(w.x0 for j, w in cell if j == i)
               for i in mine}
-    starts = {i: min((w for j, w in cell if j == i), key=lambda w: w.x0).text for i in mine}
     return (all(widths[i] >= max(widths.values()) - 1.5 * (row.bottom - row.top) for i in mine[:-1])
-            and not any(_NUMBERED.match(starts[i]) for i in mine[1:]))
+            and not any(_NUMBERED.match(_first_text(cell, i)) for i in mine[1:]))
 
 
 def _label_cells(lines: Sequence[Line], row: int, extra) -> list[list[tuple[int, Word]]]:
