@@ -158,6 +158,25 @@ _NUMBERING = re.compile(
 _DROP = re.compile(r"[\s\u00a0\u3000()（）\[\]【】,，、.．。:：;；\"'“”‘’/／\\|_\-－—–]+")
 
 
+_DIGITS_CN = {ch: n for n, ch in enumerate("零一二三四五六七八九十")}
+
+
+def numbering(label: str | None) -> int | None:
+    """A label's own number, the last of those it starts with (1 of “（三）1.属于国家秘密”,
+    2 of “2.其他”, 1 of “（一）予以公开” as of “1、予以公开”); None without one."""
+    text = unicodedata.normalize("NFKC", label or "").strip()
+    number = None
+    while m := _NUMBERING.match(text):
+        number = re.sub(r"[^\w]", "", m.group(0))
+        text = text[m.end():].lstrip()
+    if number is None or number.isdigit():
+        return None if number is None else int(number)
+    tens, _, ones = number.rpartition("十")  # 十二 → 12, 二十 → 20, 二十三 → 23
+    if "十" not in number:
+        return _DIGITS_CN.get(number)
+    return (_DIGITS_CN.get(tens, 1) if tens else 1) * 10 + (_DIGITS_CN.get(ones, 0) if ones else 0)
+
+
 @lru_cache(maxsize=65536)
 def norm(label: str | None) -> str:
     """A label reduced to what identifies it: no widths, spaces, breaks, numbering or punctuation."""

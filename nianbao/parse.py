@@ -120,11 +120,11 @@ class Labels:
         for i in range(len(norms) - 1, -1, -1):
             if not norms[i]:
                 continue
-            hit = self._pick(self.rows.get(norms[i], []), norms[:i])
+            hit = self._pick(_same_number(labels[i], self.rows.get(norms[i], [])), norms[:i])
             if hit:
                 return hit, i, False
             if i == len(norms) - 1:
-                close = self._close(norms[i])
+                close = _same_number(labels[i], self._close(norms[i]))
                 if close:
                     hit = self._pick(close, norms[:i])
                     if hit:
@@ -177,6 +177,13 @@ class Labels:
         return None
 
 
+def _same_number(printed: str, rows: list[Row]) -> list[Row]:
+    """The rows whose item number the printed label does not contradict: "2.其他" is not
+    （六）'s "3.其他" (a label cut short, its rest read as another row)."""
+    number = cat.numbering(printed)
+    return rows if number is None else [r for r in rows if cat.numbering(r.item_label) in (None, number)]
+
+
 # ---------------------------------------------------------------- template detection
 
 
@@ -220,6 +227,8 @@ class TableParser:
         self.table: str | None = None  # the table the last recognised row belongs to
         self.appeal_header: list[Line] = []
         self.appeal_columns: list[tuple[str, Column]] | None = None
+        self.last_sub: str | None = None  # the parent of the sub-row just read
+        self.open_parents: set[str] = set()  # parents whose sub-rows an unknown row followed
 
     def problem(self, code, severity, message, line: Line | None = None, cells=()):
         section = cat.TABLE_TITLES[self.table] if self.table else (line.section if line else "")
@@ -238,6 +247,9 @@ class TableParser:
         return Parsed(self.values, self.annotations, self.extra, self.problems, dict(self.seen))
 
     def feed(self, line: Line) -> None:
+        last_sub, self.last_sub = self.last_sub, None
+        if last_sub and line.has_values and self.labels.row(line.labels)[0] is None:
+            self.open_parents.add(last_sub)  # a row no one knows, right under the sub-rows
         norms = line.norms
         if not line.has_values:
             item = next((self.labels.items[n] for n in norms if n in self.labels.items), None)
@@ -423,9 +435,20 @@ class TableParser:
         columns = self.columns_for(row, line)
         values = fit(line.values, len(columns))
         if key in self.seen:
-            self.problem("row-duplicated", "warning",
+            fields = [f"{key}.{c.id}" for c in columns]
+            again = values and [None if cell.spanned else parse_value(cell.text, self.t.field_map[f].type).value
+                                for f, cell in zip(fields, values)]
+            if again == [self.values[f] for f in fields]:
+                self.problem("row-duplicated", "warning",
+                             f"“{row.label}”出现了两次（第 {self.seen[key]} 行与第 {line.line} 行），"
+                             "数值相同", line)
+                return
+            for f in fields:  # which of the two is the row's cannot be told
+                self.values[f] = None
+                self.annotations.pop(f, None)
+            self.problem("row-duplicated", "error",
                          f"“{row.label}”出现了两次（第 {self.seen[key]} 行与第 {line.line} 行），"
-                         "取第一次的数值", line)
+                         "两次的数值不同，无法判断哪一次是这一行的，该行留空", line, fields)
             return
         self.seen[key] = line.line
         if values is None:
@@ -463,6 +486,7 @@ class TableParser:
         else:
             values = {c.id: parse_value(x.text, c.type).value for c, x in zip(columns, cells)}
         self.extra.append(ExtraRow(parent.table, parent.id, label, values, line.line))
+        self.last_sub = parent.id
         self.seen.setdefault(f"{parent.table}.{parent.id}", line.line)
 
     def unknown_row(self, line: Line) -> None:
@@ -521,6 +545,12 @@ class TableParser:
                 continue
             if self.seen.get(f"active.{pid}") not in {e.line for e in subs}:
                 continue  # the row printed its own numbers: they stand, blanks included
+            if pid in self.open_parents:
+                self.problem("sub-rows-incomplete", "warning",
+                             f"“{row.label}”的分项（{'、'.join(e.label for e in subs)}）之后紧跟着一行无法识别的行，"
+                             "可能也是它的分项，无法求和，相应字段留空",
+                             cells=[f"active.{pid}.{c.id}" for c in row.columns])
+                continue
             for col in row.columns:
                 fid = f"active.{pid}.{col.id}"
                 if self.values[fid] is not None:

@@ -153,3 +153,48 @@ def test_a_label_naming_two_rows_names_neither(tmp_path):
     assert got["values"]["apply.withheld_three_safety.total"] is None
     assert got["values"]["apply.withheld_third_party.total"] is None
     assert "row-unknown" in {p["code"] for p in got["problems"]}
+
+
+def test_a_label_numbered_otherwise_is_not_the_row(tmp_path):
+    """"2.其他法律行政法规禁止公开" cut short to "2.其他" (its rest read as a row of its own)
+    is not （六）'s "3.其他": a label's own number must agree with the row's. Before, it took
+    3.其他's place, and the real 3.其他, read second, was dropped as a duplicate."""
+    synth = report(1, layout="cells", broken=False)
+    assert synth.template == "2021"
+    path = tmp_path / "report.txt"
+    path.write_text(synth.text.replace("\t2.其他法律行政法规禁止公开\n", "\t2.其他\n"), encoding="utf-8")
+    got = extract_json(path)
+    misc = {f: v for f, v in synth.values.items() if f.startswith("apply.other_misc.")}
+    assert {f: got["values"][f] for f in misc} == json.loads(dumps(misc))
+    assert all(got["values"][f] is None for f in got["values"] if f.startswith("apply.withheld_law."))
+
+
+def test_a_row_printed_twice_with_other_numbers_stays_blank(tmp_path):
+    """Which of two printings is the row's cannot be told: blank, with an error. The same
+    numbers twice are one row."""
+    synth = report(1, layout="cells", broken=False)
+    row = "\t3.危及“三安全一稳定”\n\t0\n\t0\n\t9\n\t0\n\t0\n\t0\n\t9\n"
+    assert row in synth.text
+    for again, read in ((row, 9), (row.replace("\t9\n", "\t7\n"), None)):
+        path = tmp_path / "report.txt"
+        path.write_text(synth.text.replace(row, row + "\n\t\n\t\n" + again), encoding="utf-8")
+        got = extract_json(path)
+        assert got["values"]["apply.withheld_three_safety.total"] == read
+        dup = next(p for p in got["problems"] if p["code"] == "row-duplicated")
+        assert dup["severity"] == ("warning" if read is not None else "error")
+
+
+def test_sub_rows_followed_by_a_row_nobody_knows_are_not_summed(tmp_path):
+    """其他对外管理服务事项 printed as sub-rows sums them, unless a row no one knows comes right
+    under them: it may be one of them too (its group label lost, as in a PDF without lines),
+    and a sum without it would be wrong. The fields stay blank, with a problem."""
+    synth = report(0, layout="cells", broken=False)
+    row = "\t其他对外管理服务事项\n\t0\n\t0\n\t0\n"
+    assert row in synth.text
+    subs = "\t其他对外管理服务事项\n\t行政检查\n\t3\n\t0\n\t3\n\n\t\n\t行政确认\n\t1\n\t1\n\t2\n"
+    for after, read in (("", 4), ("\n\t行政备案\n\t5\n\t0\n\t5\n", None)):
+        path = tmp_path / "report.txt"
+        path.write_text(synth.text.replace(row, subs + after), encoding="utf-8")
+        got = extract_json(path)
+        assert got["values"]["active.other_services.prev"] == read
+        assert ("sub-rows-incomplete" in {p["code"] for p in got["problems"]}) == (read is None)
