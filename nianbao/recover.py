@@ -52,7 +52,11 @@ def _pattern(label: str, official: str | None = None) -> str:
     if m:
         digits = re.sub(r"[^\w]", "", m.group(0))
         optional = "" if len(norm(label)) <= 4 else "?"
-        numbering = rf"(?:[(（]?\s*{re.escape(digits)}\s*[)）、.．]*\s*){optional}"
+        # right after a digit only with its mark: "…0001.信访" glued, never the 1 of "…921"
+        # before a 信访… printed without its number
+        d = re.escape(digits)
+        numbering = (rf"(?:(?:(?<!\d)[(（]?\s*{d}\s*[)）、.．]*|[(（]?\s*{d}\s*[)）、.．]+)\s*)"
+                     rf"{optional}")
     chars = [re.escape(ch) for ch in norm(label)]
     return numbering + r"[^\w]*?".join(chars)
 

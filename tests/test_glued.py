@@ -152,3 +152,13 @@ def test_numbers_on_two_lines_are_no_row(tmp_path):
     problem = next(p for p in got["problems"] if p["code"] == "cells-ambiguous"
                    and "重复申请" in p["message"])
     assert "印在两行上" in problem["message"]
+
+
+def test_a_bare_label_never_takes_the_last_digit_before_it(tmp_path):
+    """Labels printed without their numbers: 信访举报投诉类申请 (the form's "1.信访…") right
+    after "… 921" must not take that 1 for its number, leaving the row above "… 92"."""
+    got = _glued_synth(tmp_path, lambda t: t.replace(
+        "3.补正后申请内容仍不明确0000000\n（五）不予处理1.信访举报投诉类申请0000000\n",
+        "3.补正后申请内容仍不明确0 0 0 0 0 921 921\n信访举报投诉类申请0 0 0 0 0 0 0\n"))
+    assert got["values"]["apply.unable_unclear.total"] in (921, None)
+    assert got["values"]["apply.unable_unclear.other_org"] in (921, None)
