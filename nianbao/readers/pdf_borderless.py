@@ -195,7 +195,7 @@ def _assign(lines: Sequence[Line], block: _Block) -> bool:
     of its lines above them as below) or starts on their line (all below); each row may be
     either, as a page break leaves rows of both. Lines no row can take are rows with no
     numbers. Kept only when exactly one way of giving the lines, with the fewest rows with
-    no numbers, fits every row."""
+    no numbers and lines left over, fits every row."""
     gaps = block.between[1:] + [block.tail]
     last = len(block.rows) - 1
     labelled = any(not _values(lines[i]) or len(_values(lines[i])) < len(lines[i].words)
@@ -230,8 +230,10 @@ def _assign(lines: Sequence[Line], block: _Block) -> bool:
         ways = onward
     if not ways:
         return False
-    fewest = min(count for count, _ in ways.values())
-    readings = [(path, left) for left, (count, paths) in ways.items() if count == fewest
+    # lines after the last row that it does not take are text after the table: as few as
+    # the rows with no numbers (the last row's label goes on, or the table ends)
+    fewest = min(count + left for left, (count, _) in ways.items())
+    readings = [(path, left) for left, (count, paths) in ways.items() if count + left == fewest
                 for path in paths]
     if len(readings) != 1:
         return False
@@ -337,7 +339,8 @@ def _groups_joined(rows: list[list[list[tuple[int, Word]]]]) -> list[list[str]]:
     A group label beside several rows (其他对外管理服务 / 事项, 不予 / 公开) stands in pieces,
     each on the line of one row; pieces over one another in the first of two or more label
     cells of consecutive rows are one label, given to each of those rows. A piece that
-    starts with a number (（五）) starts a group of its own."""
+    starts with a number (（五）) starts a group of its own. A row below, whose label stands
+    right of the group's, is under it too."""
     texts = [[_join([w.text for _, w in cell]) for cell in cells] for cells in rows]
     run: list[int] = []
     for k, cells in enumerate([*rows, []]):
@@ -352,6 +355,16 @@ def _groups_joined(rows: list[list[list[tuple[int, Word]]]]) -> list[list[str]]:
             for j in run:
                 texts[j][0] = group
         run = [k] if len(cells) > 1 else []
+    # a row whose label stands right of the group label above it is under that group too
+    # (行政确认 under 其他对外管理服务事项, whose pieces stand beside 行政检查)
+    group, edge = "", 0.0
+    for k, cells in enumerate(rows):
+        if len(cells) > 1:
+            group, edge = texts[k][0], max(w.x1 for _, w in cells[0])
+        elif cells and group and min(w.x0 for _, w in cells[0]) > edge + _OVERLAP:
+            texts[k] = [group, *texts[k]]
+        else:
+            group = ""
     return texts
 
 
