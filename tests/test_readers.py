@@ -193,23 +193,24 @@ def test_rows_with_no_numbers_are_rows_of_their_own():
     assert set(rows["3.危及“三安全一稳定”"][-7:]) == {""}  # its row, with empty cells
 
 
-@pytest.mark.parametrize(("docx", "pdf", "unread"), [
+@pytest.mark.parametrize(("docx", "pdf"), [
     # LibreOffice cuts 表三 twice; a label that starts on its numbers' line goes on at the top
     # of the next page (2.其他 / 法律行政法规 / 禁止公开)
-    ("zibo-zichuan-zhaoshangju-2020", "zibo-zichuan-borderless", set()),
+    ("zibo-zichuan-zhaoshangju-2020", "zibo-zichuan-borderless"),
     # top-aligned labels in tall rows; 其他对外管理服务事项 over 行政检查 and 行政确认; the
-    # page break, and the header repeated after it, cut 4.无正 / 当理由…: that row stays blank
-    ("beijing-tongzhou-shangwuju-2020", "beijing-tongzhou-borderless", {"rejected_mass"}),
-    # the 2021 form; the page break cuts 3.危 / 及“三安全一稳定”: that row stays blank
-    ("ningbo-yinzhou-shangwuju-2021-b", "ningbo-yinzhou-borderless", {"withheld_three_safety"}),
+    # page break, and the header repeated after it, cut 4.无正 / 当理由…
+    ("beijing-tongzhou-shangwuju-2020", "beijing-tongzhou-borderless"),
+    # the 2021 form; line breaking carries 及“ under 3.危, and the page break cuts
+    # 2.其他法 / … / 开
+    ("ningbo-yinzhou-shangwuju-2021-b", "ningbo-yinzhou-borderless"),
 ])
-def test_real_layouts_without_ruling_lines(docx, pdf, unread):
+def test_real_layouts_without_ruling_lines(docx, pdf):
     """Real reports' Word files (the seeds' layouts) without their lines: every value is the
-    Word file's, but for rows the page break left unreadable, blank with a problem."""
+    Word file's."""
     printed = extracted(GENERATED / f"{docx}.docx")["values"]
     got = extracted(GENERATED / f"{pdf}.pdf")
     assert "table-from-positions" in {p["code"] for p in got["problems"]}
-    assert got["values"] == {f: None if f.split(".")[1] in unread else v for f, v in printed.items()}
+    assert got["values"] == printed
 
 
 def test_rows_a_page_break_cut_are_rebuilt_too():

@@ -28,6 +28,9 @@ _DIGIT = re.compile(r"[0-9０-９]")
 _DASHES = re.compile(r"[-－—–―/／\\]+")
 _OVERLAP = 0.5  # points: word boxes closer than this share a column
 _TOL = 2.0  # points a header word may stand over the middle between two columns
+# how much shorter than the widest a wrapped label's line may be, in line heights: line
+# breaking may carry a character and an opening mark (及“) to the next line
+_SLACK = 2.5
 
 
 class Word(Protocol):
@@ -132,7 +135,13 @@ def _rebuild(lines: Sequence[Line], start: int, last: int, end: int) -> tuple[Ta
             pending.append(i)
             continue
         heads = [j for j in pending if over_values(j)]
-        if heads or not blocks:
+        if heads and blocks and _repeats(lines, blocks[-1], pending[pending.index(heads[0]):
+                                                                  pending.index(heads[-1]) + 1]):
+            # the header repeated at the top of a page: the table goes on, a row the page
+            # break cut may go on below it
+            first, cut = pending.index(heads[0]), pending.index(heads[-1]) + 1
+            pending = pending[:first] + pending[cut:]
+        elif heads or not blocks:
             cut = pending.index(heads[-1]) + 1 if heads else 0
             if blocks:  # label lines before the header close the block above
                 first = pending.index(heads[0])
@@ -155,6 +164,15 @@ def _rebuild(lines: Sequence[Line], start: int, last: int, end: int) -> tuple[Ta
         if block.left_over and n + 1 < len(blocks):
             return None  # label lines between two blocks that no row takes
     return _grid(lines, blocks), stop - blocks[-1].left_over
+
+
+def _repeats(lines: Sequence[Line], block: _Block, header: list[int]) -> bool:
+    """A header that is the block's own again, opening a later page than its last row's."""
+    def texts(rows: list[int]) -> list[str]:
+        return [" ".join(w.text for w in lines[i].words) for i in rows]
+
+    return (bool(header) and bool(block.rows) and texts(header) == texts(block.header)
+            and lines[header[0]].page > lines[block.rows[-1]].page)
 
 
 def _columns(lines: Sequence[Line], block: _Block, left: float) -> bool:
@@ -261,7 +279,7 @@ def _blank_rows(lines: Sequence[Line], run: list[int], widest: float) -> list[li
     for i in run:
         words = lines[i].words
         goes_on = (rows and not _NUMBERED.match(words[0].text) and
-                   _width(lines[rows[-1][-1]].words) >= widest - 1.5 * (lines[i].bottom - lines[i].top))
+                   _width(lines[rows[-1][-1]].words) >= widest - _SLACK * (lines[i].bottom - lines[i].top))
         if goes_on:
             rows[-1].append(i)
         else:
@@ -306,7 +324,7 @@ def _wraps(cell: list[tuple[int, Word]], mine: list[int], row: Line) -> bool:
     line is a label of its own: a row with no numbers, not a piece of this one."""
     widths = {i: max(w.x1 for j, w in cell if j == i) - min(w.x0 for j, w in cell if j == i)
               for i in mine}
-    return (all(widths[i] >= max(widths.values()) - 1.5 * (row.bottom - row.top) for i in mine[:-1])
+    return (all(widths[i] >= max(widths.values()) - _SLACK * (row.bottom - row.top) for i in mine[:-1])
             and not any(_NUMBERED.match(_first_text(cell, i)) for i in mine[1:]))
 
 
