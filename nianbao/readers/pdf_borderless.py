@@ -188,9 +188,9 @@ def _columns(lines: Sequence[Line], block: _Block, left: float) -> bool:
     # with others (a word alone on its line may be a title over the whole table)
     heads = sorted((w.x0, w.x1) for i in block.header if len(lines[i].words) > 1
                    for w in lines[i].words if w.x1 > left + _OVERLAP and
-                   not any(w.x0 <= b + _OVERLAP and w.x1 >= a - _OVERLAP for a, b, _ in spans))
+                   not any(_overlap(w.x0, w.x1, a, b) for a, b, _ in spans))
     for x0, x1 in heads:
-        near = [s for s in spans if s[2] and x0 <= s[1] + _OVERLAP and x1 >= s[0] - _OVERLAP]
+        near = [s for s in spans if s[2] and _overlap(x0, x1, s[0], s[1])]
         if near:
             near[0][0], near[0][1] = min(near[0][0], x0), max(near[0][1], x1)
         else:
@@ -205,7 +205,12 @@ def _columns(lines: Sequence[Line], block: _Block, left: float) -> bool:
 
 
 def _column(columns: list[tuple[float, float]], word) -> int:
-    return next(k for k, (a, b) in enumerate(columns) if word.x0 <= b + _OVERLAP and word.x1 >= a - _OVERLAP)
+    return next(k for k, (a, b) in enumerate(columns) if _overlap(word.x0, word.x1, a, b))
+
+
+def _overlap(x0: float, x1: float, a: float, b: float) -> bool:
+    """Two spans across the page closer than _OVERLAP: one column, or one cell."""
+    return x0 <= b + _OVERLAP and x1 >= a - _OVERLAP
 
 
 def _assign(lines: Sequence[Line], block: _Block) -> bool:
@@ -224,8 +229,7 @@ def _assign(lines: Sequence[Line], block: _Block) -> bool:
     first = block.between[0]
     for above in range(len(first) + 1):
         blank = _blank_rows(lines, first[: len(first) - above], widest)
-        if blank is not None:
-            _keep(ways, above, len(blank), ((), (tuple(blank),)))
+        _keep(ways, above, len(blank), ((), (tuple(blank),)))
     for n, gap in enumerate(gaps):
         before_gap = block.between[n]
         onward: dict[int, tuple[int, list[tuple]]] = {}
@@ -240,8 +244,6 @@ def _assign(lines: Sequence[Line], block: _Block) -> bool:
                     continue
                 for nxt in ([len(gap) - below] if n == last else range(len(gap) - below + 1)):
                     blank = [] if n == last else _blank_rows(lines, gap[below: len(gap) - nxt], widest)
-                    if blank is None:
-                        continue
                     for owned_so_far, blanks in paths:
                         _keep(onward, nxt, count + len(blank),
                               (owned_so_far + (owned,), blanks + (tuple(blank),)))
@@ -271,7 +273,7 @@ def _keep(ways: dict, state: int, count: int, path: tuple) -> None:
         best[1].append(path)
 
 
-def _blank_rows(lines: Sequence[Line], run: list[int], widest: float) -> list[list[int]] | None:
+def _blank_rows(lines: Sequence[Line], run: list[int], widest: float) -> list[list[int]]:
     """Label lines that are rows of their own, with no numbers: a line goes on the row
     above only when that one's last line is as wide as the widest label and this one does
     not start with a number."""
@@ -322,8 +324,7 @@ def _wraps(cell: list[tuple[int, Word]], mine: list[int], row: Line) -> bool:
     """A label's lines read as one wrapped label: every line but the last runs as wide as
     the widest, and none but the first starts with a number (5.属于… under 4.保护…). Else a
     line is a label of its own: a row with no numbers, not a piece of this one."""
-    widths = {i: max(w.x1 for j, w in cell if j == i) - min(w.x0 for j, w in cell if j == i)
-              for i in mine}
+    widths = {i: _width([w for j, w in cell if j == i]) for i in mine}
     return (all(widths[i] >= max(widths.values()) - _SLACK * (row.bottom - row.top) for i in mine[:-1])
             and not any(_NUMBERED.match(_first_text(cell, i)) for i in mine[1:]))
 
@@ -341,7 +342,7 @@ def _cells_of(words: list[tuple[int, Word]]) -> list[list[tuple[int, Word]]]:
     groups: list[list[tuple[int, Word]]] = []
     for j, w in sorted(words, key=lambda jw: jw[1].x0):
         for g in groups:
-            if any(w.x0 <= o.x1 + _OVERLAP and w.x1 >= o.x0 - _OVERLAP for _, o in g):
+            if any(_overlap(w.x0, w.x1, o.x0, o.x1) for _, o in g):
                 g.append((j, w))
                 break
         else:
@@ -363,7 +364,7 @@ def _groups_joined(rows: list[list[list[tuple[int, Word]]]]) -> list[list[str]]:
     run: list[int] = []
     for k, cells in enumerate([*rows, []]):
         joins = (run and len(cells) > 1 and not _NUMBERED.match(texts[k][0]) and any(
-            w.x0 <= o.x1 + _OVERLAP and w.x1 >= o.x0 - _OVERLAP
+            _overlap(w.x0, w.x1, o.x0, o.x1)
             for _, w in cells[0] for _, o in rows[run[-1]][0]))
         if joins:
             run.append(k)
