@@ -220,6 +220,7 @@ class TableParser:
         self.extra: list[ExtraRow] = []
         self.problems: list[Problem] = []
         self.seen: dict[str, int] = {}  # "table.row" → line printed
+        self.blank: set[str] = set()  # "table.row" printed with every value cell empty
         self.item: str | None = None
         self.item_columns: dict[str, list[Column]] = {}
         self.apply_columns: list[Column] | None = None
@@ -257,6 +258,8 @@ class TableParser:
                 self.item, self.table = item, "active"
                 return
             header = self.labels.header_of(line)
+            if header is None and self.blank_row(line):
+                return
             self.table = header or self.table
             if header == "active":
                 self.read_active_header(line)
@@ -306,6 +309,27 @@ class TableParser:
             self.problem("label-approximate", "info",
                          f"行标题“{_flat(line.labels[-1])}”按近似匹配识别为“{row.label}”", line)
         self.assign_row(row, line)
+
+    def blank_row(self, line: Line) -> bool:
+        """A row printed with its cells left empty: not missing, its fields simply blank.
+        Only a label with empty cells beside it counts: a label alone may be one wrapped
+        over lines, its numbers still to come."""
+        if not line.values or any(c.text.strip() for c in line.values):
+            return False
+        if not line.norms:  # table 四's row of values under its header, all fifteen empty
+            rows = self.t.table_rows("appeal")
+            if not self.appeal_header or \
+                    sum(not c.spanned for c in line.values) != sum(len(r.columns) for r in rows):
+                return False
+            self.blank.update(f"appeal.{r.id}" for r in rows)
+            self.table = "appeal"
+            return True
+        row, at, approximate = self.labels.row(line.labels)
+        if row is None or approximate or at != len(line.labels) - 1:
+            return False
+        self.blank.add(f"{row.table}.{row.id}")
+        self.table = row.table
+        return True
 
     # -- headers
 
@@ -508,7 +532,7 @@ class TableParser:
     def finish(self) -> None:
         self.sum_sub_rows()
         self.mixed_other_row()
-        printed_tables = {k.split(".")[0] for k in self.seen}
+        printed_tables = {k.split(".")[0] for k in [*self.seen, *self.blank]}
         for table in cat.TABLES:
             rows = self.t.table_rows(table)
             self.table = table  # so each problem names the table it is about
@@ -518,7 +542,8 @@ class TableParser:
                              cells=[f"{table}.{r.id}.{c.id}" for r in rows for c in r.columns])
                 continue
             for row in rows:
-                if f"{table}.{row.id}" not in self.seen and not self._covered(row):
+                key = f"{table}.{row.id}"
+                if key not in self.seen and key not in self.blank and not self._covered(row):
                     self.problem("row-missing", "warning",
                                  f"{cat.TABLE_TITLES[table][:2]}缺少“{row.label}”一行，相应字段留空（不是 0）",
                                  cells=[f"{table}.{row.id}.{c.id}" for c in row.columns])

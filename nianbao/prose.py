@@ -15,6 +15,11 @@ _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"
 _DATE = re.compile(r"((?:19|20)\d{2}|[〇一二三四五六七八九零○Oo]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
                    r"\s*([0-9一二三四五六七八九十]{1,3})\s*日$")
 _TABLE_SECTIONS = ("主动公开政府信息情况", "收到和处理政府信息公开申请", "行政复议", "行政诉讼")
+# What a web page prints above a report's title: its breadcrumb trail ("首页 > 政务公开 >
+# 年报", which names no agency but says 年报) and the fields of its disclosure record.
+_CHROME = re.compile(r"[>›»＞]|^(?:当前位置|您的位置|您现在的位置|所在位置)|"
+                     r"^(?:索引号|发布机构|发文机关|发布日期|发文日期|成文日期|发布时间|信息来源|来源|"
+                     r"文号|发文字号|分类|主题分类|组配分类|字号|浏览次数|有效性|关键词)\s*[:：]")
 
 
 @dataclass
@@ -31,7 +36,7 @@ def front_matter(doc: Document) -> Front:
         if isinstance(block, Table) or _HEADING.match(block.text):
             break
         text = block.text.strip()
-        if _ATTACHMENT.match(text):
+        if _ATTACHMENT.match(text) or _CHROME.search(text):
             continue
         if len(text) > 60:
             if lines:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import zipfile
 from decimal import Decimal
@@ -489,3 +490,61 @@ def test_amount_in_yuan_and_wan(tmp_path):
     """Values print as "26.8万元" in the fixtures; the parser keeps the exact decimal."""
     got = extract(source_for(GENERATED / "ningbo-yinzhou-shangwuju-2021-b.docx"))
     assert got.values["active.fees.amount"] == Decimal("26.8")
+
+
+# ---------------------------------------------------------------- a page as a government CMS serves it
+
+
+CMS_PAGE = ROOT / "tests" / "corpus" / "cms-html" / "shanghai-bangongting-2019.html"
+RECORD = CMS_PAGE.read_text(encoding="utf-8").split('<table class="record">')[1].split("</table>")[0]
+
+
+def test_cms_page_reads_as_published():
+    got = extracted(CMS_PAGE)
+    values = got["values"]
+    assert (got["agency"], got["region"]["code"], got["year"]) == ("上海市人民政府办公厅", "310000", 2019)
+    assert values["active.rules.total"] == 524 and values["active.licensing.decisions"] == 0
+    assert values["active.procurement.amount"] == 25.1  # "251000元" in a 万元 column
+    assert values["apply.new.natural"] == 821 and values["apply.new.total"] == 859
+    assert values["apply.withheld_process.commercial"] == 1
+    assert values["appeal.review.upheld"] == 5 and values["appeal.suit_direct.total"] == 9
+    # &nbsp; cells are blank, never 0: a whole row, a total left out, 表四's empty cells
+    assert values["apply.withheld_law.natural"] is None
+    assert values["apply.disclosed.total"] is None and values["apply.new.research"] is None
+    assert values["appeal.suit_after_review.total"] is None
+    codes = {p["code"] for p in got["problems"]}
+    assert codes == {"rule-unchecked"}, got["problems"]  # rows printed empty are not missing
+
+
+def test_cms_page_breadcrumb_is_not_the_title(tmp_path):
+    """Without the disclosure record after it, the breadcrumb trail is the last text saying
+    年报 above the report: it must not be read as the title ("首页 >" as the agency)."""
+    page = tmp_path / "page.html"
+    page.write_text(CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, ""), encoding="utf-8")
+    doc = HtmlReader().read(page)
+    assert not any("首页" in b.text for b in doc.blocks if isinstance(b, Paragraph))
+    got = extract_json(page)
+    assert got["agency"] == "上海市人民政府办公厅" and got["region"]["code"] == "310000"
+
+
+def test_text_saved_with_its_breadcrumb_keeps_the_title(tmp_path):
+    text = (GENERATED / "ningbo-yinzhou-shangwuju-2021-a.txt").read_text(encoding="utf-8")
+    path = tmp_path / "report.txt"
+    path.write_text("当前位置：首页 > 政务公开 > 政府信息公开年报\n发布机构：鄞州区商务局\n" + text,
+                    encoding="utf-8")
+    got = extract_json(path)
+    assert got["agency"] == "宁波市鄞州区商务局" and got["region"]["code"] == "330212"
+
+
+def test_table_four_printed_empty_is_not_missing(tmp_path):
+    """An agency with no appeals may leave all fifteen cells of 表四 empty: the table is
+    there, its fields are blank (not 0), and nothing says it was not found."""
+    html = CMS_PAGE.read_text(encoding="utf-8")
+    head, four = html.split("四、政府信息公开行政复议、行政诉讼情况")
+    four = re.sub(r"<p>\d+</p>", "&nbsp;", four)
+    page = tmp_path / "page.html"
+    page.write_text(head + "四、政府信息公开行政复议、行政诉讼情况" + four, encoding="utf-8")
+    got = extract_json(page)
+    assert all(v is None for k, v in got["values"].items() if k.startswith("appeal."))
+    assert got["values"]["apply.new.total"] == 859
+    assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}

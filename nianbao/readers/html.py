@@ -41,6 +41,7 @@ _FORM_WORDS = ("信息内容", "第二十条", "申请人情况", "自然人", "
 _SECTION_WORDS = ("总体情况", "主动公开", "申请情况", "行政复议", "存在的主要问题", "其他需要报告",
                   "改进情况")
 _HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
+_CRUMB = re.compile(r"[>›»＞]")  # a breadcrumb trail ("首页 > 年报"), never a report's title
 
 
 def decode_html(data: bytes) -> tuple[str, str]:
@@ -224,7 +225,8 @@ def _locate(root, order: dict) -> tuple[object, list[tuple[int, int]]]:
             break
         text = _own_text(el)
         if _tag(el) not in ("a", "title") and 4 <= len(text) <= 60 and \
-                ("报告" in text or "年报" in text) and not _is_link(el, text):
+                ("报告" in text or "年报" in text) and not _is_link(el, text) and \
+                not _CRUMB.search(text):
             title = el  # the last such element before the content: the innermost, nearest
     if title is None:
         return content, [(first, last)]
