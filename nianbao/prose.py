@@ -20,6 +20,7 @@ _TABLE_SECTIONS = ("主动公开政府信息情况", "收到和处理政府信�
 _CHROME = re.compile(r"[>›»＞]|^(?:当前位置|您的位置|您现在的位置|所在位置)|"
                      r"^(?:索引号|发布机构|发文机关|发布日期|发文日期|成文日期|发布时间|信息来源|来源|"
                      r"文号|发文字号|分类|主题分类|组配分类|字号|浏览次数|有效性|关键词)\s*[:：]")
+_SENTENCE = re.compile(r"[，。；！？]")  # punctuation no title has
 
 
 @dataclass
@@ -38,6 +39,8 @@ def front_matter(doc: Document) -> Front:
         text = block.text.strip()
         if _ATTACHMENT.match(text) or _CHROME.search(text):
             continue
+        if _SENTENCE.search(text):  # the body has begun: a page may print its title elsewhere
+            break
         if len(text) > 60:
             if lines:
                 break

@@ -548,3 +548,15 @@ def test_table_four_printed_empty_is_not_missing(tmp_path):
     assert all(v is None for k, v in got["values"].items() if k.startswith("appeal."))
     assert got["values"]["apply.new.total"] == 859
     assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}
+
+
+def test_page_with_its_title_only_in_the_head(tmp_path):
+    """A page that prints no title above the report: the first sentence ("根据…编制本报告。")
+    is not the title; the agency comes from <title>."""
+    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
+    html = re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+    html = re.sub(r"<p>本年度报告根据.*?</p>", "<p>根据《条例》编制本报告。</p>", html)
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    got = extract_json(page)
+    assert got["agency"] == "上海市人民政府办公厅" and got["region"]["code"] == "310000"
