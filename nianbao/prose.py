@@ -21,6 +21,9 @@ _CHROME = re.compile(r"[>›»＞]|^(?:当前位置|您的位置|您现在的位
                      r"^(?:索引号|发布机构|发文机关|发布日期|发文日期|成文日期|发布时间|信息来源|来源|"
                      r"文号|发文字号|分类|主题分类|组配分类|字号|浏览次数|有效性|关键词)\s*[:：]")
 _SENTENCE = re.compile(r"[，。；！？]")  # punctuation no title has
+# ... and what it prints below the report: share and print links, the site's owner.
+_FOOTER = re.compile(r"^(?:分享到|打印本页|【?打印|关闭窗口|主办单位|承办单位|网站标识码|版权所有|"
+                     r"技术支持|联系我们|网站地图)|ICP备")
 
 
 @dataclass
@@ -31,7 +34,10 @@ class Front:
 
 
 def front_matter(doc: Document) -> Front:
-    """The title lines before the first heading: '北京市通州区商务局 / 2020年…年度报告'."""
+    """The title before the body: the last line saying 报告 (or 年报), with the lines above it
+    while the title still lacks its agency or year ('北京市通州区商务局 / 2020年…年度报告').
+    Lines further up are not the title: a printed web page's menus, its links to other
+    years' reports."""
     lines: list[str] = []
     for block in doc.blocks:
         if isinstance(block, Table) or _HEADING.match(block.text):
@@ -46,9 +52,16 @@ def front_matter(doc: Document) -> Front:
                 break
             continue
         lines.append(text)
-        if "报告" in text or "年报" in text:
-            break
-    return parse_title("".join(lines))
+    ends = [i for i, text in enumerate(lines) if "报告" in text or "年报" in text]
+    if not ends:
+        return parse_title("".join(lines))
+    start = ends[-2] + 1 if len(ends) > 1 else 0  # after another report's title: a link
+    at = ends[-1]
+    front = parse_title(lines[at])
+    while (front.agency is None or front.year is None) and at > start:
+        at -= 1
+        front = parse_title("".join(lines[at:ends[-1] + 1]))
+    return front
 
 
 def parse_title(title: str) -> Front:
@@ -91,6 +104,8 @@ def sections(doc: Document) -> list[Section]:
             continue  # title lines
         if any(k in current.title for k in _TABLE_SECTIONS) and len(block.text) <= 12:
             continue  # label fragments a PDF export left between table rows
+        if len(block.text) <= 60 and _FOOTER.search(block.text):
+            continue  # a printed web page's footer
         paragraphs.append(escape_markdown(block.text.strip()))
     close()
     return [s for s in out if s.title or s.markdown]

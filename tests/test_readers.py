@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import shutil
 import zipfile
@@ -22,7 +23,7 @@ from nianbao import catalogue as cat
 from nianbao import prose, readers
 from nianbao.discover import source_for
 from nianbao.extract import extract
-from nianbao.model import Cell, Paragraph, Table
+from nianbao.model import Cell, Document, Paragraph, Table
 from nianbao.readers import ReadError, reader_for
 from nianbao.readers.docx import DocReader, DocxReader, libreoffice
 from nianbao.readers.html import HtmlReader, decode_html
@@ -560,3 +561,40 @@ def test_page_with_its_title_only_in_the_head(tmp_path):
     page.write_text(html, encoding="utf-8")
     got = extract_json(page)
     assert got["agency"] == "上海市人民政府办公厅" and got["region"]["code"] == "310000"
+
+
+# ---------------------------------------------------------------- a page printed by the browser
+
+
+CHROMIUM_PDF = GENERATED / "ningbo-yinzhou-shangwuju-2021-a.chromium.pdf"
+
+
+def test_page_printed_to_pdf_by_chromium(caplog):
+    """The 2021 report's web page as Chromium prints it (make_fixtures.browser_pdf): the
+    site's menus, related links and footer on the page, text mapped back to CJK radicals,
+    tables cut open at page breaks. Every value, the title, the prose, and no log flood."""
+    with caplog.at_level(logging.WARNING):
+        got = extract_json(CHROMIUM_PDF)
+    assert not [r for r in caplog.records if r.name.startswith("pdfminer")]  # one per glyph
+    untrue = {k: (v, got["values"][k]) for k, v in TRUTH_2021["values"].items()
+              if not _matches(v, got["values"][k])}
+    assert not untrue, untrue  # the rows a page break cut open are read
+    assert (got["agency"], got["year"], got["template"]) == ("宁波市鄞州区商务局", 2021, "2021")
+    assert not [p for p in got["problems"] if p["severity"] != "info"], got["problems"]
+    doc = readers.read(CHROMIUM_PDF)
+    texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    texts += [c.text for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row]
+    assert not [t for t in texts if any(0x2E80 <= ord(ch) <= 0x2FDF for ch in t)]  # ⼀ ⼈⺠
+    text = readers.read(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.txt")
+    assert prose.front_matter(doc) == prose.front_matter(text)
+    assert prose.sections(doc)[-1] == prose.sections(text)[-1]  # no share bar, no ICP number
+    assert prose.signature_date(doc) == "2022-01-20"
+
+
+def test_links_to_other_reports_are_not_the_title():
+    """A printed page lists other years' reports above this one's title; a title that names
+    no agency does not borrow one from them."""
+    doc = Document([Paragraph(t, i) for i, t in enumerate(
+        ["相关链接", "2019年政府信息公开工作年度报告", "2020年政府信息公开工作年度报告",
+         "2021年政府信息公开工作年度报告", "一、总体情况"])])
+    assert (prose.front_matter(doc).agency, prose.front_matter(doc).year) == (None, 2021)

@@ -12,7 +12,9 @@ row is dropped.
 
 from __future__ import annotations
 
+import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,15 @@ _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 # a gap the PDF's glyph spacing left between two CJK characters, or a digit and one
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}\d])|(?<=\d)[ \t]+(?=[{_CJK}])")
 _TOL = 2.0  # points: edges closer than this are the same ruling line
+# Some PDF writers (Chromium's "print to PDF", so every report a browser printed) map CJK
+# glyphs back to the radicals that share their shape: ⼀、 for 一、, ⼈⺠ for 人民. A Kangxi
+# radical's ideograph is its NFKC form; the supplement's whole characters are listed.
+_RADICALS = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0x2F00, 0x2FD6)} | {
+    ord(r): c for r, c in zip("⺟⺠⻄⻅⻆⻉⻋⻓⻔⻗⻘⻙⻚⻛⻜⻝⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
+                              "母民西见角贝车长门雨青韦页风飞食马骨鬼鱼鸟卤麦黄黾齐齿龙龟")}
+# pdfminer warns once per glyph of a font without a FontBBox (Chromium's Type3 fonts,
+# pdfminer.six#1162): thousands of lines for one readable report. Its errors still show.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 
 @dataclass
@@ -88,7 +99,7 @@ def _index(edges: list[float], v: float) -> int:
 
 
 def _clean(text: str) -> str:
-    return _CJK_GAP.sub("", text or "").strip(" \u3000\u00a0\t")
+    return _CJK_GAP.sub("", (text or "").translate(_RADICALS)).strip(" \u3000\u00a0\t")
 
 
 class PdfReader(Reader):
@@ -160,7 +171,7 @@ class PdfReader(Reader):
 
     def _page(self, page, number: int) -> list[_Line | _TableItem]:
         found = []
-        for table in page.find_tables():
+        for table in page.find_tables(_closed_ends(page)):
             cells = []
             for row, texts in zip(table.rows, table.extract()):
                 for bbox, text in zip(row.cells, texts):
@@ -241,6 +252,25 @@ class PdfReader(Reader):
                     continue
             out.append(item)
         return out
+
+
+def _closed_ends(page) -> dict:
+    """Table settings that close a table a page break left open. Chromium's "print to PDF"
+    draws no line where the break cuts the table (only dots where the lines would meet):
+    the vertical lines run on past the last horizontal one, and the row there would be
+    lost. A line where they end closes it."""
+    vertical = [e for e in page.edges if e["orientation"] == "v"]
+    horizontal = [e for e in page.edges if e["orientation"] == "h"]
+    if not vertical or not horizontal:
+        return {}
+    open_ends = []
+    for y, ends_at in ((min(e["top"] for e in vertical), "top"),
+                       (max(e["bottom"] for e in vertical), "bottom")):
+        xs = [e["x0"] for e in vertical if abs(e[ends_at] - y) <= _TOL]
+        drawn = sum(e["x1"] - e["x0"] for e in horizontal if abs(e["top"] - y) <= _TOL)
+        if len(xs) > 1 and drawn < (max(xs) - min(xs)) / 2:
+            open_ends.append(y)
+    return {"explicit_horizontal_lines": open_ends} if open_ends else {}
 
 
 def _borderless(items: list, width: float) -> list:
