@@ -182,7 +182,7 @@ def norm(label: str | None) -> str:
     """A label reduced to what identifies it: no widths, spaces, breaks, numbering or punctuation."""
     if not label:
         return ""
-    text = unicodedata.normalize("NFKC", label)
+    text = unicodedata.normalize("NFKC", label).replace("其它", "其他")  # the same word
     text = re.sub(r"\s+", "", text)
     while True:  # "三、（一）予以公开" carries two numberings
         stripped = _NUMBERING.sub("", text, count=1)

@@ -223,6 +223,7 @@ class TableParser:
         self.blank: set[str] = set()  # "table.row" printed with every value cell empty
         self.item: str | None = None
         self.item_columns: dict[str, list[Column]] = {}
+        self.yuan: set[str] = set()  # items whose amount column's heading says 元, not 万元
         self.apply_columns: list[Column] | None = None
         self.apply_top: list[str] | None = None  # 自然人 | 法人或其他组织 | 总计, normalised
         self.table: str | None = None  # the table the last recognised row belongs to
@@ -311,10 +312,10 @@ class TableParser:
         self.assign_row(row, line)
 
     def blank_row(self, line: Line) -> bool:
-        """A row printed with its cells left empty: not missing, its fields simply blank.
-        Only a label with empty cells beside it counts: a label alone may be one wrapped
-        over lines, its numbers still to come."""
-        if not line.values or any(c.text.strip() for c in line.values):
+        """A row printed with its cells left empty (or under a cell merged down from the row
+        above): not missing, its fields simply blank. Only a label with cells beside it
+        counts: a label alone may be one wrapped over lines, its numbers still to come."""
+        if not line.values or any(c.text.strip() and not c.spanned for c in line.values):
             return False
         if not line.norms:  # table 四's row of values under its header, all fifteen empty
             rows = self.t.table_rows("appeal")
@@ -340,6 +341,9 @@ class TableParser:
         if not rows:
             return
         columns = rows[0].columns
+        if any(c.type == "amount_wan" for c in columns) and \
+                any(_YUAN.search(lab) for lab in line.own_labels):
+            self.yuan.add(self.item)
         mapped = [self.labels.column("active", columns, lab) for lab in line.own_labels]
         mapped = [c for c in mapped if c]
         if sorted(c.id for c in mapped) == sorted(c.id for c in columns):
@@ -481,14 +485,21 @@ class TableParser:
                          "无法判断各数值属于哪一列，该行留空", line,
                          [f"{key}.{c.id}" for c in columns])
             return
+        yuan = row.table == "active" and row.group in self.yuan
         for col, cell in zip(columns, values):
-            self.set_value(f"{key}.{col.id}", cell, line)
+            self.set_value(f"{key}.{col.id}", cell, line, yuan)
 
-    def set_value(self, field_id: str, cell: Cell, line: Line) -> None:
+    def set_value(self, field_id: str, cell: Cell, line: Line, yuan: bool = False) -> None:
         if cell.spanned:
             return
         kind = self.t.field_map[field_id].type
+        if yuan and kind == "amount_wan":
+            kind = "amount_yuan"
         parsed = parse_value(cell.text, kind)
+        if kind == "amount_yuan" and parsed.value is not None and "元" not in cell.text:
+            self.problem("amount-in-yuan", "info",
+                         f"{field_id} 的列标题写明单位为元，所印 {_flat(cell.text)} 元按 "
+                         f"{parsed.value} 万元记录", line, [field_id])
         self.values[field_id] = parsed.value
         if parsed.annotation:
             self.annotations[field_id] = parsed.annotation
@@ -597,7 +608,8 @@ class TableParser:
                                  "校验时以该行代替", cells=[f"apply.{r.id}" for r in subs])
 
 
-_KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额"}
+_KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额", "amount_yuan": "金额"}
+_YUAN = re.compile(r"(?<!万)元")  # a heading's unit: 元, not 万元
 
 
 def fit(cells: list[Cell], n: int) -> list[Cell] | None:

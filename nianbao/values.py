@@ -18,11 +18,14 @@ from nianbao.model import Number
 
 _NUMBER = re.compile(  # ASCII digits only (after NFKC): "١٩" is not read as 19
     r"^(?P<sign>[+\-])?(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
-    r"(?P<unit>万元|元|件|条|笔|个|项|次|宗)?(?P<note>[(\[].*[)\]])?$"
+    r"(?P<unit>万元|万|元|件次|人次|件|条|笔|个|项|次|宗|人)?(?P<note>[(\[].*[)\]]|[*※]+)?$"
 )
 # Numbers we do not read but that sit in value columns: Chinese numerals, other scripts' digits.
 _NUMERALS = re.compile(r"^[+\-]?[〇零一二三四五六七八九十百千万两]+(?:[.点][〇零一二三四五六七八九]+)?"
                        r"(?:万元|元|件|条|笔|个|项|次|宗)?(?:[(\[].*[)\]])?$")
+# Several numbers in one cell ("118 / 121": two cells merged, both texts kept): a value
+# cell's text, but no one value.
+_SEVERAL = re.compile(r"^[0-9][0-9,.]*(?:/[0-9][0-9,.]*)+$")
 _MAX_DIGITS = 24  # longer is not a count or an amount (and int() refuses 4300 digits)
 _DASHES = {"-", "--", "—", "——", "/", "\\", "无", "空", "—-", "-—", "×", "x"}
 _TEN_THOUSAND = Decimal(10000)
@@ -63,12 +66,24 @@ def clean(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).replace("－", "-").replace("＋", "+")
 
 
+_LINE_NUMBER = re.compile(r"\s*[0-9０-９][0-9０-９,，.．\s]*")
+
+
+def join_lines(lines: list[str]) -> str:
+    """A cell's paragraphs (Word) or lines (<br>, <p>) as one text. Paragraphs that are each
+    a number are separate numbers (two cells merged keep both), "118 / 121", not 118121."""
+    lines = [x for x in lines if x.strip()]
+    if len(lines) > 1 and all(_LINE_NUMBER.fullmatch(x) for x in lines):
+        return " / ".join(x.strip() for x in lines)
+    return "\n".join(lines)
+
+
 @_cached_when_short
 def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
     t = clean(text)
     return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)) or bool(_NUMERALS.match(t))
-                        or t.isdecimal())
+                        or t.isdecimal() or bool(_SEVERAL.match(t)))
 
 
 def _odd(text: str) -> bool:
@@ -91,7 +106,8 @@ def _shown(text: str) -> str:
 
 @_cached_when_short
 def parse_value(text: str, kind: str) -> CellValue:
-    """The cell read as a number of kind (count, amount_wan)."""
+    """The cell read as a number of kind (count, amount_wan; amount_yuan: an amount_wan
+    column whose heading says 元, so a bare number there is yuan)."""
     t = clean(text)
     if not t:
         return CellValue(None)
@@ -102,19 +118,19 @@ def parse_value(text: str, kind: str) -> CellValue:
         return CellValue(None, problem="not-a-number", detail=_shown(text))
     sign, num, unit, note = m["sign"], m["num"].replace(",", ""), m["unit"], m["note"]
     annotation = (unit or "") + (note or "") or None
-    if kind == "amount_wan":
+    if kind in ("amount_wan", "amount_yuan"):
         try:
             amount = Decimal(num)
         except InvalidOperation:  # pragma: no cover - the regex admits only digits
             return CellValue(None, problem="not-a-number", detail=text.strip())
-        if unit == "元":
+        if unit == "元" or (unit is None and kind == "amount_yuan"):
             amount = amount / _TEN_THOUSAND
         if sign == "-":  # kept as printed: the non-negative rule reports it
             amount = -amount
-        if unit in ("万元", "元"):
+        if unit in ("万元", "万", "元"):
             annotation = note or None
         return CellValue(_normal(amount), annotation)
-    if "." in num:
+    if "." in num or unit == "万":  # "3万" of a count: not read as 3 (nor guessed as 30000)
         return CellValue(None, annotation, problem="not-an-integer", detail=_shown(text))
     value = int(num)
     return CellValue(-value if sign == "-" else value, annotation)

@@ -598,3 +598,101 @@ def test_links_to_other_reports_are_not_the_title():
         ["相关链接", "2019年政府信息公开工作年度报告", "2020年政府信息公开工作年度报告",
          "2021年政府信息公开工作年度报告", "一、总体情况"])])
     assert (prose.front_matter(doc).agency, prose.front_matter(doc).year) == (None, 2021)
+
+
+# ---------------------------------------------------------------- what Word does not print
+
+
+def _run(paragraph, text: str, **props):
+    """A run with raw run properties: vanish, vertAlign=superscript, fldChar=begin…"""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    run = paragraph.add_run(text)
+    rpr = run._r.get_or_add_rPr()
+    for name, value in props.items():
+        if name == "fldChar":
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), value)
+            run._r.append(el)
+        elif name == "instr":
+            el = OxmlElement("w:instrText")
+            el.text = value
+            run._r.append(el)
+        else:
+            el = OxmlElement(f"w:{name}")
+            if value is not True:
+                el.set(qn("w:val"), value)
+            rpr.append(el)
+    return run
+
+
+def test_docx_reads_what_word_prints(tmp_path):
+    def build(doc):
+        table = doc.add_table(rows=1, cols=5)
+        hidden, nested, note, merged, shown = table.rows[0].cells
+        p = hidden.paragraphs[0]
+        _run(p, "101")
+        _run(p, "9", vanish=True)  # hidden text: Word prints 101
+        _run(hidden.add_paragraph(), "88", vanish=True)  # a hidden paragraph above nothing
+        p = nested.paragraphs[0]  # { IF { =SUM(LEFT) } > 0 … }: only the IF's result shows
+        _run(p, "", fldChar="begin")
+        _run(p, "", instr=" IF ")
+        _run(p, "", fldChar="begin")
+        _run(p, "", instr=" =SUM(LEFT) ")
+        _run(p, "", fldChar="separate")
+        _run(p, "201")
+        _run(p, "", fldChar="end")
+        _run(p, "", instr=' > 0 "yes" ')
+        _run(p, "", fldChar="separate")
+        _run(p, "201")
+        _run(p, "", fldChar="end")
+        p = note.paragraphs[0]
+        _run(p, "33")
+        _run(p, "1", vertAlign="superscript")  # a note marker, no digit of 33
+        merged.paragraphs[0].add_run("118")  # two cells merged keep both paragraphs
+        merged.add_paragraph("121")
+        _run(shown.paragraphs[0], "7", vanish="0")  # vanish switched off: printed
+
+    path = tmp_path / "t.docx"
+    path.write_bytes(_docx(build).getvalue())
+    row = DocxReader().read(path).blocks[0].rows[0]
+    assert [c.text for c in row] == ["101", "201", "33[1]", "118 / 121", "7"]
+
+
+@pytest.mark.skipif(libreoffice() is None, reason="LibreOffice is not installed")
+def test_legacy_doc_named_docx(tmp_path):
+    """A .doc renamed .docx is converted like any .doc (it was 'damaged' when LibreOffice
+    refused to overwrite its own input, input.docx)."""
+    path = tmp_path / "report.docx"
+    shutil.copyfile(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.doc", path)
+    assert reader_for(path) is DocReader
+    got = extract_json(path)
+    assert got["values"] == extracted(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.txt")["values"]
+
+
+def test_cms_page_with_what_real_pages_carry(tmp_path):
+    """The CMS page as other sites serve it: a Western charset declared over GBK bytes,
+    zero-width characters pasted in, a note in <sup>, the amount's heading in 元 and its
+    number bare, 其它 for 其他, "&nbsp;" escaped twice. The same values, none guessed."""
+    html = CMS_PAGE.read_text(encoding="utf-8").replace('<meta charset="utf-8">',
+                                                        '<meta charset="iso-8859-1">')
+    for old, new in (('<p align="center">821</p>', '<p align="center">821<sup>1</sup></p>'),
+                     ('<p align="center">859</p>', '<p align="center">&#8203;859</p>'),
+                     ("<p>三、收到和处理", "<p>&#xFEFF;三、收到和处理"),
+                     ("采购总金额", "采购总金额（元）"), ("251000元", "251000"),
+                     ("（六）其他处理", "（六）其它处理"),
+                     ('<p align="center">72</p></td><td nowrap="nowrap" style="width:47px;">'
+                      '<p align="center">&nbsp;</p>',
+                      '<p align="center">72</p></td><td nowrap="nowrap" style="width:47px;">'
+                      '<p align="center">&amp;nbsp;</p>')):
+        assert old in html, old
+        html = html.replace(old, new)
+    page = tmp_path / "page.html"
+    page.write_bytes(html.encode("gb18030"))
+    got, plain = extract_json(page), extracted(CMS_PAGE)
+    assert got["values"] == plain["values"]
+    assert (got["agency"], got["region"]) == (plain["agency"], plain["region"])
+    assert got["values"]["active.procurement.amount"] == 25.1  # 251000 元, printed bare
+    codes = sorted(p["code"] for p in got["problems"] if p["code"] != "rule-unchecked")
+    assert codes == ["amount-in-yuan"], got["problems"]

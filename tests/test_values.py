@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from nianbao.values import clean, looks_like_value, parse_value
+from nianbao.values import clean, join_lines, looks_like_value, parse_value
 
 
 @pytest.mark.parametrize("text, kind, value, annotation", [
@@ -24,6 +24,12 @@ from nianbao.values import clean, looks_like_value, parse_value
     ("22（其中修订16件）", "count", 22, "(其中修订16件)"),
     ("55(含自然失效29件)", "count", 55, "(含自然失效29件)"),
     ("2笔", "count", 2, "笔"),
+    ("12人次", "count", 12, "人次"), ("7件次", "count", 7, "件次"),
+    ("26.8万", "amount_wan", Decimal("26.8"), None),  # 万 in an amount column: 万元
+    ("12*", "count", 12, "*"),  # a footnote marker
+    ("65[1]", "count", 65, "[1]"),  # a superscript note, as the readers give it
+    ("33426600", "amount_yuan", Decimal("3342.66"), None),  # under a heading in 元
+    ("1.5万元", "amount_yuan", Decimal("1.5"), None),  # its own unit wins
 ])
 def test_numbers(text, kind, value, annotation):
     got = parse_value(text, kind)
@@ -46,6 +52,8 @@ def test_blank_is_null_not_zero(text):
 @pytest.mark.parametrize("text, problem", [
     ("—", "dash"), ("/", "dash"), ("无", "dash"),
     ("三", "not-a-number"), ("约10", "not-a-number"), ("1.5", "not-an-integer"),
+    ("3万", "not-an-integer"),  # a count in 万: not 3, and not guessed as 30000
+    ("118 / 121", "not-a-number"),  # two merged cells' numbers: neither, not 118121
 ])
 def test_not_guessed(text, problem):
     got = parse_value(text, "count")
@@ -86,3 +94,11 @@ def test_cached_results_cannot_be_changed():
     with pytest.raises(dataclasses.FrozenInstanceError):
         first.value = 13
     assert parse_value("12件", "count").value == 12
+
+
+def test_separate_lines_that_are_numbers_are_separate_numbers():
+    assert join_lines(["118", "121"]) == "118 / 121"
+    assert looks_like_value("118 / 121")  # a value cell's text, so its row stays a row
+    assert join_lines(["55", "（含自然失效29件）"]) == "55\n（含自然失效29件）"
+    assert join_lines(["（三）不予", "公开"]) == "（三）不予\n公开"
+    assert join_lines(["", "12", ""]) == "12"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nianbao.model import Document
+from nianbao.model import Document, Table
 from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import DocReader, DocxReader
 from nianbao.readers.html import HtmlReader
@@ -37,8 +37,24 @@ def reader_for(path: Path) -> type[Reader]:
     raise ReadError("unsupported-format", f"无法识别的文件格式（{path.suffix or '无扩展名'}）")
 
 
+# Characters that print nothing: a zero-width space or BOM pasted in from a web page, a soft
+# hyphen, a word joiner. Left in, a "0" beside one is no number and "二、" no heading.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
 def read(path: Path) -> Document:
-    return reader_for(path)().read(path)
+    doc = reader_for(path)().read(path)
+    for block in doc.blocks:
+        if isinstance(block, Table):
+            for row in block.rows:
+                for cell in row:
+                    if not cell.text.isascii():
+                        cell.text = cell.text.translate(_INVISIBLE)
+        elif not block.text.isascii():
+            block.text = block.text.translate(_INVISIBLE)
+    if doc.meta.get("title"):
+        doc.meta["title"] = doc.meta["title"].translate(_INVISIBLE)
+    return doc
 
 
 __all__ = ["REGISTRY", "ReadError", "Reader", "read", "reader_for", "register"]

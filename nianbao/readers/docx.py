@@ -18,6 +18,7 @@ from pathlib import Path
 
 from nianbao.model import Cell, Document, Paragraph, Table
 from nianbao.readers.base import Reader, ReadError
+from nianbao.values import join_lines
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -56,16 +57,49 @@ def span_grid(placed: list[tuple[int, int, int, int, str]]) -> list[list[Cell]]:
 # ---------------------------------------------------------------- XML text
 
 
-def xml_text(el) -> str:
-    """Visible text of a paragraph-like element: runs, tabs and breaks; no deleted or field text."""
+def _on(rpr, tag: str) -> bool:
+    """A run property switched on: <w:vanish/>, <w:vanish w:val="true"/>, not w:val="0"."""
+    found = None if rpr is None else rpr.find(W + tag)
+    return found is not None and found.get(W + "val", "true") not in ("0", "false", "off")
+
+
+def xml_text(el, notes: bool = False) -> str:
+    """Visible text of a paragraph-like element: runs, tabs and breaks. Not what Word does
+    not print: deleted text, hidden text (w:vanish), field codes, and the results of fields
+    nested inside another field's code (a field shows only its own result). notes: a
+    superscript run is a note marker ("33¹"), kept apart as "[1]" so it is no digit of 33."""
     out: list[str] = []
+    fields: list[bool] = []  # for each field open here: past its code, into its result
+
+    def shown() -> bool:
+        return all(fields)
 
     def walk(node) -> None:
         for child in node:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP:
                 continue
-            if tag == W + "t":
+            if tag == W + "r":
+                rpr = child.find(W + "rPr")
+                if _on(rpr, "vanish") or _on(rpr, "specVanish"):
+                    continue
+                if notes and _val(child, f"{W}rPr/{W}vertAlign") == "superscript":
+                    text = xml_text(child)
+                    if text.strip() and shown():
+                        out.append(f"[{text.strip()}]")
+                    continue
+                walk(child)
+            elif tag == W + "fldChar":
+                kind = child.get(W + "fldCharType")
+                if kind == "begin":
+                    fields.append(False)
+                elif kind == "separate" and fields:
+                    fields[-1] = True
+                elif kind == "end" and fields:
+                    fields.pop()
+            elif not shown():
+                continue
+            elif tag == W + "t":
                 out.append(child.text or "")
             elif tag == W + "tab":
                 out.append("\t")
@@ -176,12 +210,12 @@ class _Walker:
         parts: list[str] = []
         for child in _content(tc):
             if child.tag == W + "p":
-                parts.append(xml_text(child).strip(" \u3000\u00a0\t"))
+                parts.append(xml_text(child, notes=True).strip(" \u3000\u00a0\t"))
             elif child.tag == W + "tbl":
                 for tr in child.iter(W + "tr"):
                     texts = [self.cell_text(c) for c in _content(tr) if c.tag == W + "tc"]
                     parts.append(" ".join(t for t in texts if t))
-        return "\n".join(parts).strip("\n")
+        return join_lines(parts)
 
 
 # ---------------------------------------------------------------- readers
@@ -245,15 +279,16 @@ def convert_to_docx(path: Path, timeout: int = 180) -> tuple[Path, tempfile.Temp
     out = Path(tmp.name)
     src = out / ("input" + (path.suffix.lower() or ".doc"))
     shutil.copyfile(path, src)  # LibreOffice names its output after the input
+    # ... in a folder of its own: a .doc named .docx would be input.docx in and out
     cmd = [office, f"-env:UserInstallation=file://{out / 'profile'}", "--headless",
-           "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(out), str(src)]
+           "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(out / "docx"), str(src)]
     try:
         subprocess.run(cmd, capture_output=True, timeout=timeout, check=False,
                        env={**os.environ, "HOME": str(out)})
     except subprocess.TimeoutExpired as exc:
         tmp.cleanup()
         raise ReadError("conversion-failed", f"LibreOffice 转换超时（{timeout} 秒）") from exc
-    result = out / "input.docx"
+    result = out / "docx" / "input.docx"
     if not result.exists():
         tmp.cleanup()
         raise ReadError("conversion-failed", "LibreOffice 无法转换该文件，文件可能已损坏或不是 Word 文档")

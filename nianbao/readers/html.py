@@ -17,10 +17,14 @@ from nianbao.model import Document, Paragraph, Table
 from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import span_grid
 from nianbao.readers.text import decode, utf16_variant
+from nianbao.values import join_lines
 
 _TAG = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|table|div|p|br)[\s>/]", re.I)
 _META = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([a-z0-9_:.\-]+)", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+# A Western single-byte charset decodes any bytes, so a wrong one never fails: declared on a
+# page with non-ASCII bytes (Chinese text), it is a CMS default, not the page's encoding.
+_WESTERN = re.compile(r"(?:iso-?8859|latin|l[1-9]$|windows-125|cp125|(?:us-)?ascii$)")
 _GB = {"gb2312", "gbk", "x-gbk", "cp936", "ms936", "windows-936", "gb_2312-80", "csgb2312",
        "euc-cn", "x-euc-cn", "gb18030"}
 _DROP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
@@ -48,13 +52,15 @@ def decode_html(data: bytes) -> tuple[str, str]:
     """BOM, then the page's own charset declaration, then detection as for plain text.
 
     GB2312/GBK declarations are read as GB18030 (their superset), and a declaration the
-    bytes contradict (a GBK page that says UTF-8) falls through to detection.
+    bytes contradict (a GBK page that says UTF-8, a Chinese page that says ISO-8859-1)
+    falls through to detection.
     """
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or \
             utf16_variant(data):
         return decode(data)
     match = _META.search(data[:8192])
-    if match:
+    if match and not (_WESTERN.match(match.group(1).decode("ascii", "replace").lower())
+                      and not data.isascii()):
         name = match.group(1).decode("ascii", "replace").lower()
         name = "gb18030" if name in _GB else name
         try:
@@ -340,6 +346,10 @@ def cell_text(td) -> str:
         if tag == "br":
             lines.append("")
             return
+        if tag == "sup":  # a note marker ("65¹"): kept apart, no digit of 65
+            note = _squash(el.text_content())
+            lines[-1] += f"[{note}]" if note else ""
+            return
         block = tag in _BLOCK and el is not td
         if block:
             lines.append("")
@@ -351,4 +361,5 @@ def cell_text(td) -> str:
             lines.append("")
 
     walk(td)
-    return "\n".join(t for t in (_squash(x) for x in lines) if t)
+    # "&nbsp;" as text: the entity escaped twice, a browser shows it in an empty cell
+    return join_lines([_squash(x.replace("&nbsp;", " ")) for x in lines])
