@@ -52,8 +52,9 @@ def _extract(report: Report) -> None:
     for code, severity, message, line in doc.notes:
         report.add(Problem(code, severity, message, where(line, "")))
     front = prose.front_matter(doc)
-    if not front.agency and doc.meta.get("title"):
-        front = prose.parse_title(doc.meta["title"])
+    title = doc.meta.get("title") or ""
+    if not front.agency and ("报告" in title or "年报" in title):  # not the site's name
+        front = prose.parse_title(title)
     report.title = front.title
     sidecar = source.sidecar
     report.year = sidecar.get("year") or front.year or _body_year(doc)

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 
 from nianbao.model import Document, Paragraph, Section, Table
 
-_TITLE_TAIL = re.compile(r"(政府信息公开|政务公开)?(工作)?(年度)?(报告|年报)$")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
+_TITLE_TAIL = re.compile(r"(政府信息公开|政务公开)?(工作)?(年度)?(情况)?(报告|年报)$")
+_YEAR = re.compile(r"((?:19|20)\d{2}|[〇一二三四五六七八九零○]{4})\s*年度?")
+# what a title adds after 报告: "（全文）", "（文字版）", "（2021年度）" (its year taken out)
+_TITLE_NOTE = re.compile(r"[（(](?:全文|文字版|图文版|正式版|修订版|公开版|)[)）]$")
+_TITLE_AGENCY = re.compile(r"(?:报告|年报)[（(]([^（）()]{4,})[)）]$")  # "年度报告（某区商务局）"
+_CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")  # "北 京 市" spaced out
+_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _HEADING = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(\S.*)$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "O": 0, "o": 0, "○": 0}
@@ -65,11 +70,16 @@ def front_matter(doc: Document) -> Front:
 
 
 def parse_title(title: str) -> Front:
-    """'2020年南关区商务局政府信息公开工作年度报告' → agency 南关区商务局, year 2020."""
-    year_match = _YEAR.search(title)
-    year = int(year_match.group(1)) if year_match else None
-    name = _YEAR.sub("", title)
-    name = _TITLE_TAIL.sub("", name).strip(" ：:　")
+    """'2020年南关区商务局政府信息公开工作年度报告' → agency 南关区商务局, year 2020. Also
+    '二〇二〇年…', '…年度报告（全文）', '关于…年度报告的公告', '…年度报告（南关区商务局）'."""
+    text = _CJK_SPACE.sub("", title.translate(_WIDE_DIGITS))
+    year_match = _YEAR.search(text)
+    year = _number(year_match.group(1)) if year_match else None
+    name = _YEAR.sub("", text).strip(" ：:　")
+    name = re.sub(r"^关于|的(?:公告|通知)$", "", name)
+    name = _TITLE_NOTE.sub("", name)
+    inside = _TITLE_AGENCY.search(name)
+    name = inside.group(1) if inside else _TITLE_TAIL.sub("", name).strip(" ：:　")
     name = re.sub(r"关于$|的$", "", name)
     return Front(title, name or None, year)
 

@@ -696,3 +696,34 @@ def test_cms_page_with_what_real_pages_carry(tmp_path):
     assert got["values"]["active.procurement.amount"] == 25.1  # 251000 元, printed bare
     codes = sorted(p["code"] for p in got["problems"] if p["code"] != "rule-unchecked")
     assert codes == ["amount-in-yuan"], got["problems"]
+
+
+def test_page_titled_by_its_site_only(tmp_path):
+    """No title above the report, and <title> is the site's name: the agency is unknown
+    (an error that asks for it), never the site's name."""
+    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
+    html = re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+    html = re.sub(r"<title>.*?</title>", "<title>上海市人民政府</title>", html)
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    got = extract_json(page)
+    assert got["agency"] != "上海市人民政府"
+    assert "agency-unknown" in {p["code"] for p in got["problems"]}
+
+
+@pytest.mark.parametrize("title, agency, year", [
+    ("二〇二〇年北京市通州区商务局政府信息公开工作年度报告", "北京市通州区商务局", 2020),
+    ("北京市通州区商务局２０２１年政府信息公开工作年度报告", "北京市通州区商务局", 2021),
+    ("北京市通州区商务局2021年政府信息公开工作年度报告（全文）", "北京市通州区商务局", 2021),
+    ("北京市通州区商务局2021年政府信息公开工作年度报告（文字版）", "北京市通州区商务局", 2021),
+    ("北京市通州区商务局2021年度政府信息公开工作情况报告", "北京市通州区商务局", 2021),
+    ("北京市通州区商务局政府信息公开工作年度报告（2021年度）", "北京市通州区商务局", 2021),
+    ("关于北京市通州区商务局2021年政府信息公开工作年度报告的公告", "北京市通州区商务局", 2021),
+    ("2021年政府信息公开工作年度报告（北京市通州区商务局）", "北京市通州区商务局", 2021),
+    ("北 京 市 通 州 区 商 务 局 2021年政府信息公开工作年度报告", "北京市通州区商务局", 2021),
+    ("2020年南关区商务局政府信息公开工作年度报告", "南关区商务局", 2020),
+    ("2021年政府信息公开工作年度报告", None, 2021),
+])
+def test_titles_as_agencies_print_them(title, agency, year):
+    front = prose.parse_title(title)
+    assert (front.agency, front.year) == (agency, year)
