@@ -727,3 +727,76 @@ def test_page_titled_by_its_site_only(tmp_path):
 def test_titles_as_agencies_print_them(title, agency, year):
     front = prose.parse_title(title)
     assert (front.agency, front.year) == (agency, year)
+
+
+def _report_table(container) -> None:
+    """A heading and a two-row table, in a document body or a cell."""
+    container.add_paragraph("二、主动公开政府信息情况")
+    table = container.add_table(rows=2, cols=2)
+    for (r, c), text in {(0, 0): "规章", (0, 1): "3", (1, 0): "规范性文件", (1, 1): "5"}.items():
+        table.cell(r, c).text = text
+
+
+def _read_rows(tmp_path, build) -> tuple[list[str], list[list[str]]]:
+    path = tmp_path / "t.docx"
+    path.write_bytes(_docx(build).getvalue())
+    blocks = DocxReader().read(path).blocks
+    return ([b.text for b in blocks if isinstance(b, Paragraph)],
+            [[c.text for c in row] for b in blocks if isinstance(b, Table) for row in b.rows])
+
+
+def test_docx_report_inside_a_layout_table(tmp_path):
+    """The whole report in a table used for layout: an empty margin column beside it, or a
+    column of rows (title, content, signature). Read what is inside, as a page of its own."""
+    def margin(doc):
+        frame = doc.add_table(rows=1, cols=2)
+        _report_table(frame.cell(0, 1))
+
+    def rows(doc):
+        frame = doc.add_table(rows=3, cols=1)
+        frame.cell(0, 0).text = "某区商务局2021年政府信息公开工作年度报告"
+        _report_table(frame.cell(1, 0))
+        frame.cell(2, 0).text = "某区商务局"
+
+    for build in (margin, rows):
+        paragraphs, table = _read_rows(tmp_path, build)
+        assert "二、主动公开政府信息情况" in paragraphs
+        assert table == [["规章", "3"], ["规范性文件", "5"]]
+
+
+def test_docx_table_in_a_text_box(tmp_path):
+    """WPS puts tables in text boxes: read as tables, not as their glued text."""
+    import docx
+    from lxml import etree
+
+    namespaces = ('xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" '
+                  'xmlns:v="urn:schemas-microsoft-com:vml"')
+
+    def build(doc):
+        p = doc.add_paragraph("表前")
+        holder = docx.Document()
+        _report_table(holder)
+        inner = "".join(etree.tostring(el, encoding="unicode") for el in holder.element.body
+                        if el.tag.endswith(("}p", "}tbl")))
+        xml = (f'<w:r {namespaces}><w:pict><v:shape><v:textbox><w:txbxContent>{inner}'
+               '</w:txbxContent></v:textbox></v:shape></w:pict></w:r>')
+        p._p.append(etree.fromstring(xml))
+
+    paragraphs, table = _read_rows(tmp_path, build)
+    assert paragraphs == ["表前", "二、主动公开政府信息情况"]
+    assert table == [["规章", "3"], ["规范性文件", "5"]]
+
+
+def test_strict_ooxml_docx(tmp_path):
+    """Word's "Strict Open XML" names its elements in another namespace."""
+    src = _docx(_report_table)
+    path = tmp_path / "strict.docx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+                                    b"http://purl.oclc.org/ooxml/wordprocessingml/main")
+            zout.writestr(item, data)
+    blocks = DocxReader().read(path).blocks
+    assert [[c.text for c in row] for row in blocks[1].rows] == [["规章", "3"], ["规范性文件", "5"]]

@@ -25,6 +25,7 @@ MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fall
 _SKIP = {W + "del", W + "moveFrom", W + "instrText", W + "delText", MC_FALLBACK,
          W + "rPr", W + "pPr", W + "tblPr", W + "tcPr", W + "trPr"}
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_STRICT = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
 
 
 # ---------------------------------------------------------------- grid with spans
@@ -63,7 +64,7 @@ def _on(rpr, tag: str) -> bool:
     return found is not None and found.get(W + "val", "true") not in ("0", "false", "off")
 
 
-def xml_text(el, notes: bool = False) -> str:
+def xml_text(el, notes: bool = False, skip=()) -> str:
     """Visible text of a paragraph-like element: runs, tabs and breaks. Not what Word does
     not print: deleted text, hidden text (w:vanish), field codes, and the results of fields
     nested inside another field's code (a field shows only its own result). notes: a
@@ -77,7 +78,7 @@ def xml_text(el, notes: bool = False) -> str:
     def walk(node) -> None:
         for child in node:
             tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIP:
+            if not isinstance(tag, str) or tag in _SKIP or child in skip:
                 continue
             if tag == W + "r":
                 rpr = child.find(W + "rPr")
@@ -139,6 +140,28 @@ def _int(value: str | None, default: int) -> int:
     return min(int(digits), 1000) if digits else default
 
 
+def _boxed_tables(p) -> list:
+    """The text boxes in a paragraph that hold a table (WPS puts tables in them), each once:
+    not the VML copy Word keeps for old readers (mc:Fallback)."""
+    return [box for box in p.iter(W + "txbxContent")
+            if box.find(".//" + W + "tbl") is not None
+            and not any(a.tag == MC_FALLBACK for a in box.iterancestors())]
+
+
+def _frame(cells: list[list]) -> bool:
+    """A table used for layout around the report, not a table of the report: one cell; or
+    tables inside, and beside them only empty cells (a margin column) or, in a single
+    column, rows of their own (title above, signature below)."""
+    flat = [tc for row in cells for tc in row]
+    if len(flat) == 1:
+        return True
+    holds = [tc.find(".//" + W + "tbl") is not None for tc in flat]
+    if not any(holds):
+        return False
+    filled = [h for tc, h in zip(flat, holds) if "".join(tc.itertext()).strip()]
+    return all(filled) or all(len(row) == 1 for row in cells)
+
+
 # ---------------------------------------------------------------- body walk
 
 
@@ -153,10 +176,13 @@ class _Walker:
         for child in _content(el):
             if child.tag == W + "p":
                 self.pos += 1
-                text = xml_text(child).strip(" \u3000\u00a0\t\r\n")
+                boxes = _boxed_tables(child)
+                text = xml_text(child, skip=boxes).strip(" \u3000\u00a0\t\r\n")
                 for line in text.split("\n"):
                     if line.strip(" \u3000\u00a0\t"):
                         self.blocks.append(Paragraph(line.strip(" \u3000\u00a0\t"), self.pos))
+                for box in boxes:  # a text box holding a table: its paragraphs and tables
+                    self.body(box)
             elif child.tag == W + "tbl":
                 self.table(child)
 
@@ -164,7 +190,7 @@ class _Walker:
         rows = [tr for tr in _content(tbl) if tr.tag == W + "tr"]
         cells = [[tc for tc in _content(tr) if tc.tag == W + "tc"] for tr in rows]
         flat = [tc for row in cells for tc in row]
-        if len(flat) == 1 or (flat and all(tc.find(".//" + W + "tbl") is not None for tc in flat)):
+        if _frame(cells):
             for tc in flat:  # a layout frame around the real content: read what is inside
                 self.body(tc)
             return
@@ -228,7 +254,9 @@ def read_docx_bytes(path: Path, fmt: str = "docx") -> Document:
             if "word/document.xml" not in names:
                 raise ReadError("not-a-word-document",
                                 "文件是 ZIP 压缩包，但不是 Word 文档（缺少 word/document.xml）")
-            xml = zf.read("word/document.xml")
+            # Strict OOXML (Word's "Strict Open XML" save) names the same elements in
+            # another namespace; for the text read here the two are the same.
+            xml = zf.read("word/document.xml").replace(_STRICT, W[1:-1].encode())
     except zipfile.BadZipFile as exc:
         raise ReadError("damaged-file", f"Word 文档已损坏或不完整，无法打开（{exc}）") from exc
     except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
