@@ -222,6 +222,7 @@ class TableParser:
         self.seen: dict[str, int] = {}  # "table.row" → line printed
         self.blank: set[str] = set()  # "table.row" printed with every value cell empty
         self.item: str | None = None
+        self.item_open = False  # the last line read was an item's label (第二十条第（五）项)
         self.item_columns: dict[str, list[Column]] = {}
         self.yuan: set[str] = set()  # items whose amount column's heading says 元, not 万元
         self.apply_columns: list[Column] | None = None
@@ -241,8 +242,10 @@ class TableParser:
 
     def run(self, tables: list[list[Line]]) -> Parsed:
         for lines in tables:
-            self.item = None
+            if not self.item_open:  # a table cut right after "第二十条第（五）项" goes on
+                self.item = None
             for line in lines:
+                self.item_open = False
                 self.feed(line)
         self.flush_appeal()
         self.finish()
@@ -256,7 +259,7 @@ class TableParser:
         if not line.has_values:
             item = next((self.labels.items[n] for n in norms if n in self.labels.items), None)
             if item:
-                self.item, self.table = item, "active"
+                self.item, self.table, self.item_open = item, "active", True
                 return
             header = self.labels.header_of(line)
             if header is None and self.blank_row(line):
@@ -267,6 +270,8 @@ class TableParser:
             elif header == "apply":
                 self.read_apply_header(line)
             elif header == "appeal":
+                if _REVIEW in line.norms:  # the header's top row: a repeat starts it again
+                    self.appeal_header = []
                 self.appeal_header.append(line)
             return
         if not norms:  # numbers without a label: the value row under table 四's header
@@ -356,6 +361,8 @@ class TableParser:
         applicant = cat.load().applicant
         found = [self.labels.column("apply", applicant, lab) for lab in line.own_labels]
         leaves = [c for c in found if c]
+        if not leaves:  # 申请人情况 over them all: it names no column (again, when repeated)
+            return
         by_id = {c.id: c for c in applicant}
         natural, total = by_id["natural"], by_id["total"]
         org = norm("法人或其他组织")
@@ -610,6 +617,7 @@ class TableParser:
 
 _KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额", "amount_yuan": "金额"}
 _YUAN = re.compile(r"(?<!万)元")  # a heading's unit: 元, not 万元
+_REVIEW = norm("行政复议")
 
 
 def fit(cells: list[Cell], n: int) -> list[Cell] | None:

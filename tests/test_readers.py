@@ -800,3 +800,42 @@ def test_strict_ooxml_docx(tmp_path):
             zout.writestr(item, data)
     blocks = DocxReader().read(path).blocks
     assert [[c.text for c in row] for row in blocks[1].rows] == [["规章", "3"], ["规范性文件", "5"]]
+
+
+def test_year_from_the_body_says_how(tmp_path):
+    """A title without its year: the statistics period the body states gives it (a note);
+    without one, the year the body mentions most is a guess, and a warning says so."""
+    text = (GENERATED / "ningbo-yinzhou-shangwuju-2021-a.txt").read_text(encoding="utf-8")
+    text = text.replace("2021年政府信息公开工作年度报告", "政府信息公开工作年度报告", 1)
+    path = tmp_path / "report.txt"
+    path.write_text(text, encoding="utf-8")
+    got = extract_json(path)
+    inferred = [p for p in got["problems"] if p["code"] == "year-inferred"]
+    assert got["year"] == 2021 and [p["severity"] for p in inferred] == ["info"]
+    assert "2021年1月1日起至2021年12月31日" in inferred[0]["message"]
+    path.write_text(text.replace("统计期限自2021年1月1日起至2021年12月31日止", "统计口径与上年相同"),
+                    encoding="utf-8")
+    got = extract_json(path)
+    inferred = [p for p in got["problems"] if p["code"] == "year-inferred"]
+    assert [p["severity"] for p in inferred] == ["warning"] and "请核对" in inferred[0]["message"]
+
+
+def test_tables_cut_by_page_breaks_with_their_headers_repeated(tmp_path):
+    """A CMS page pasted from a paged document: 表二 cut right after 第二十条第（五）项, 表三
+    and 表四 cut with their header rows printed again. The same values, no header warning."""
+    html = CMS_PAGE.read_text(encoding="utf-8")
+    cut = "\n</tbody></table><table border=\"1\"><tbody>"
+    item = html.index("第二十条第（五）项")
+    item = html.index("</tr>", item) + len("</tr>")
+    html = html[:item] + cut + html[item:]
+    for first_header, first_row in (("（本列数据的勾稽关系", "一、本年新收"),
+                                    ("<p>行政复议</p>", "<p>5</p>")):
+        start = html.rindex("<tr>", 0, html.index(first_header))
+        end = html.rindex("<tr>", 0, html.index(first_row))
+        html = html[:end] + cut + html[start:end] + html[end:]
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    assert sum(isinstance(b, Table) for b in HtmlReader().read(page).blocks) == 6
+    got = extract_json(page)
+    assert got["values"] == extracted(CMS_PAGE)["values"]
+    assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}, got["problems"]
