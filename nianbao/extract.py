@@ -57,7 +57,14 @@ def _extract(report: Report) -> None:
         front = prose.parse_title(title)
     report.title = front.title
     sidecar = source.sidecar
-    report.year = sidecar.get("year") or front.year or _body_year(doc)
+    report.year = sidecar.get("year") or front.year
+    if report.year is None:
+        report.year, how = _body_year(doc)
+        if report.year is not None:
+            report.add(Problem("year-inferred", "info" if how else "warning",
+                               f"标题中没有年度，按{how or '正文中最常出现的年份'}定为 {report.year} 年"
+                               + ("" if how else "，请核对（或在元数据文件中写明 year）"),
+                               where(None, "")))
     if report.year is None:
         report.add(Problem("year-unknown", "error", "无法从标题或正文判断报告年度，请在元数据文件中写明 year",
                            where(None, "")))
@@ -102,9 +109,24 @@ def source_url(report: Report, document_url: str | None, where) -> str | None:
     return None
 
 
-def _body_year(doc: Document) -> int | None:
-    years = Counter(re.findall(r"((?:19|20)\d{2})\s*年", prose.body_text(doc)[:3000]))
-    return int(years.most_common(1)[0][0]) if years else None
+# "统计期限为2020年1月1日至2020年12月31日": the year a report covers, as it says it
+_PERIOD = re.compile(r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|—|－|-|~)\s*"
+                     r"(?:(?:19|20)\d{2}\s*年\s*)?12\s*月\s*31\s*日")
+
+
+def _body_year(doc: Document) -> tuple[int | None, str]:
+    """The year the body says the report covers, and how it says it ("" when only the year
+    it mentions most, a guess to report)."""
+    text = prose.body_text(doc)[:3000]
+    period = _PERIOD.search(text)
+    if period:
+        return int(period.group(1)), f"正文所述统计期限（{_flat(period.group(0))}）"
+    years = Counter(re.findall(r"((?:19|20)\d{2})\s*年", text))
+    return (int(years.most_common(1)[0][0]), "") if years else (None, "")
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def identify(report: Report, printed: str | None, body: str, where) -> None:

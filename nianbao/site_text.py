@@ -91,6 +91,7 @@ CODES = {
     "values-outside-table": "表格之外的数值",
     "values-without-label": "数值没有行标题",
     "year-unknown": "无法确定年度",
+    "year-inferred": "年度由正文推断",
 }
 
 

@@ -83,7 +83,8 @@ def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
     t = clean(text)
     return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)) or bool(_NUMERALS.match(t))
-                        or t.isdecimal() or bool(_SEVERAL.match(t)))
+                        or t.isdecimal() or bool(_SEVERAL.match(t))
+                        or t in ("O", "o"))  # the letter typed for 0: unread, but a value's cell
 
 
 def _odd(text: str) -> bool:

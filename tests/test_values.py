@@ -99,6 +99,7 @@ def test_cached_results_cannot_be_changed():
 def test_separate_lines_that_are_numbers_are_separate_numbers():
     assert join_lines(["118", "121"]) == "118 / 121"
     assert looks_like_value("118 / 121")  # a value cell's text, so its row stays a row
+    assert looks_like_value("O") and parse_value("O", "count").problem == "not-a-number"
     assert join_lines(["55", "（含自然失效29件）"]) == "55\n（含自然失效29件）"
     assert join_lines(["（三）不予", "公开"]) == "（三）不予\n公开"
     assert join_lines(["", "12", ""]) == "12"
