@@ -839,3 +839,20 @@ def test_tables_cut_by_page_breaks_with_their_headers_repeated(tmp_path):
     got = extract_json(page)
     assert got["values"] == extracted(CMS_PAGE)["values"]
     assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}, got["problems"]
+
+
+def test_web_archive_named_doc(tmp_path):
+    """A single-file web page (.mht, as Word and IE save it), GBK in quoted-printable, and
+    named .doc as agencies often do: read as the page it holds."""
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    archive = MIMEMultipart("related")
+    page = MIMEText(CMS_PAGE.read_text(encoding="utf-8").replace('<meta charset="utf-8">', ""),
+                    "html", "gb2312")
+    archive.attach(page)
+    path = tmp_path / "report.doc"
+    path.write_bytes(archive.as_bytes())
+    assert reader_for(path) is HtmlReader
+    got, plain = extract_json(path), extracted(CMS_PAGE)
+    assert (got["agency"], got["values"]) == (plain["agency"], plain["values"])

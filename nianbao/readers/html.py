@@ -22,6 +22,8 @@ from nianbao.values import join_lines
 _TAG = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|meta|title|table|div|p|br)[\s>/]", re.I)
 _META = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([a-z0-9_:.\-]+)", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*>", re.I)
+# a MIME message's header lines (folded ones too), one of them MIME-Version: a web archive
+_MHT = re.compile(rb"^\s*(?:[\w-]+:.*\r?\n(?:[ \t].*\r?\n)*)*?MIME-Version:", re.I)
 # A Western single-byte charset decodes any bytes, so a wrong one never fails: declared on a
 # page with non-ASCII bytes (Chinese text), it is a CMS default, not the page's encoding.
 _WESTERN = re.compile(r"(?:iso-?8859|latin|l[1-9]$|windows-125|cp125|(?:us-)?ascii$)")
@@ -81,12 +83,15 @@ def _text_head(head: bytes) -> bytes:
 
 class HtmlReader(Reader):
     format = "html"
-    extensions = (".html", ".htm", ".shtml", ".xhtml", ".jsp", ".asp", ".aspx", ".php")
+    extensions = (".html", ".htm", ".shtml", ".xhtml", ".jsp", ".asp", ".aspx", ".php",
+                  ".mht", ".mhtml")
 
     @classmethod
     def sniff(cls, head: bytes, suffix: str) -> bool:
         if head.startswith((b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
             return False
+        if _MHT.match(head):
+            return True
         text = _text_head(head).lstrip(b"\xef\xbb\xbf \t\r\n")
         if not text.startswith(b"<"):
             return False
@@ -96,7 +101,10 @@ class HtmlReader(Reader):
         import lxml.etree
         import lxml.html
 
-        text, encoding = decode_html(path.read_bytes())
+        data = path.read_bytes()
+        if _MHT.match(data):
+            data = _mht_page(data)
+        text, encoding = decode_html(data)
         text = _XML_DECL.sub("", text.lstrip("\ufeff"), count=1)
         if not text.strip():
             raise ReadError("empty-file", "网页文件没有内容")
@@ -111,6 +119,21 @@ class HtmlReader(Reader):
         except Exception as exc:  # markup nothing above foresaw: a named problem, not a crash
             raise ReadError("unreadable-file", f"网页无法读取（{type(exc).__name__}: {exc}）") from exc
         return Document(blocks, encoding=encoding, format=self.format, meta=meta)
+
+
+def _mht_page(data: bytes) -> bytes:
+    """The page of a web archive (.mht: Word's and IE's "single file web page", often
+    renamed .doc): its first HTML part, with its charset declared for decode_html."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    for part in message.walk():
+        if part.get_content_type() == "text/html":
+            body = part.get_payload(decode=True) or b""
+            charset = part.get_content_charset()
+            return (f'<meta charset="{charset}">'.encode() if charset else b"") + body
+    raise ReadError("no-tables", "网页存档（MHT）中没有网页")
 
 
 # ---------------------------------------------------------------- cleaning and locating
