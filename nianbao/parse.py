@@ -394,32 +394,32 @@ class TableParser:
                              "表三的列标题与模板不符，按模板列顺序读取", line)
 
     def read_appeal_values(self, line: Line) -> None:
-        first = next((self.seen[k] for k in ("appeal.review", "appeal.suit_direct",
-                                             "appeal.suit_after_review") if k in self.seen), None)
+        columns = self.appeal_order()
+        groups = list(dict.fromkeys(g for g, _ in columns))
+        first = next((self.seen[f"appeal.{g}"] for g in groups if f"appeal.{g}" in self.seen), None)
         if first is not None:
             self.problem("row-duplicated", "warning",
                          f"表四的数值行出现了两次（第 {first} 行与第 {line.line} 行），取第一次的数值", line)
             self.appeal_header = []
             return
-        columns = self.appeal_columns or self.appeal_order()
         values = fit([c for c in line.values], len(columns))
         if values is None:
             self.problem("cells-misaligned", "error",
                          f"表四的数值行有 {len(line.values)} 格，应为 {len(columns)} 格，"
                          "无法对齐到列，相应字段留空", line,
                          [f"appeal.{group}.{col.id}" for group, col in columns])
-            self.seen.update({f"appeal.{g}": line.line for g in ("review", "suit_direct",
-                                                                  "suit_after_review")})
+            self.seen.update({f"appeal.{g}": line.line for g in groups})
             self.appeal_header = []
             return
         for (group, col), cell in zip(columns, values):
             self.set_value(f"appeal.{group}.{col.id}", cell, line)
-        for group in {g for g, _ in columns}:
+        for group in groups:
             self.seen[f"appeal.{group}"] = line.line
         self.appeal_header = []
 
     def appeal_order(self) -> list[tuple[str, Column]]:
-        """Table 四's fifteen columns as its header rows name them, in reading order."""
+        """Table 四's columns as its header rows name them, in reading order: all fifteen, or
+        those of the groups a table of its own prints (行政复议 apart from 行政诉讼)."""
         groups = {norm(r.item_label): r.id for r in self.t.table_rows("appeal")}
         appeal = cat.load().appeal
         order_groups, order_cols = [], []
@@ -434,7 +434,7 @@ class TableParser:
                     order_cols.append(col)
         n = len(appeal)
         chunks = [order_cols[i: i + n] for i in range(0, len(order_cols), n)]
-        if (len(order_groups) == len(chunks) == 3 and
+        if (order_groups and len(order_groups) == len(chunks) and
                 all(sorted(c.id for c in ch) == sorted(c.id for c in appeal) for ch in chunks)):
             self.appeal_columns = [(g, c) for g, ch in zip(order_groups, chunks) for c in ch]
             return self.appeal_columns

@@ -856,3 +856,23 @@ def test_web_archive_named_doc(tmp_path):
     assert reader_for(path) is HtmlReader
     got, plain = extract_json(path), extracted(CMS_PAGE)
     assert (got["agency"], got["values"]) == (plain["agency"], plain["values"])
+
+
+def test_table_four_printed_as_two_tables(tmp_path):
+    """行政复议 and 行政诉讼 as tables of their own (5 and 10 columns): each header names
+    its groups, each values row fills them; neither is a duplicate of the other."""
+    heads = "".join(f"<td>{h}</td>" for h in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计"))
+    review = (f'<table border="1"><tr><td colspan="5">行政复议</td></tr><tr>{heads}</tr>'
+              "<tr><td>5</td><td></td><td></td><td>2</td><td>7</td></tr></table>")
+    suits = (f'<table border="1"><tr><td colspan="10">行政诉讼</td></tr>'
+             '<tr><td colspan="5">未经复议直接起诉</td><td colspan="5">复议后起诉</td></tr>'
+             f"<tr>{heads}{heads}</tr><tr><td>8</td><td></td><td></td><td>1</td><td>9</td>"
+             + "<td></td>" * 5 + "</tr></table>")
+    html = CMS_PAGE.read_text(encoding="utf-8")
+    start = html.index("<table", html.index("四、政府信息公开行政复议"))
+    end = html.index("</table>", start) + len("</table>")
+    page = tmp_path / "page.html"
+    page.write_text(html[:start] + review + suits + html[end:], encoding="utf-8")
+    got = extract_json(page)
+    assert got["values"] == extracted(CMS_PAGE)["values"]
+    assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}, got["problems"]
