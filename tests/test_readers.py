@@ -730,11 +730,15 @@ def test_titles_as_agencies_print_them(title, agency, year):
 
 
 def _report_table(container) -> None:
-    """A heading and a two-row table, in a document body or a cell."""
+    """A heading and a three-row table, in a document body or a cell."""
     container.add_paragraph("二、主动公开政府信息情况")
-    table = container.add_table(rows=2, cols=2)
-    for (r, c), text in {(0, 0): "规章", (0, 1): "3", (1, 0): "规范性文件", (1, 1): "5"}.items():
-        table.cell(r, c).text = text
+    table = container.add_table(rows=3, cols=2)
+    for r, row in enumerate(TABLE_ROWS):
+        for c, text in enumerate(row):
+            table.cell(r, c).text = text
+
+
+TABLE_ROWS = [["信息内容", "本年制发件数"], ["规章", "3"], ["规范性文件", "5"]]
 
 
 def _read_rows(tmp_path, build) -> tuple[list[str], list[list[str]]]:
@@ -758,10 +762,17 @@ def test_docx_report_inside_a_layout_table(tmp_path):
         _report_table(frame.cell(1, 0))
         frame.cell(2, 0).text = "某区商务局"
 
-    for build in (margin, rows):
+    def beside(doc):  # the heading in the cell beside the table
+        frame = doc.add_table(rows=1, cols=2)
+        _report_table(frame.cell(0, 1))
+        heading = frame.cell(0, 1).paragraphs[1]
+        frame.cell(0, 0).text = heading.text
+        heading._p.getparent().remove(heading._p)
+
+    for build in (margin, rows, beside):
         paragraphs, table = _read_rows(tmp_path, build)
         assert "二、主动公开政府信息情况" in paragraphs
-        assert table == [["规章", "3"], ["规范性文件", "5"]]
+        assert table == TABLE_ROWS
 
 
 def test_docx_table_in_a_text_box(tmp_path):
@@ -784,7 +795,7 @@ def test_docx_table_in_a_text_box(tmp_path):
 
     paragraphs, table = _read_rows(tmp_path, build)
     assert paragraphs == ["表前", "二、主动公开政府信息情况"]
-    assert table == [["规章", "3"], ["规范性文件", "5"]]
+    assert table == TABLE_ROWS
 
 
 def test_strict_ooxml_docx(tmp_path):
@@ -799,7 +810,7 @@ def test_strict_ooxml_docx(tmp_path):
                                     b"http://purl.oclc.org/ooxml/wordprocessingml/main")
             zout.writestr(item, data)
     blocks = DocxReader().read(path).blocks
-    assert [[c.text for c in row] for row in blocks[1].rows] == [["规章", "3"], ["规范性文件", "5"]]
+    assert [[c.text for c in row] for row in blocks[1].rows] == TABLE_ROWS
 
 
 def test_year_from_the_body_says_how(tmp_path):

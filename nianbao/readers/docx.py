@@ -150,8 +150,9 @@ def _boxed_tables(p) -> list:
 
 def _frame(cells: list[list]) -> bool:
     """A table used for layout around the report, not a table of the report: one cell; or
-    tables inside, and beside them only empty cells (a margin column) or, in a single
-    column, rows of their own (title above, signature below)."""
+    tables inside, and beside them only empty cells (a margin column), rows of their own in
+    a single column (title above, signature below), or a table of several rows (a report
+    table, its heading in the cell beside it)."""
     flat = [tc for row in cells for tc in row]
     if len(flat) == 1:
         return True
@@ -159,7 +160,8 @@ def _frame(cells: list[list]) -> bool:
     if not any(holds):
         return False
     filled = [h for tc, h in zip(flat, holds) if "".join(tc.itertext()).strip()]
-    return all(filled) or all(len(row) == 1 for row in cells)
+    return (all(filled) or all(len(row) == 1 for row in cells)
+            or any(len(t.findall(W + "tr")) >= 3 for tc in flat for t in tc.iter(W + "tbl")))
 
 
 # ---------------------------------------------------------------- body walk
