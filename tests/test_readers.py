@@ -887,3 +887,23 @@ def test_table_four_printed_as_two_tables(tmp_path):
     got = extract_json(page)
     assert got["values"] == extracted(CMS_PAGE)["values"]
     assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}, got["problems"]
+
+
+def test_excel_web_page_text_running_over_empty_cells(tmp_path):
+    """Excel's "save as web page" writes a label that runs on over the empty cells beside
+    it as one cell spanning them (mso-ignore:colspan): the label's cell is one, the cells it
+    runs over are empty value cells, and the row keeps its seven."""
+    html = CMS_PAGE.read_text(encoding="utf-8")
+    label = '<tr><td colspan="2" nowrap="nowrap" style="width:194px;">\n<p>（六）其他处理</p></td>'
+    start = html.index(label)
+    end = html.index("</tr>", start)
+    values = "".join(f"<td>{v}</td>" for v in ("1", "2", "", "", "", "3"))
+    plain = html[:start] + label + "<td></td>" + values + html[end:]
+    excel = (html[:start] + "<tr><td colspan=\"3\" style='mso-ignore:colspan'>（六）其他处理</td>"
+             + values + html[end:])
+    (tmp_path / "plain.html").write_text(plain, encoding="utf-8")
+    (tmp_path / "excel.html").write_text(excel, encoding="utf-8")
+    want, got = extract_json(tmp_path / "plain.html"), extract_json(tmp_path / "excel.html")
+    assert want["values"]["apply.other.commercial"] == 1  # (the 2019 form: 其他处理 is one row)
+    assert got["values"] == want["values"]
+    assert [p["message"] for p in got["problems"]] == [p["message"] for p in want["problems"]]

@@ -37,6 +37,7 @@ _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl"
           "figcaption", "hr", "table", "tr", "td", "th", "caption", "form", "fieldset",
           "legend", "details", "summary", "body", "html", "tbody", "thead", "tfoot"}
 _HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_OVERFLOW = re.compile(r"mso-ignore\s*:\s*colspan", re.I)
 _WS = re.compile(r"[ \t\n\r\f]+")
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
@@ -342,7 +343,13 @@ class _Walker:
                 for i in range(r, r + rs):
                     for j in range(col, col + cs):
                         taken.add((i, j))
-                placed.append((r, col, rs, cs, cell_text(td)))
+                if _OVERFLOW.search(td.get("style") or ""):
+                    # Excel's "save as web page": text running on over empty cells is written
+                    # as one cell spanning them; the text's cell is one, the rest are empty
+                    placed.append((r, col, rs, 1, cell_text(td)))
+                    placed.extend((r, j, rs, 1, "") for j in range(col + 1, col + cs))
+                else:
+                    placed.append((r, col, rs, cs, cell_text(td)))
                 col += cs
         if not any(text for *_, text in placed):
             return None
