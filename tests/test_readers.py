@@ -907,3 +907,15 @@ def test_excel_web_page_text_running_over_empty_cells(tmp_path):
     assert want["values"]["apply.other.commercial"] == 1  # (the 2019 form: 其他处理 is one row)
     assert got["values"] == want["values"]
     assert [p["message"] for p in got["problems"]] == [p["message"] for p in want["problems"]]
+
+
+def test_table_left_unclosed(tmp_path):
+    """表二 without its </table>: the HTML parser puts the tables after it inside it, beside
+    its rows. Each is still read as the table it is."""
+    html = CMS_PAGE.read_text(encoding="utf-8")
+    end = html.index("</table>", html.index("第二十条第（九）项"))
+    page = tmp_path / "page.html"
+    page.write_text(html[:end] + html[end + len("</table>"):], encoding="utf-8")
+    got = extract_json(page)
+    assert got["values"] == extracted(CMS_PAGE)["values"]
+    assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}, got["problems"]

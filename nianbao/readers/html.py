@@ -199,7 +199,24 @@ def _strip_chrome(root) -> None:
 
 
 def _is_data_table(el) -> bool:
-    return _tag(el) == "table" and not any(_tag(x) == "table" for x in el.iterdescendants())
+    """A table of cells, not one used for layout: no table inside its cells. (A table left
+    unclosed gets the tables after it as children of its own, beside its rows.)"""
+    return _tag(el) == "table" and not any(
+        _tag(x) == "table" for row in _rows(el) for cell in row for x in cell.iterdescendants())
+
+
+_ROW_PARTS = ("tr", "thead", "tbody", "tfoot")
+
+
+def _rows(table) -> list[list]:
+    """A table's own rows (in thead/tbody/tfoot too), each its td/th cells."""
+    rows = []
+    for child in table:
+        if _tag(child) == "tr":
+            rows.append(child)
+        elif _tag(child) in ("thead", "tbody", "tfoot"):
+            rows.extend(tr for tr in child if _tag(tr) == "tr")
+    return [[td for td in tr if _tag(td) in ("td", "th")] for tr in rows]
 
 
 def _lca(elements: list):
@@ -308,6 +325,9 @@ class _Walker:
             table = self.table(el)
             if table is not None:
                 self.blocks.append((at, table))
+            for child in el:  # what an unclosed table swallowed: the tables that follow it
+                if _tag(child) not in (*_ROW_PARTS, "caption", "colgroup", "col"):
+                    self.walk(child)
             return
         block = tag in _BLOCK
         if block:
@@ -320,22 +340,15 @@ class _Walker:
             self.flush()
 
     def table(self, el) -> Table | None:
-        rows = []
-        for child in el:
-            if _tag(child) == "tr":
-                rows.append(child)
-            elif _tag(child) in ("thead", "tbody", "tfoot"):
-                rows.extend(tr for tr in child if _tag(tr) == "tr")
+        rows = _rows(el)
         taken: set[tuple[int, int]] = set()
         placed: list[tuple[int, int, int, int, str]] = []
         lines: list[int] = []
-        for r, tr in enumerate(rows):
+        for r, tds in enumerate(rows):
             self.pos += 1
             lines.append(self.pos)
             col = 0
-            for td in tr:
-                if _tag(td) not in ("td", "th"):
-                    continue
+            for td in tds:
                 while (r, col) in taken:
                     col += 1
                 rs = _span(td.get("rowspan"), len(rows) - r)
