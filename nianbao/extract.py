@@ -76,7 +76,12 @@ def _extract(report: Report) -> None:
     report.signed = prose.signature_date(doc)
     report.source_url = source_url(report, doc.meta.get("source_url"), where)
     report.published = sidecar.get("published") or doc.meta.get("published")
-    identify(report, front.agency, prose.body_text(doc), where)
+    agency = front.agency
+    if not agency and not sidecar.get("agency") and (signer := prose.signature_agency(doc)):
+        report.add(Problem("agency-from-signature", "info",
+                           f"标题中没有机关名称，按文末落款定为“{signer}”", where(None, "")))
+        agency = signer
+    identify(report, agency, prose.body_text(doc), where)
     check(report, where)
 
 

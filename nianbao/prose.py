@@ -26,6 +26,7 @@ _CHROME = re.compile(r"[>›»＞]|^(?:当前位置|您的位置|您现在的位
                      r"^(?:索引号|发布机构|发文机关|发布日期|发文日期|成文日期|发布时间|信息来源|来源|"
                      r"文号|发文字号|分类|主题分类|组配分类|字号|浏览次数|有效性|关键词)\s*[:：]")
 _SENTENCE = re.compile(r"[，。；！？]")  # punctuation no title has
+_SIGNER = re.compile(r"[\u4e00-\u9fff（）()]{4,30}")  # a name, nothing else: no date, no sentence
 # ... and what it prints below the report: share and print links, the site's owner.
 _FOOTER = re.compile(r"^(?:分享到|打印本页|【?打印|关闭窗口|主办单位|承办单位|网站标识码|版权所有|"
                      r"技术支持|联系我们|网站地图)|ICP备")
@@ -135,6 +136,17 @@ def signature_date(doc: Document) -> str | None:
             year, month, day = (_number(g) for g in m.groups())
             if year and month and day and 1 <= month <= 12 and 1 <= day <= 31:
                 return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def signature_agency(doc: Document) -> str | None:
+    """The agency that signed the report: the name on its date's line or the line above it,
+    at the end ("北京市通州区商务局 / 2021年1月20日")."""
+    paragraphs = [b.text.strip() for b in doc.blocks if isinstance(b, Paragraph)][-5:]
+    for i in range(len(paragraphs) - 1, -1, -1):
+        if _DATE.search(paragraphs[i]) and len(paragraphs[i]) <= 40:
+            signer = _DATE.sub("", paragraphs[i]).strip() or (paragraphs[i - 1] if i else "")
+            return signer if _SIGNER.fullmatch(signer) else None
     return None
 
 

@@ -43,6 +43,7 @@ CODES = {
     "rule-unchecked": "因单元格空白无法校验",
     "agency-ambiguous": "机关名称有歧义",
     "agency-completed": "机关名称按正文补全",
+    "agency-from-signature": "机关名称取自文末落款",
     "agency-unknown": "无法确定机关",
     "cell-dash": "单元格为横线",
     "amount-in-yuan": "金额按列标题的“元”换算为万元",

@@ -919,3 +919,19 @@ def test_table_left_unclosed(tmp_path):
     got = extract_json(page)
     assert got["values"] == extracted(CMS_PAGE)["values"]
     assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}, got["problems"]
+
+
+@pytest.mark.parametrize("signature", ["<p>上海市人民政府办公厅</p><p>2020年1月31日</p>",
+                                       "<p>上海市人民政府办公厅　2020年1月31日</p>"])
+def test_agency_from_the_signature(tmp_path, signature):
+    """No agency in any title: the name signed above the date at the end gives it, with a
+    note saying so. Without a signature the agency is unknown (test above)."""
+    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
+    html = re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+    html = re.sub(r"<title>.*?</title>", "<title>上海市人民政府</title>", html)
+    html = html.replace("<p>无。</p>", "<p>无。</p>" + signature)
+    page = tmp_path / "page.html"
+    page.write_text(html, encoding="utf-8")
+    got = extract_json(page)
+    assert (got["agency"], got["region"]["code"]) == ("上海市人民政府办公厅", "310000")
+    assert "agency-from-signature" in {p["code"] for p in got["problems"]}
