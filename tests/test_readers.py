@@ -935,3 +935,14 @@ def test_agency_from_the_signature(tmp_path, signature):
     got = extract_json(page)
     assert (got["agency"], got["region"]["code"]) == ("上海市人民政府办公厅", "310000")
     assert "agency-from-signature" in {p["code"] for p in got["problems"]}
+
+
+def test_table_lines_running_off_the_page():
+    """A table a page break left open whose lines run on above the page: the line that
+    closes it is drawn at the page's edge (it was drawn off the page, and reading the page
+    failed as 'damaged')."""
+    doc = PdfReader().read(ROOT / "tests" / "corpus" / "chromium-pdf" / "vertical-group-cells-page.pdf")
+    rows = [[c.text for c in row] for b in doc.blocks if isinstance(b, Table) for row in b.rows]
+    assert ["（七）总计", "2751", "2772", "2793", "2814", "2835", "2856", "16821"] in \
+        [[t for t in row if t] for row in rows]
+    assert ["1", "2", "3", "4", "10", "5", "6", "7", "8", "26", "9", "10", "11", "12", "42"] in rows

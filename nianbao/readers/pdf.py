@@ -185,7 +185,7 @@ class PdfReader(Reader):
                 found.append(_Part(number, cells, table.bbox))
         outside = page
         for part in found:
-            outside = outside.outside_bbox(part.bbox)
+            outside = outside.outside_bbox(part.bbox, strict=False)  # a box may overhang the page
         entries: list[tuple[float, _Line | _TableItem]] = []
         for ln in outside.extract_text_lines(strip=True):
             text = _clean(ln["text"])
@@ -264,12 +264,13 @@ def _closed_ends(page) -> dict:
     if not vertical or not horizontal:
         return {}
     open_ends = []
+    top, bottom = page.bbox[1], page.bbox[3]
     for y, ends_at in ((min(e["top"] for e in vertical), "top"),
                        (max(e["bottom"] for e in vertical), "bottom")):
         xs = [e["x0"] for e in vertical if abs(e[ends_at] - y) <= _TOL]
         drawn = sum(e["x1"] - e["x0"] for e in horizontal if abs(e["top"] - y) <= _TOL)
         if len(xs) > 1 and drawn < (max(xs) - min(xs)) / 2:
-            open_ends.append(y)
+            open_ends.append(min(max(y, top), bottom))  # lines run off the page: its edge
     return {"explicit_horizontal_lines": open_ends} if open_ends else {}
 
 
