@@ -25,7 +25,10 @@ _TABLE_SECTIONS = ("主动公开政府信息情况", "收到和处理政府信�
 _CHROME = re.compile(r"[>›»＞]|^(?:当前位置|您的位置|您现在的位置|所在位置)|"
                      r"^(?:索引号|发布机构|发文机关|发布日期|发文日期|成文日期|发布时间|信息来源|来源|"
                      r"文号|发文字号|分类|主题分类|组配分类|字号|浏览次数|有效性|关键词)\s*[:：]")
-_SENTENCE = re.compile(r"[，。；！？]")  # punctuation no title has
+# what no title has: sentence punctuation, a law's name in 《》, a sentence's opening words
+_SENTENCE = re.compile(r"[，。；！？《]|^(?:本报告|根据|依据|按照)")
+# a title's last words: 报告 or 年报, with what a title adds after them
+_TITLE_END = re.compile(r"(?:报告|年报)(?:[（(][^（）()]*[)）]|的公告|的通知)?$")
 _SIGNER = re.compile(r"[\u4e00-\u9fff（）()]{4,30}")  # a name, nothing else: no date, no sentence
 # ... and what it prints below the report: share and print links, the site's owner.
 _FOOTER = re.compile(r"^(?:分享到|打印本页|【?打印|关闭窗口|主办单位|承办单位|网站标识码|版权所有|"
@@ -40,7 +43,7 @@ class Front:
 
 
 def front_matter(doc: Document) -> Front:
-    """The title before the body: the last line saying 报告 (or 年报), with the lines above it
+    """The title before the body: the last line ending in 报告 (or 年报), with the lines above it
     while the title still lacks its agency or year ('北京市通州区商务局 / 2020年…年度报告').
     Lines further up are not the title: a printed web page's menus, its links to other
     years' reports."""
@@ -58,7 +61,7 @@ def front_matter(doc: Document) -> Front:
                 break
             continue
         lines.append(text)
-    ends = [i for i, text in enumerate(lines) if "报告" in text or "年报" in text]
+    ends = [i for i, text in enumerate(lines) if _TITLE_END.search(text)]
     if not ends:
         return parse_title("".join(lines))
     start = ends[-2] + 1 if len(ends) > 1 else 0  # after another report's title: a link

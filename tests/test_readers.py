@@ -946,3 +946,25 @@ def test_table_lines_running_off_the_page():
     assert ["（七）总计", "2751", "2772", "2793", "2814", "2835", "2856", "16821"] in \
         [[t for t in row if t] for row in rows]
     assert ["1", "2", "3", "4", "10", "5", "6", "7", "8", "26", "9", "10", "11", "12", "42"] in rows
+
+
+def test_row_cut_by_a_page_break():
+    """A row LibreOffice let break across pages: the number cut after its first line (104 on
+    one page, 1 on the next) is 1041, and the group label's last words (处理, below the
+    repeated header) go back to it: no value cut short, no unknown row."""
+    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
+    truth = json.loads((folder / "row-cut-by-page-break.truth.json").read_text(encoding="utf-8"))
+    got = extract_json(folder / "row-cut-by-page-break.pdf")
+    assert got["values"]["apply.rejected_duplicate.total"] == 1041
+    assert got["values"] == truth["values"]
+    assert not [p for p in got["problems"] if p["severity"] != "info"], got["problems"]
+
+
+def test_intro_line_is_not_the_title():
+    """A PDF's first body line, broken before the body's first comma, says 报告 and has no
+    sentence punctuation: it is no title (it gave the agency '本报告根据《中华人民…')."""
+    doc = Document([Paragraph(t, i) for i, t in enumerate(
+        ["宁波市鄞州区商务局", "2021年政府信息公开工作年度报告",
+         "本报告根据《中华人民共和国政府信息公开条例》（以下简称", "《条例》）第五十条规定编制。",
+         "一、总体情况"])])
+    assert (prose.front_matter(doc).agency, prose.front_matter(doc).year) == ("宁波市鄞州区商务局", 2021)

@@ -33,6 +33,7 @@ _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 # a gap the PDF's glyph spacing left between two CJK characters, or a digit and one
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}\d])|(?<=\d)[ \t]+(?=[{_CJK}])")
 _TOL = 2.0  # points: edges closer than this are the same ruling line
+_DIGITS = re.compile(r"[0-9０-９]+")
 # Some PDF writers (Chromium's "print to PDF", so every report a browser printed) map CJK
 # glyphs back to the radicals that share their shape: ⼀、 for 一、, ⼈⺠ for 人民. A Kangxi
 # radical's ideograph is its NFKC form; the supplement's whole characters are listed.
@@ -381,8 +382,9 @@ def _table(item: _TableItem) -> Table | None:
 def _join_page_break(placed: list[list], kept: list[list], offset: int) -> list[list]:
     """The first row of a continued part holds stubs of cells merged across the page break
     (empty boxes under a label: the label spans on), or the tail of a row the break cut in
-    two (only label text, unnumbered, under labels whose last line ran full width): glued
-    back onto that row."""
+    two: label text (unnumbered) under labels, and digits under numbers, each under a cell
+    whose last line ran full width (it wrapped there: 104 | 1 is 1041). Glued back onto
+    that row."""
     above = {x[1]: x for x in placed if x[0] + x[2] == offset}  # cells ending at the break
     first = [x for x in kept if x[0] == offset]
 
@@ -390,16 +392,24 @@ def _join_page_break(placed: list[list], kept: list[list], offset: int) -> list[
         up = above.get(x[1])
         return up is not None and up[3] == x[3] and bool(up[4]) and not looks_like_value(up[4])
 
-    tail = (any(x[4] for x in first)
-            and all(not x[4] or (x[2] == 1 and under_label(x) and above[x[1]][5]
-                                 and not looks_like_value(x[4]) and not _NUMBERED.match(x[4]))
-                    for x in first))
+    def goes_on(x: list) -> bool:
+        up = above.get(x[1])
+        if up is None or up[3] != x[3] or not up[4] or not up[5]:
+            return False
+        if looks_like_value(up[4]):  # a number wrapped in its cell, cut after its first line
+            return (x[2] == 1 and bool(_DIGITS.fullmatch(x[4]))
+                    and bool(_DIGITS.fullmatch(up[4].split("\n")[-1])))
+        # a label's last words; a group's label may go on down the rows below, merged
+        return not looks_like_value(x[4]) and not _NUMBERED.match(x[4])
+
+    tail = any(x[4] for x in first) and all(not x[4] or goes_on(x) for x in first)
     out = []
     for x in kept:
         if x[0] != offset:
             out.append(x)
         elif x[4] and tail:
             above[x[1]][4] += "\n" + x[4]
+            above[x[1]][2] += x[2] - 1
         elif not x[4] and under_label(x):  # a merged label cell going on below the break
             above[x[1]][2] += x[2] - 1 if tail else x[2]
         elif tail:
