@@ -83,6 +83,7 @@ CODES = {
     "sub-rows-incomplete": "子行不完整",
     "sub-rows-unsummed": "分项未求和",
     "table-from-positions": "无框线表格按文字位置还原",
+    "table-off-page": "表格超出页面，部分单元格无法读取",
     "table-missing": "缺少表格",
     "template-ambiguous": "无法确定模板",
     "template-mismatch": "模板与年度不符",

@@ -968,3 +968,16 @@ def test_intro_line_is_not_the_title():
          "本报告根据《中华人民共和国政府信息公开条例》（以下简称", "《条例》）第五十条规定编制。",
          "一、总体情况"])])
     assert (prose.front_matter(doc).agency, prose.front_matter(doc).year) == ("宁波市鄞州区商务局", 2021)
+
+
+def test_table_wider_than_the_page():
+    """A table running past the page's edge: the cells there hold only part of a number.
+    They are emptied with an error, never read as the part inside the page (201 as 2)."""
+    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
+    truth = json.loads((folder / "table-wider-than-page.truth.json").read_text(encoding="utf-8"))
+    got = extract_json(folder / "table-wider-than-page.pdf")
+    wrong = {k: (v, truth["values"][k]) for k, v in got["values"].items()
+             if v is not None and v != truth["values"][k]}
+    assert not wrong, wrong
+    assert sum(v is not None for v in got["values"].values()) > 150  # the rest is read
+    assert [p["severity"] for p in got["problems"] if p["code"] == "table-off-page"] == ["error"] * 2

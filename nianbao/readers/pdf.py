@@ -62,6 +62,7 @@ class _Part:
     page: int
     cells: list[_Cell]
     bbox: tuple[float, float, float, float]
+    cut: int = 0  # cells whose text runs off the page: emptied, not read in part
 
 
 @dataclass
@@ -183,7 +184,7 @@ class PdfReader(Reader):
                 for c in cells:
                     if abs(c.bottom - bottom) <= _TOL and c.text:
                         c.full = _fills_width(page.chars, c)
-                found.append(_Part(number, cells, table.bbox))
+                found.append(_Part(number, cells, table.bbox, _cut_at_edges(page, cells)))
         outside = page
         for part in found:
             outside = outside.outside_bbox(part.bbox, strict=False)  # a box may overhang the page
@@ -216,6 +217,10 @@ class PdfReader(Reader):
         notes = [("table-from-positions", "info",
                   f"{len(rebuilt)} 个表格没有框线（第 {pages} 页起），单元格按文字在页面上的位置还原",
                   rebuilt[0].line)] if rebuilt else []
+        cut = [p for i in items if isinstance(i, _TableItem) for p in i.parts if p.cut]
+        notes += [("table-off-page", "error",
+                   f"第 {p.page} 页的表格比页面宽，{p.cut} 个单元格的文字印到了页面之外，无法完整读取，"
+                   "已留空", p.page) for p in cut]
         prev: _Line | None = None
         for item in items:
             if isinstance(item, (_TableItem, Table)):
@@ -253,6 +258,21 @@ class PdfReader(Reader):
                     continue
             out.append(item)
         return out
+
+
+def _cut_at_edges(page, cells: list[_Cell]) -> int:
+    """A table wider than the page: its lines stop at the page's edge, its text runs on past
+    it, and the cell at the edge holds only the part of a number inside the page (201 read
+    as 2). Such cells are emptied; how many is returned."""
+    left, right = page.bbox[0], page.bbox[2]
+    cut = 0
+    for c in cells:
+        at_edge = c.x0 <= left + _TOL or c.x1 >= right - _TOL
+        if at_edge and c.text and any(
+                (ch["x1"] > right + 1 or ch["x0"] < left - 1) and ch["bottom"] > c.top and ch["top"] < c.bottom
+                and ch["text"].strip() for ch in page.chars):
+            c.text, cut = "", cut + 1
+    return cut
 
 
 def _closed_ends(page) -> dict:
