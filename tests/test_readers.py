@@ -970,6 +970,18 @@ def test_intro_line_is_not_the_title():
     assert (prose.front_matter(doc).agency, prose.front_matter(doc).year) == ("宁波市鄞州区商务局", 2021)
 
 
+def test_shaded_header_cells_are_no_ruling_lines():
+    """A table without lines whose header cells are shaded: the shading's boxes made a grid
+    that cut the first row's wrapped numbers apart (its second line read as the row)."""
+    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
+    truth = json.loads((folder / "shaded-header-no-lines.truth.json").read_text(encoding="utf-8"))
+    got = extract_json(folder / "shaded-header-no-lines.pdf")
+    wrong = {k: (v, truth["values"][k]) for k, v in got["values"].items()
+             if v is not None and v != truth["values"][k]}
+    assert not wrong, wrong
+    assert sum(v is not None for v in got["values"].values()) > 80
+
+
 def test_table_wider_than_the_page():
     """A table running past the page's edge: the cells there hold only part of a number.
     They are emptied with an error, never read as the part inside the page (201 as 2)."""

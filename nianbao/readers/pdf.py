@@ -173,7 +173,8 @@ class PdfReader(Reader):
 
     def _page(self, page, number: int) -> list[_Line | _TableItem]:
         found = []
-        for table in page.find_tables(_closed_ends(page)):
+        ruled = page.filter(_not_shading)
+        for table in ruled.find_tables(_closed_ends(ruled)):
             cells = []
             for row, texts in zip(table.rows, table.extract()):
                 for bbox, text in zip(row.cells, texts):
@@ -258,6 +259,14 @@ class PdfReader(Reader):
                     continue
             out.append(item)
         return out
+
+
+def _not_shading(obj: dict) -> bool:
+    """False for a cell's shading (a filled box, no outline, wider and taller than a line):
+    its edges are no ruling lines. Shaded header cells over a table without lines made a
+    grid that cut the rows below apart. Lines drawn as thin filled boxes (Chromium) stay."""
+    return not (obj.get("object_type") == "rect" and obj.get("fill") and not obj.get("stroke")
+                and obj.get("width", 0) > 2 and obj.get("height", 0) > 2)
 
 
 def _cut_at_edges(page, cells: list[_Cell]) -> int:
