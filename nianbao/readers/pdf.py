@@ -173,7 +173,7 @@ class PdfReader(Reader):
 
     def _page(self, page, number: int) -> list[_Line | _TableItem]:
         found = []
-        ruled = page.filter(_not_shading)
+        ruled = page.filter(_not_shading) if not all(map(_not_shading, page.rects)) else page
         for table in ruled.find_tables(_closed_ends(ruled)):
             cells = []
             for row, texts in zip(table.rows, table.extract()):
