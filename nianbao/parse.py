@@ -616,7 +616,8 @@ class TableParser:
 
 
 _KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额", "amount_yuan": "金额"}
-_YUAN = re.compile(r"(?<!万)元")  # a heading's unit: 元, not 万元
+# a heading's unit given as 元, not 万元: "（元）", "（单位：元）", "金额 元"
+_YUAN = re.compile(r"(?:^|[（(:：\s])元(?:$|[)）,，;；\s])")
 _REVIEW = norm("行政复议")
 
 

@@ -993,3 +993,16 @@ def test_table_wider_than_the_page():
     assert not wrong, wrong
     assert sum(v is not None for v in got["values"].values()) > 150  # the rest is read
     assert [p["severity"] for p in got["problems"] if p["code"] == "table-off-page"] == ["error"] * 2
+
+
+def test_a_misprinted_unit_is_not_yuan(tmp_path):
+    """Only a heading whose unit is 元 makes its numbers yuan: 采购总金额（一元，…), a misprint
+    of 万元 the fuzzer made, leaves 5.0475 as printed (it read 0.00050475)."""
+    text = TONGZHOU_TEXT.read_text(encoding="utf-8")
+    assert "采购总金额（万元，保留四位小数）" in text
+    path = tmp_path / "report.txt"
+    path.write_text(text.replace("采购总金额（万元", "采购总金额（一元"), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["active.procurement.amount"] == extracted(TONGZHOU_TEXT)["values"][
+        "active.procurement.amount"]
+    assert "amount-in-yuan" not in {p["code"] for p in got["problems"]}
