@@ -320,7 +320,8 @@ class TableParser:
         """A row printed with its cells left empty (or under a cell merged down from the row
         above): not missing, its fields simply blank. Only a label with cells beside it
         counts: a label alone may be one wrapped over lines, its numbers still to come."""
-        if not line.values or any(c.text.strip() and not c.spanned for c in line.values):
+        if not line.values or any(c.text.strip() and not c.spanned for c in line.values) \
+                or _garbled(line.own_labels):  # numbers before its label: not blank, misaligned
             return False
         if not line.norms:  # table 四's row of values under its header, all fifteen empty
             rows = self.t.table_rows("appeal")

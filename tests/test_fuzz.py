@@ -881,3 +881,18 @@ def test_each_mutation_alone(kind, data):
 @given(mutated())
 def test_mutated_reports_at_scale(doc):
     run(doc)
+
+
+def test_found_label_after_its_numbers_is_no_blank_row():
+    """A row's label swapped to the end, its numbers before it and one empty cell after:
+    read as a row printed empty (da82616), its numbers silently lost. A row with numbers
+    among its label cells is misaligned, never blank."""
+    def edit(doc):
+        i = _row(doc, "(六) 其他处理")
+        s = doc.segs[i]
+        s.parts[0], s.parts[7] = s.parts[7], s.parts[0]
+        doc.note("swap", i, 0, "↔ 7")
+
+    _, report = _edit("zhengzhou-zhongmu-shangwuju-2020.txt", edit)
+    assert report.values["apply.other.natural"] is None
+    assert "row-missing" in _codes(report) or "cells-misaligned" in _codes(report)
