@@ -332,7 +332,8 @@ class TableParser:
             self.table = "appeal"
             return True
         row, at, approximate = self.labels.row(line.labels)
-        if row is None or approximate or at != len(line.labels) - 1:
+        if row is None or approximate or at != len(line.labels) - 1 or \
+                len(line.values) < len(row.columns):  # a cell short: something lost, not blank
             return False
         self.blank.add(f"{row.table}.{row.id}")
         self.table = row.table

@@ -896,3 +896,18 @@ def test_found_label_after_its_numbers_is_no_blank_row():
     _, report = _edit("zhengzhou-zhongmu-shangwuju-2020.txt", edit)
     assert report.values["apply.other.natural"] is None
     assert "row-missing" in _codes(report) or "cells-misaligned" in _codes(report)
+
+
+def test_found_row_a_cell_short_is_no_blank_row():
+    """Stray bytes before a row's last number (Word's text export, a cell a line): the cell
+    was lost and the six left were empty, so the row read as printed empty and its total
+    went without a word. A row short of cells is not blank: it stays missing, named."""
+    def edit(doc):
+        i = _row(doc, "1.属于国家秘密", 2)
+        s = doc.segs[i]
+        s.parts[9] = doc.placeholder(b"\t\x01") + s.parts[9]
+        doc.note("bytes", i, 9, "b'\\t\\x01'")
+
+    _, report = _edit("hangzhou-gongshu-shangwuju-2019.txt", edit)
+    assert report.values["apply.withheld_state_secret.total"] is None
+    assert "row-missing" in _codes(report)
