@@ -551,11 +551,16 @@ def test_table_four_printed_empty_is_not_missing(tmp_path):
     assert {p["code"] for p in got["problems"]} == {"rule-unchecked"}
 
 
+def _untitled_cms_page() -> str:
+    """The CMS page with no title above the report: no disclosure record, no title line."""
+    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
+    return re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+
+
 def test_page_with_its_title_only_in_the_head(tmp_path):
     """A page that prints no title above the report: the first sentence ("根据…编制本报告。")
     is not the title; the agency comes from <title>."""
-    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
-    html = re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+    html = _untitled_cms_page()
     html = re.sub(r"<p>本年度报告根据.*?</p>", "<p>根据《条例》编制本报告。</p>", html)
     page = tmp_path / "page.html"
     page.write_text(html, encoding="utf-8")
@@ -701,8 +706,7 @@ def test_cms_page_with_what_real_pages_carry(tmp_path):
 def test_page_titled_by_its_site_only(tmp_path):
     """No title above the report, and <title> is the site's name: the agency is unknown
     (an error that asks for it), never the site's name."""
-    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
-    html = re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+    html = _untitled_cms_page()
     html = re.sub(r"<title>.*?</title>", "<title>上海市人民政府</title>", html)
     page = tmp_path / "page.html"
     page.write_text(html, encoding="utf-8")
@@ -926,8 +930,7 @@ def test_table_left_unclosed(tmp_path):
 def test_agency_from_the_signature(tmp_path, signature):
     """No agency in any title: the name signed above the date at the end gives it, with a
     note saying so. Without a signature the agency is unknown (test above)."""
-    html = CMS_PAGE.read_text(encoding="utf-8").replace(RECORD, "")
-    html = re.sub(r"<p style='text-align: center;font-weight: bold;'>.*?</p>", "", html)
+    html = _untitled_cms_page()
     html = re.sub(r"<title>.*?</title>", "<title>上海市人民政府</title>", html)
     html = html.replace("<p>无。</p>", "<p>无。</p>" + signature)
     page = tmp_path / "page.html"
@@ -948,13 +951,22 @@ def test_table_lines_running_off_the_page():
     assert ["1", "2", "3", "4", "10", "5", "6", "7", "8", "26", "9", "10", "11", "12", "42"] in rows
 
 
+def _against_truth(name: str) -> tuple[dict, dict, dict]:
+    """A tests/corpus/libreoffice-pdf file read: what came out, its truth, and the values
+    read wrong (not blank: different from what the file prints)."""
+    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
+    truth = json.loads((folder / f"{name}.truth.json").read_text(encoding="utf-8"))
+    got = extract_json(folder / f"{name}.pdf")
+    wrong = {k: (v, truth["values"][k]) for k, v in got["values"].items()
+             if v is not None and v != truth["values"][k]}
+    return got, truth, wrong
+
+
 def test_row_cut_by_a_page_break():
     """A row LibreOffice let break across pages: the number cut after its first line (104 on
     one page, 1 on the next) is 1041, and the group label's last words (处理, below the
     repeated header) go back to it: no value cut short, no unknown row."""
-    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
-    truth = json.loads((folder / "row-cut-by-page-break.truth.json").read_text(encoding="utf-8"))
-    got = extract_json(folder / "row-cut-by-page-break.pdf")
+    got, truth, _ = _against_truth("row-cut-by-page-break")
     assert got["values"]["apply.rejected_duplicate.total"] == 1041
     assert got["values"] == truth["values"]
     assert not [p for p in got["problems"] if p["severity"] != "info"], got["problems"]
@@ -973,11 +985,7 @@ def test_intro_line_is_not_the_title():
 def test_shaded_header_cells_are_no_ruling_lines():
     """A table without lines whose header cells are shaded: the shading's boxes made a grid
     that cut the first row's wrapped numbers apart (its second line read as the row)."""
-    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
-    truth = json.loads((folder / "shaded-header-no-lines.truth.json").read_text(encoding="utf-8"))
-    got = extract_json(folder / "shaded-header-no-lines.pdf")
-    wrong = {k: (v, truth["values"][k]) for k, v in got["values"].items()
-             if v is not None and v != truth["values"][k]}
+    got, _, wrong = _against_truth("shaded-header-no-lines")
     assert not wrong, wrong
     assert sum(v is not None for v in got["values"].values()) > 80
 
@@ -985,11 +993,7 @@ def test_shaded_header_cells_are_no_ruling_lines():
 def test_table_wider_than_the_page():
     """A table running past the page's edge: the cells there hold only part of a number.
     They are emptied with an error, never read as the part inside the page (201 as 2)."""
-    folder = ROOT / "tests" / "corpus" / "libreoffice-pdf"
-    truth = json.loads((folder / "table-wider-than-page.truth.json").read_text(encoding="utf-8"))
-    got = extract_json(folder / "table-wider-than-page.pdf")
-    wrong = {k: (v, truth["values"][k]) for k, v in got["values"].items()
-             if v is not None and v != truth["values"][k]}
+    got, _, wrong = _against_truth("table-wider-than-page")
     assert not wrong, wrong
     assert sum(v is not None for v in got["values"].values()) > 150  # the rest is read
     assert [p["severity"] for p in got["problems"] if p["code"] == "table-off-page"] == ["error"] * 2
