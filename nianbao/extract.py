@@ -125,13 +125,9 @@ def _body_year(doc: Document) -> tuple[int | None, str]:
     text = prose.body_text(doc)[:3000]
     period = _PERIOD.search(text)
     if period:
-        return int(period.group(1)), f"正文所述统计期限（{_flat(period.group(0))}）"
+        return int(period.group(1)), f"正文所述统计期限（{''.join(period.group(0).split())}）"
     years = Counter(re.findall(r"((?:19|20)\d{2})\s*年", text))
     return (int(years.most_common(1)[0][0]), "") if years else (None, "")
-
-
-def _flat(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 def identify(report: Report, printed: str | None, body: str, where) -> None:

@@ -58,10 +58,9 @@ def span_grid(placed: list[tuple[int, int, int, int, str]]) -> list[list[Cell]]:
 # ---------------------------------------------------------------- XML text
 
 
-def _on(rpr, tag: str) -> bool:
+def _on(run, prop: str) -> bool:
     """A run property switched on: <w:vanish/>, <w:vanish w:val="true"/>, not w:val="0"."""
-    found = None if rpr is None else rpr.find(W + tag)
-    return found is not None and found.get(W + "val", "true") not in ("0", "false", "off")
+    return _val(run, f"{W}rPr/{W}{prop}") not in (None, "0", "false", "off")
 
 
 def xml_text(el, notes: bool = False, skip=()) -> str:
@@ -81,8 +80,7 @@ def xml_text(el, notes: bool = False, skip=()) -> str:
             if not isinstance(tag, str) or tag in _SKIP or child in skip:
                 continue
             if tag == W + "r":
-                rpr = child.find(W + "rPr")
-                if _on(rpr, "vanish") or _on(rpr, "specVanish"):
+                if _on(child, "vanish") or _on(child, "specVanish"):
                     continue
                 if notes and _val(child, f"{W}rPr/{W}vertAlign") == "superscript":
                     text = xml_text(child)
