@@ -13,7 +13,7 @@ import codecs
 import re
 from pathlib import Path
 
-from nianbao.model import Document, Paragraph, Table
+from nianbao.model import Cell, Document, Paragraph, Table
 from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import span_grid
 from nianbao.readers.text import decode, utf16_variant
@@ -340,36 +340,57 @@ class _Walker:
             self.flush()
 
     def table(self, el) -> Table | None:
-        rows = _rows(el)
-        taken: set[tuple[int, int]] = set()
-        placed: list[tuple[int, int, int, int, str]] = []
-        lines: list[int] = []
-        for r, tds in enumerate(rows):
-            self.pos += 1
-            lines.append(self.pos)
-            col = 0
-            for td in tds:
-                while (r, col) in taken:
-                    col += 1
-                rs = _span(td.get("rowspan"), len(rows) - r)
-                cs = _span(td.get("colspan"), 1000)
-                for i in range(r, r + rs):
-                    for j in range(col, col + cs):
-                        taken.add((i, j))
-                if _OVERFLOW.search(td.get("style") or ""):
-                    # Excel's "save as web page": text running on over empty cells is written
-                    # as one cell spanning them; the text's cell is one, the rest are empty
-                    placed.append((r, col, rs, 1, cell_text(td)))
-                    placed.extend((r, j, rs, 1, "") for j in range(col + 1, col + cs))
-                else:
-                    placed.append((r, col, rs, cs, cell_text(td)))
-                col += cs
-        if not any(text for *_, text in placed):
-            return None
-        grid = span_grid(placed)
-        while len(grid) < len(lines):
-            grid.append([])
-        return Table(grid, lines)
+        first, self.pos = self.pos + 1, self.pos + len(_rows(el))  # a row a position
+        grid = table_grid(el)
+        return None if grid is None else Table(grid, list(range(first, first + len(grid))))
+
+
+def table_grid(el) -> list[list[Cell]] | None:
+    """A <table>'s rows as a grid, merged cells spread over the positions they cover; None
+    for a table with no text. One row in the grid for each <tr>."""
+    rows = _rows(el)
+    taken: set[tuple[int, int]] = set()
+    placed: list[tuple[int, int, int, int, str]] = []
+    for r, tds in enumerate(rows):
+        col = 0
+        for td in tds:
+            while (r, col) in taken:
+                col += 1
+            rs = _span(td.get("rowspan"), len(rows) - r)
+            cs = _span(td.get("colspan"), 1000)
+            for i in range(r, r + rs):
+                for j in range(col, col + cs):
+                    taken.add((i, j))
+            if _OVERFLOW.search(td.get("style") or ""):
+                # Excel's "save as web page": text running on over empty cells is written
+                # as one cell spanning them; the text's cell is one, the rest are empty
+                placed.append((r, col, rs, 1, cell_text(td)))
+                placed.extend((r, j, rs, 1, "") for j in range(col + 1, col + cs))
+            else:
+                placed.append((r, col, rs, cs, cell_text(td)))
+            col += cs
+    if not any(text for *_, text in placed):
+        return None
+    grid = span_grid(placed)
+    while len(grid) < len(rows):
+        grid.append([])
+    return grid
+
+
+def fragment_grids(markup: str) -> list[list[list[Cell]]]:
+    """The grids of the data tables in a piece of HTML (a table a Markdown file holds)."""
+    import lxml.etree
+    import lxml.html
+
+    try:
+        root = lxml.html.document_fromstring(markup)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    grids = []
+    for el in root.iter("table"):
+        if _is_data_table(el) and (grid := table_grid(el)) is not None:
+            grids.append(grid)
+    return grids
 
 
 def _span(value: str | None, limit: int) -> int:
