@@ -25,7 +25,8 @@ SEVERITIES = {"error": "错误", "warning": "警告", "info": "提示"}
 # What a download is, by its suffix (an original report's: a reader on a phone wants to
 # know first; a package file's, when it has no title of its own).
 FILE_KINDS = {".pdf": "PDF", ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
-              ".html": "网页", ".htm": "网页", ".txt": "纯文本",
+              ".html": "网页", ".htm": "网页", ".txt": "纯文本", ".md": "Markdown 文本",
+              ".markdown": "Markdown 文本",
               ".xlsx": "Excel 工作簿", ".sqlite": "SQLite 数据库", ".db": "SQLite 数据库",
               ".json": "JSON", ".jsonld": "JSON-LD 元数据", ".csv": "CSV 表格",
               ".parquet": "Parquet 表格"}
@@ -84,6 +85,7 @@ CODES = {
     "sub-rows-unsummed": "分项未求和",
     "table-from-positions": "无框线表格按文字位置还原",
     "table-off-page": "表格超出页面，部分单元格无法读取",
+    "transcribed-copy": "原始文件为转写本，非机关发布的原件",
     "table-missing": "缺少表格",
     "template-ambiguous": "无法确定模板",
     "template-mismatch": "模板与年度不符",
@@ -106,8 +108,9 @@ _AT_LINE = re.compile(r":(\d+)(?:\s+|$)")
 
 def place(where: str, report: Report) -> str:
     """A problem's place as a reader of the original file finds it: "原始文件第 60 行 ·
-    三、收到和处理政府信息公开申请情况" for "2020/x.txt:60 三、…" (a PDF's number is its page; a
-    Word or HTML file's, its paragraph or table row). The file itself is the page's subject."""
+    三、收到和处理政府信息公开申请情况" for "2020/x.txt:60 三、…" (a Markdown file's is its line
+    too; a PDF's, its page; a Word or HTML file's, its paragraph or table row). The file itself
+    is the page's subject."""
     rel = report.source.rel if report.source else ""
     if not rel or not where.startswith(rel):
         return where  # a sidecar's, or no file's
@@ -115,7 +118,7 @@ def place(where: str, report: Report) -> str:
     at = _AT_LINE.match(rest)
     if at is None:
         return rest.strip()
-    unit = {"text": "行", "pdf": "页"}.get(report.format or "text", "段")
+    unit = {"text": "行", "markdown": "行", "pdf": "页"}.get(report.format or "text", "段")
     section = rest[at.end():].strip()
     return f"原始文件第 {at.group(1)} {unit}" + (f" · {section}" if section else "")
 

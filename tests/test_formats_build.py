@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from nianbao.pipeline import build
-from tests.conftest import CONTENT, REPORTS
+from tests.conftest import CONTENT, REPORTS, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -41,3 +41,22 @@ def test_mixed_formats_publish_side_by_side(tmp_path):
             encoding="utf-8")
         kind = {".txt": "纯文本", ".docx": "Word 文档", ".pdf": "PDF", ".html": "网页"}[Path(rel).suffix]
         assert f'下载原始文件</a> <span class="muted">（{kind}，' in page  # what it is, first
+
+
+def test_ocr_markdown_publishes_as_a_transcript(tmp_path):
+    """A scanned report's OCR text (Markdown) publishes like any report, said to be a
+    transcript on its page, its problems placed by the file's own line numbers."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    text = (ROOT / "tests/corpus/ocr-markdown/zibo-zichuan-2020-paddle.md").read_text(encoding="utf-8")
+    row = next(i for i, ln in enumerate(text.split("\n"), 1) if "（一）予以公开" in ln)
+    (content / "reports" / "r.md").write_text(
+        text.replace("（一）予以公开</td><td>1</td>", "（一）予以公开</td><td>77</td>"), encoding="utf-8")
+    result = build(content, tmp_path / "output", search=False)
+    [report] = result.published
+    assert (report.format, report.agency_id, report.year) == ("markdown", "zibo-zichuan-zhaoshangju", 2020)
+    page = (tmp_path / "output" / report.agency_id / "2020" / "index.html").read_text(encoding="utf-8")
+    assert '下载原始文件</a> <span class="muted">（Markdown 文本，' in page
+    assert "原始文件为转写本，非机关发布的原件" in page
+    assert f"位置：原始文件第 {row} 行" in page

@@ -1,4 +1,5 @@
-"""The PDF, Word and HTML readers: every format of a report gives the values its text gives.
+"""The PDF, Word, HTML and Markdown readers: every format of a report gives the values its
+text gives.
 
 Fixtures are committed (tests/fixtures/generated/, written by make_fixtures.py there, and
 tests/fixtures/shared/, copied from shared/fixtures), so only the .doc conversion test
@@ -1010,3 +1011,63 @@ def test_a_misprinted_unit_is_not_yuan(tmp_path):
     assert got["values"]["active.procurement.amount"] == extracted(TONGZHOU_TEXT)["values"][
         "active.procurement.amount"]
     assert "amount-in-yuan" not in {p["code"] for p in got["problems"]}
+
+
+# ---------------------------------------------------------------- Markdown from OCR tools
+
+OCR_MARKDOWN = ROOT / "tests" / "corpus" / "ocr-markdown"
+
+
+@pytest.mark.parametrize(("markdown", "word"), [
+    ("ningbo-yinzhou-2021-mineru.md", "ningbo-yinzhou-shangwuju-2021-a.docx"),
+    ("beijing-tongzhou-2020-marker.md", "beijing-tongzhou-shangwuju-2020.docx"),
+    ("zibo-zichuan-2020-paddle.md", "zibo-zichuan-zhaoshangju-2020.docx"),
+])
+def test_ocr_markdown_reads_as_its_word_file(markdown, word):
+    """A report as OCR tools write it (headings as "#" and bold, HTML tables with merged
+    cells, blank lines between their rows, pipe tables wider than their first row): every
+    value, the title, the sections and the signature are the Word file's."""
+    got, want = extract_json(OCR_MARKDOWN / markdown), extract_json(GENERATED / word)
+    assert got["values"] == want["values"]
+    assert (got["agency"], got["year"], got["template"]) == (want["agency"], want["year"], want["template"])
+    assert not [p for p in got["problems"] if p["severity"] == "error"]
+    assert "transcribed-copy" in {p["code"] for p in got["problems"]}  # not the agency's file
+    doc, word_doc = readers.read(OCR_MARKDOWN / markdown), readers.read(GENERATED / word)
+    assert doc.format == "markdown"
+    assert prose.front_matter(doc) == prose.front_matter(word_doc)
+    assert prose.sections(doc) == prose.sections(word_doc)
+    assert prose.signature_date(doc) == prose.signature_date(word_doc)
+
+
+def test_markdown_problem_names_the_line_of_its_row(tmp_path):
+    """A broken rule in an HTML table names the line of the row's <tr>, blank lines and all."""
+    text = (OCR_MARKDOWN / "zibo-zichuan-2020-paddle.md").read_text(encoding="utf-8")
+    row = next(i for i, ln in enumerate(text.split("\n"), 1) if "（一）予以公开" in ln)
+    broken = tmp_path / "report.md"
+    broken.write_text(text.replace("（一）予以公开</td><td>1</td>", "（一）予以公开</td><td>77</td>"),
+                      encoding="utf-8")
+    got = extract_json(broken)
+    assert got["values"]["apply.disclosed.natural"] == 77
+    rows = [p for p in got["problems"] if p["code"] == "rule-broken" and "一行" in p["message"]]
+    assert [p["where"].split(" ")[0] for p in rows] == [f"report.md:{row}"]
+
+
+def test_markdown_syntax_is_not_report_text(tmp_path):
+    """Markdown's own marks never reach a label or a heading, and what it would take for
+    syntax (a list's number, a row wider than its table's first) stays."""
+    path = tmp_path / "report.md"
+    path.write_text("\n".join([
+        "# **某市某局2021年政府信息公开工作年度报告**", "",
+        "## 一、总体情况", "", "本年度共主动公开信息\\*12条。![](images/seal.jpg)", "",
+        "1. 属于国家秘密", "",
+        "| 信息内容 | 本年制发件数 |", "|---|---|", "| 规章 | 1 | 2 | 3 |",
+        "| 行政<br>规范性文件 | 118<br>121 | 0 | 0 |",
+    ]), encoding="utf-8")
+    doc = readers.read(path)
+    texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
+    assert texts == ["某市某局2021年政府信息公开工作年度报告", "一、总体情况",
+                     "本年度共主动公开信息*12条。", "1.属于国家秘密"]
+    table = next(b for b in doc.blocks if isinstance(b, Table))
+    assert [[c.text for c in row] for row in table.rows][-2:] == [
+        ["规章", "1", "2", "3"], ["行政 规范性文件", "118 / 121", "0", "0"]]  # two numbers, not 118121
+    assert table.row_lines[-2:] == [11, 12]

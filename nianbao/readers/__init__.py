@@ -13,11 +13,14 @@ from nianbao.model import Document, Table
 from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import DocReader, DocxReader
 from nianbao.readers.html import HtmlReader
+from nianbao.readers.markdown import MarkdownReader
 from nianbao.readers.pdf import PdfReader
 from nianbao.readers.text import TextReader
 
-# Asked in order: binary formats by their magic first, HTML before plain text.
-REGISTRY: list[type[Reader]] = [PdfReader, DocxReader, DocReader, HtmlReader, TextReader]
+# Asked in order: binary formats by their magic first, then Markdown (by its extension),
+# HTML before plain text.
+REGISTRY: list[type[Reader]] = [PdfReader, DocxReader, DocReader, MarkdownReader, HtmlReader,
+                                TextReader]
 
 
 def register(reader: type[Reader]) -> type[Reader]:

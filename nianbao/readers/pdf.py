@@ -168,7 +168,8 @@ class PdfReader(Reader):
             raise ReadError("damaged-file", "PDF 文件没有任何页面，可能已损坏或不完整")
         if chars == 0:
             raise ReadError("needs-ocr",
-                            "PDF 没有文字层（扫描件），需要 OCR 识别后才能读取；请提供可复制文字的 PDF 或 Word 版本")
+                            "PDF 没有文字层（扫描件），需要 OCR 识别后才能读取；请提供可复制文字的 PDF 或 Word "
+                            "版本，或用 OCR 工具（如 MinerU、PaddleOCR）把它转成 Markdown（.md）文件代替它")
         return items
 
     def _page(self, page, number: int) -> list[_Line | _TableItem]:

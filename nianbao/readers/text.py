@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nianbao.model import Cell, Document, Paragraph, Table
 from nianbao.readers.base import Reader, ReadError
+from nianbao.values import join_lines
 
 _BINARY_MAGIC = (b"%PDF", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 _HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
@@ -71,9 +72,19 @@ def decode(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
+def read_text(path: Path) -> tuple[str, str]:
+    """A text file's text and encoding; an error for bytes that are no text."""
+    text, encoding = decode(path.read_bytes())
+    sample = text[:4000]
+    if (not "".join(sample.split()).isprintable()  # the usual case, in C: all printable
+            and sum(ch.isprintable() or ch.isspace() for ch in sample) < 0.95 * len(sample)):
+        raise ReadError("not-text", "文件内容不是可读的文本")
+    return text, encoding
+
+
 class TextReader(Reader):
     format = "text"
-    extensions = (".txt", ".text", ".md")
+    extensions = (".txt", ".text")
 
     @classmethod
     def sniff(cls, head: bytes, suffix: str) -> bool:
@@ -84,11 +95,7 @@ class TextReader(Reader):
         return b"\x00" not in head
 
     def read(self, path: Path) -> Document:
-        text, encoding = decode(path.read_bytes())
-        sample = text[:4000]
-        if (not "".join(sample.split()).isprintable()  # the usual case, in C: all printable
-                and sum(ch.isprintable() or ch.isspace() for ch in sample) < 0.95 * len(sample)):
-            raise ReadError("not-text", "文件内容不是可读的文本")
+        text, encoding = read_text(path)
         lines = [_ARTEFACTS.sub("", ln).rstrip("\r") for ln in text.split("\n")]
         meta, lines = saved_page_header(lines)
         return Document(parse_lines(lines), encoding=encoding, format=self.format, meta=meta)
@@ -125,15 +132,22 @@ def _kind(line: str, row_per_line: bool) -> str:
 
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^[\s|:\-]+$")
+_PIPE = re.compile(r"(?<!\\)\|")  # a cell's edge
+_BR = re.compile(r"<br\s*/?>", re.I)
 
 
 def _pipe_to_tabs(line: str) -> str:
-    """'| 规章 | 0 | 0 | 0 |' (PDF-to-Markdown converters) → a tab-separated row."""
+    """'| 规章 | 0 | 0 | 0 |' (PDF-to-Markdown converters) → a tab-separated row; a rule line
+    → blank. A cell's lines (<br>) are joined as a Word cell's are, so two numbers stay two
+    ("118 / 121"), and "\\|" is a bar in a cell."""
     if not _PIPE_ROW.match(line):
         return line
     if _PIPE_RULE.match(line):
         return ""
-    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    cells = []
+    for cell in _PIPE.split(line.strip().strip("|")):
+        pieces = [x.replace("\\|", "|") for x in _BR.split(cell)]
+        cells.append(join_lines(pieces).replace("\n", " ").strip())
     return "\t".join(cells) + ("\t" if len(cells) == 1 else "")
 
 
