@@ -56,6 +56,8 @@ CODES = {
     "damaged-file": "文件已损坏",
     "duplicate-report": "同一机关年度有多个文件",
     "empty-file": "空文件",
+    "encoding-mixed": "文件混用 UTF-8 与 GBK 编码",
+    "encoding-errors": "文件有无法解码的字节",
     "encrypted-pdf": "PDF 已加密",
     "header-missing": "表格缺少列标题",
     "header-unreadable": "列标题无法识别",

@@ -472,6 +472,38 @@ def test_html_declared_charset_wrong_falls_back():
     assert "总体情况" in text and encoding == "gb18030"
 
 
+def test_utf8_page_with_a_gbk_line(tmp_path):
+    """A UTF-8 page whose footer include was saved in GBK, in the middle of a line: each
+    part reads in its own encoding (the page was 'undecodable'), with a warning to check
+    its text."""
+    page = (GENERATED / "ningbo-yinzhou-shangwuju-2021-a.utf-8.html").read_text(encoding="utf-8")
+    end = page.rindex("</body>")
+    path = tmp_path / "page.html"
+    path.write_bytes(page[:end].encode("utf-8") + "<div>主办：鄞州区人民政府办公室 丂</div>".encode("gbk")
+                     + page[end:].encode("utf-8"))
+    got = extract_json(path)
+    assert got["values"] == extract_json(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.utf-8.html")["values"]
+    assert [p["severity"] for p in got["problems"] if p["code"] == "encoding-mixed"] == ["warning"]
+    assert "主办：鄞州区人民政府办公室 丂" in decode(path.read_bytes())[0]  # 丂: 81 40, "@" its 2nd byte
+
+
+def test_gbk_file_with_one_broken_character(tmp_path):
+    """A GBK page with a character cut in half (a byte no encoding decodes) reads as a
+    browser shows it, the byte as U+FFFD, with a warning placed at it (it was
+    'undecodable'). A GBK file so broken that a line of it is neither encoding is not read
+    line by line: its other lines could pass for UTF-8 by accident."""
+    data = (GENERATED / "zibo-zichuan-zhaoshangju-2020.gbk.html").read_bytes()
+    at = data.index("一、总体情况".encode("gbk"))
+    path = tmp_path / "page.html"
+    path.write_bytes(data[:at] + b"\xff" + data[at:])
+    got = extract_json(path)
+    assert got["values"] == extract_json(GENERATED / "zibo-zichuan-zhaoshangju-2020.gbk.html")["values"]
+    [note] = [p for p in got["problems"] if p["code"] == "encoding-errors"]
+    assert note["severity"] == "warning" and note["message"].startswith("文件有 1 处字节无法按 GB18030 解码")
+    assert re.search(r":\d+$", note["where"])  # the paragraph it is in
+    assert decode(data[:at] + b"\xff" + data[at:])[1] == "gb18030+replaced"
+
+
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_bom(codec):
     text = "宁波市鄞州区商务局\n2021年政府信息公开工作年度报告\n一、总体情况\n\t规章\n\t0\n"

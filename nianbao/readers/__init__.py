@@ -15,7 +15,7 @@ from nianbao.readers.docx import DocReader, DocxReader
 from nianbao.readers.html import HtmlReader
 from nianbao.readers.markdown import MarkdownReader
 from nianbao.readers.pdf import PdfReader
-from nianbao.readers.text import TextReader
+from nianbao.readers.text import MIXED, REPLACED, TextReader
 
 # Asked in order: binary formats by their magic first, then Markdown (by its extension),
 # HTML before plain text.
@@ -57,7 +57,23 @@ def read(path: Path) -> Document:
             block.text = block.text.translate(_INVISIBLE)
     if doc.meta.get("title"):
         doc.meta["title"] = doc.meta["title"].translate(_INVISIBLE)
+    if doc.encoding == MIXED:
+        doc.notes.append(("encoding-mixed", "warning", "文件以 UTF-8 编码为主，其中夹有 GBK（GB18030）"
+                          "编码的行，已分别按各自的编码读出，请核对文字是否有误", None))
+    elif doc.encoding and doc.encoding.endswith(REPLACED):
+        hit = [b for b in doc.blocks if "\ufffd" in _text_of(b)]
+        count = sum(_text_of(b).count("\ufffd") for b in hit)
+        doc.notes.append(("encoding-errors", "warning",
+                          f"文件有 {count} 处字节无法按 {doc.encoding[:-len(REPLACED)].upper()} 解码，"
+                          "已显示为“\ufffd”（位置为第一处）；落在行标题或数字中的，该行无法读取",
+                          hit[0].line if hit else None))
     return doc
+
+
+def _text_of(block) -> str:
+    if isinstance(block, Table):
+        return "".join(cell.text for row in block.rows for cell in row)
+    return block.text
 
 
 __all__ = ["REGISTRY", "ReadError", "Reader", "read", "reader_for", "register"]

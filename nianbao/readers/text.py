@@ -45,8 +45,48 @@ def utf16_variant(data: bytes) -> str | None:
     return variant if printable >= 0.95 * len(text) else None
 
 
+# A UTF-8 page with a block in GBK (a CMS include saved in the old encoding): a browser shows
+# the block as U+FFFD and the rest as it is. Both keep ASCII as it is, so each run of other
+# bytes is read in the one of the two it is.
+MIXED = "utf-8+gb18030"
+REPLACED = "+replaced"  # after an encoding's name: bytes it cannot decode shown as U+FFFD
+_HIGH_RUN = re.compile(rb"[\x80-\xff]+")
+
+
+def _runs_utf8_or_gb(data: bytes) -> str | None:
+    """The text, each run of non-ASCII bytes read as UTF-8 or as GB18030; None unless every
+    run is one of them. A run is UTF-8 only with a character UTF-8 writes in three bytes or
+    more (Chinese): a GBK character or two can pass for a two-byte UTF-8 letter ("省" for
+    "ʡ"). A GBK character's second byte may be ASCII ("丂" is 81 40): a run ending in a
+    first byte takes the next byte too."""
+    out, pos = [], 0
+    for m in _HIGH_RUN.finditer(data):
+        start, end = m.span()
+        if start < pos:  # the run began with the byte the last one took
+            start = pos
+        out.append(data[pos:start].decode("ascii"))
+        run = data[start:end]
+        try:
+            text = run.decode("utf-8")
+            if max(text) < "\u0800":
+                text = run.decode("gb18030")
+        except UnicodeDecodeError:
+            try:
+                text = run.decode("gb18030")
+            except UnicodeDecodeError:
+                try:
+                    text, end = data[start:end + 1].decode("gb18030"), end + 1
+                except UnicodeDecodeError:
+                    return None
+        out.append(text)
+        pos = end
+    out.append(data[pos:].decode("ascii"))
+    return "".join(out)
+
+
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode by BOM, UTF-16 NUL pattern, strict UTF-8, then GB18030; a detector settles the rest."""
+    """Decode by BOM, UTF-16 NUL pattern, strict UTF-8, then GB18030, then line by line
+    (MIXED), then with a few bytes replaced (REPLACED); a detector settles the rest."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
@@ -64,6 +104,14 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(name), name
         except UnicodeDecodeError:
             pass
+    if (text := _runs_utf8_or_gb(data)) is not None:
+        return text, MIXED
+    # A few bytes wrong (a CMS cut a GBK character in half at a length limit): read as a
+    # browser does, each as U+FFFD, which no label or number takes for anything.
+    text, name = min(((data.decode(n, "replace"), n) for n in ("utf-8", "gb18030")),
+                     key=lambda tn: tn[0].count("\ufffd"))
+    if text.count("\ufffd") <= max(8, len(text) // 1000):
+        return text, name + REPLACED
     import charset_normalizer
 
     best = charset_normalizer.from_bytes(data).best()
