@@ -1103,3 +1103,33 @@ def test_markdown_syntax_is_not_report_text(tmp_path):
     assert [[c.text for c in row] for row in table.rows][-2:] == [
         ["规章", "1", "2", "3"], ["行政 规范性文件", "118 / 121", "0", "0"]]  # two numbers, not 118121
     assert table.row_lines[-2:] == [11, 12]
+
+
+def test_ocr_table_row_a_cell_short_is_not_shifted(tmp_path):
+    """An OCR tool lost a cell from the middle of a row: the row is short, its numbers are
+    not read one column to the left (a web page's short row is blanks at its end, as a
+    browser shows it; an OCR tool's is a cell lost anywhere)."""
+    text = (OCR_MARKDOWN / "zibo-zichuan-2020-paddle.md").read_text(encoding="utf-8")
+    row = "（一）予以公开</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>"
+    assert row in text
+    path = tmp_path / "report.md"
+    path.write_text(text.replace(row, row.replace("<td>0</td>", "", 1)), encoding="utf-8")
+    got = extract_json(path)
+    fields = [k for k in got["values"] if k.startswith("apply.disclosed.")]
+    assert len(fields) == 7 and all(got["values"][k] is None for k in fields)
+    assert "cells-misaligned" in {p["code"] for p in got["problems"] if p["severity"] == "error"}
+    want = extract_json(GENERATED / "zibo-zichuan-zhaoshangju-2020.docx")["values"]
+    assert {k: v for k, v in got["values"].items() if k not in fields} == \
+        {k: v for k, v in want.items() if k not in fields}
+
+
+def test_pipe_rows_without_padding_keep_their_blank_end_cells(tmp_path):
+    """"|行政许可||107|108||": one bar each side is the row's edge; the blank cells at its
+    ends are cells (all the bars were stripped, and the numbers moved a column)."""
+    path = tmp_path / "report.md"
+    path.write_text("信息内容|上一年项目数量|本年增/减|处理决定数量\n---|---|---|---\n"
+                    "|行政许可||107|108||\n", encoding="utf-8")
+    [table] = [b for b in readers.read(path).blocks if isinstance(b, Table)]
+    assert [c.text for c in table.rows[-1]] == ["行政许可", "", "107", "108", ""]
+    assert [c.text for c in table.rows[0]] == ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"]
+

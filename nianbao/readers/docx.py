@@ -31,7 +31,8 @@ _STRICT = b"http://purl.oclc.org/ooxml/wordprocessingml/main"
 # ---------------------------------------------------------------- grid with spans
 
 
-def span_grid(placed: list[tuple[int, int, int, int, str]]) -> list[list[Cell]]:
+def span_grid(placed: list[tuple[int, int, int, int, str]], *, ragged: bool = False
+              ) -> list[list[Cell]]:
     """(row, col, rowspan, colspan, text) → one list of Cells per table row.
 
     A merged cell gives one Cell per row it covers, at its origin's column: the origin row
@@ -39,7 +40,9 @@ def span_grid(placed: list[tuple[int, int, int, int, str]]) -> list[list[Cell]]:
     naturally and values are never counted twice. Columns it covers beyond the first are
     left out, as Word's own text export does: the parser counts a row's value cells and
     header labels by position, so a copy there would shift or duplicate a column. Holes
-    no cell covers are blank cells.
+    no cell covers are blank cells; ragged: but for those after a row's last cell, so a row
+    short of cells (a web page's row a cell was left out of) stays short and is never read
+    as a full row whose last value is blank.
     """
     if not placed:
         return []
@@ -51,6 +54,10 @@ def span_grid(placed: list[tuple[int, int, int, int, str]]) -> list[list[Cell]]:
             for j in range(c, c + cs):
                 if grid[i][j] is None:
                     grid[i][j] = Cell(text, spanned=i != r) if j == c else True
+    if ragged:
+        for row in grid:
+            while row and row[-1] is None:
+                row.pop()
     return [[Cell("") if cell is None else cell for cell in row if cell is not True]
             for row in grid]
 

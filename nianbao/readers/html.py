@@ -345,9 +345,10 @@ class _Walker:
         return None if grid is None else Table(grid, list(range(first, first + len(grid))))
 
 
-def table_grid(el) -> list[list[Cell]] | None:
+def table_grid(el, *, ragged: bool = False) -> list[list[Cell]] | None:
     """A <table>'s rows as a grid, merged cells spread over the positions they cover; None
-    for a table with no text. One row in the grid for each <tr>."""
+    for a table with no text. One row in the grid for each <tr>. A row short of cells is
+    what a browser shows, blanks at its end, unless ragged (see span_grid)."""
     rows = _rows(el)
     taken: set[tuple[int, int]] = set()
     placed: list[tuple[int, int, int, int, str]] = []
@@ -371,14 +372,15 @@ def table_grid(el) -> list[list[Cell]] | None:
             col += cs
     if not any(text for *_, text in placed):
         return None
-    grid = span_grid(placed)
+    grid = span_grid(placed, ragged=ragged)
     while len(grid) < len(rows):
         grid.append([])
     return grid
 
 
 def fragment_grids(markup: str) -> list[list[list[Cell]]]:
-    """The grids of the data tables in a piece of HTML (a table a Markdown file holds)."""
+    """The grids of the data tables in a piece of HTML (a table a Markdown file holds: an
+    OCR tool's, so a row short of cells is one a cell was lost from, anywhere in it)."""
     import lxml.etree
     import lxml.html
 
@@ -388,7 +390,7 @@ def fragment_grids(markup: str) -> list[list[list[Cell]]]:
         return []
     grids = []
     for el in root.iter("table"):
-        if _is_data_table(el) and (grid := table_grid(el)) is not None:
+        if _is_data_table(el) and (grid := table_grid(el, ragged=True)) is not None:
             grids.append(grid)
     return grids
 

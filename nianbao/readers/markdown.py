@@ -110,11 +110,14 @@ def _plain_lines(text: str) -> list[str]:
         if token.map is None:
             continue
         first, last = token.map
-        if token.type in ("table_open", "code_block", "fence"):
-            body = source[first:last] if token.type != "fence" else source[first + 1:last - 1]
+        if token.type == "table_open":  # its rows with both outer bars, as the text reader knows them
+            for i in range(first, last):
+                lines[i] = _barred(source[i])
+            raw = True
+        elif token.type in ("code_block", "fence"):
+            body = source[first:last] if token.type == "code_block" else source[first + 1:last - 1]
             for i, ln in enumerate(body, first + (token.type == "fence")):
                 lines[i] = ln
-            raw = token.type == "table_open"
         elif token.type == "html_block":
             for i in range(first, last):
                 lines[i] = html.unescape(_TAGS.sub("", source[i]))
@@ -129,6 +132,19 @@ def _numbered(source: str, text: str) -> str:
     """A list item's number back before its text: "1. 属于国家秘密" is row 1., not a list."""
     m = _ORDERED.match(source)
     return m.group(1) + text if m and not text.startswith(m.group(1)) else text
+
+
+def _barred(line: str) -> str:
+    """A table row as "| a | b |": Markdown lets a row leave out its outer bars. (A line
+    without a bar is no row, though Markdown runs a table on over it to a blank line.)"""
+    line = line.strip()
+    if "|" not in line:
+        return line
+    if not line.startswith("|"):
+        line = "|" + line
+    if not line.endswith("|") or line.endswith("\\|"):
+        line += "|"
+    return line
 
 
 def _verbatim(line: str) -> bool:

@@ -193,7 +193,7 @@ def _pipe_to_tabs(line: str) -> str:
     if _PIPE_RULE.match(line):
         return ""
     cells = []
-    for cell in _PIPE.split(line.strip().strip("|")):
+    for cell in _PIPE.split(line.strip()[1:-1]):  # one bar each side: "||107|" is a blank, 107
         pieces = [x.replace("\\|", "|") for x in _BR.split(cell)]
         cells.append(join_lines(pieces).replace("\n", " ").strip())
     return "\t".join(cells) + ("\t" if len(cells) == 1 else "")
