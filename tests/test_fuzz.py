@@ -55,7 +55,8 @@ from nianbao.extract import extract
 from nianbao.jsonout import dumps, report_json
 from nianbao.model import Cell, Report, Table
 from nianbao.parse import split_cells
-from nianbao.readers.text import TextReader
+from nianbao.readers import ReadError
+from nianbao.readers.text import MIXED, REPLACED, TextReader, decode
 from tests.conftest import REPORTS
 
 SENTINEL = 10_000_000  # probe values: far above any printed number, and sums of two stay above the range
@@ -555,11 +556,12 @@ def allowed_values(doc: Doc, data: bytes) -> dict[str, list]:
     """Per field: the base value plus what its position(s) in the mutated text print now."""
     base = doc.base
     kinds = base.kinds
-    utf8 = True
+    # Read as UTF-8, its bad bytes as U+FFFD or GB18030 characters (which no number holds), the
+    # numbers print as the text says; read in another encoding, only the base value stands.
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        utf8 = False  # the whole file is read in another encoding: only the base value stands
+        utf8 = decode(data)[1] in ("utf-8", MIXED, "utf-8" + REPLACED)
+    except ReadError:
+        utf8 = False
     printed: dict[str, list] = {}
     for s in doc.segs:
         for j, f in enumerate(s.fields if s.is_row else ()):
