@@ -115,11 +115,16 @@ def parse_value(text: str, kind: str) -> CellValue:
     if t in _DASHES:
         return CellValue(None, problem="dash", detail=text.strip())
     m = _NUMBER.match(t)
-    if not m or _odd(text) or len(m["num"]) > _MAX_DIGITS:
+    if not m or _odd(text) or len(m["num"]) > _MAX_DIGITS or _spaced_apart(text):
+        return CellValue(None, problem="not-a-number", detail=_shown(text))
+    amount_kind = kind in ("amount_wan", "amount_yuan")
+    if amount_kind and m["num"].count(",") == 1 and "." not in m["num"]:
+        # "125,755" in 万元: a thousands separator, or a decimal point (OCR, a European
+        # hand) in 125.755: a thousand times apart, so neither is taken
         return CellValue(None, problem="not-a-number", detail=_shown(text))
     sign, num, unit, note = m["sign"], m["num"].replace(",", ""), m["unit"], m["note"]
     annotation = (unit or "") + (note or "") or None
-    if kind in ("amount_wan", "amount_yuan"):
+    if amount_kind:
         try:
             amount = Decimal(num)
         except InvalidOperation:  # pragma: no cover - the regex admits only digits
@@ -135,6 +140,18 @@ def parse_value(text: str, kind: str) -> CellValue:
         return CellValue(None, annotation, problem="not-an-integer", detail=_shown(text))
     value = int(num)
     return CellValue(-value if sign == "-" else value, annotation)
+
+
+# Digits a space apart on one line (a number wrapped in its cell is on two: "317\n9", 3179)
+_DIGITS_APART = re.compile(r"[0-9０-９][0-9０-９,，.．]*(?:[ \t\u00a0\u3000]+[0-9０-９][0-9０-９,，.．]*)+")
+
+
+def _spaced_apart(text: str) -> bool:
+    """Digits with spaces between them that are not one number spaced out digit by digit
+    ("1 2"): "3 12" or "107 108" is two numbers in one cell (an OCR tool merged two cells),
+    never 312 or 107108. ("1 024" is refused too: it reads either way.)"""
+    m = _DIGITS_APART.search(text)
+    return m is not None and not all(len(group) == 1 for group in m.group().split())
 
 
 def _normal(amount: Decimal) -> Decimal:

@@ -30,6 +30,10 @@ from nianbao.values import clean, join_lines, looks_like_value, parse_value
     ("65[1]", "count", 65, "[1]"),  # a superscript note, as the readers give it
     ("33426600", "amount_yuan", Decimal("3342.66"), None),  # under a heading in 元
     ("1.5万元", "amount_yuan", Decimal("1.5"), None),  # its own unit wins
+    ("1 2", "count", 12, None),  # spaced out digit by digit
+    ("317\n9", "count", 3179, None),  # wrapped in a narrow cell (a PDF's)
+    ("1,234.5", "amount_wan", Decimal("1234.5"), None),
+    ("1,234,567", "amount_wan", Decimal("1234567"), None),
 ])
 def test_numbers(text, kind, value, annotation):
     got = parse_value(text, kind)
@@ -54,11 +58,22 @@ def test_blank_is_null_not_zero(text):
     ("三", "not-a-number"), ("约10", "not-a-number"), ("1.5", "not-an-integer"),
     ("3万", "not-an-integer"),  # a count in 万: not 3, and not guessed as 30000
     ("118 / 121", "not-a-number"),  # two merged cells' numbers: neither, not 118121
+    ("3 12", "not-a-number"), ("107 108", "not-a-number"),  # the same, a space apart (OCR)
 ])
 def test_not_guessed(text, problem):
     got = parse_value(text, "count")
     assert got.value is None
     assert got.problem == problem
+
+
+@pytest.mark.parametrize("text", ["125,755", "125，755", "1,024"])
+def test_one_comma_in_an_amount_is_not_guessed(text):
+    """In 万元, "125,755" is 125755 with a thousands separator or 125.755 with a comma for
+    the point (OCR, a European hand): a thousand times apart, so it is not read. A count
+    has no decimals: there it is 125755."""
+    got = parse_value(text, "amount_wan")
+    assert got.value is None and got.problem == "not-a-number"
+    assert parse_value(text, "count").value == int(text.replace(",", "").replace("，", ""))
 
 
 def test_negative_count_kept_for_the_rule_to_show():
