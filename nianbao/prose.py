@@ -9,6 +9,9 @@ from nianbao.model import Document, Paragraph, Section, Table
 
 _TITLE_TAIL = re.compile(r"(政府信息公开|政务公开)?(工作)?(年度)?(情况)?(报告|年报)$")
 _YEAR = re.compile(r"((?:19|20)\d{2}|[〇一二三四五六七八九零○]{4})\s*年度?")
+# A year an OCR tool misread ("2O21年", "202l年", "201g年"): no year, but no part of the
+# agency's name
+_MISREAD_YEAR = re.compile(r"(?<![0-9A-Za-z])[12Zz][0-9A-Za-z]{3}\s*年度?")
 # what a title adds after 报告: "（全文）", "（文字版）", "（2021年度）" (its year taken out)
 _TITLE_NOTE = re.compile(r"[（(](?:全文|文字版|图文版|正式版|修订版|公开版|)[)）]$")
 _TITLE_AGENCY = re.compile(r"(?:报告|年报)[（(]([^（）()]{4,})[)）]$")  # "年度报告（某区商务局）"
@@ -79,7 +82,10 @@ def parse_title(title: str) -> Front:
     text = _CJK_SPACE.sub("", title.translate(_WIDE_DIGITS))
     year_match = _YEAR.search(text)
     year = _number(year_match.group(1)) if year_match else None
-    name = _YEAR.sub("", text).strip(" ：:　")
+    name = _YEAR.sub("", text) if year_match else \
+        _MISREAD_YEAR.sub(lambda m: m.group() if m.group()[:4].isdigit() else "", text)
+    name = name.strip(" ：:　")
+    name = re.sub(r"^附件\s*[0-9一二三四五]*\s*[:：]?", "", name)  # "附件1" above an attached report
     name = re.sub(r"^关于|的(?:公告|通知)$", "", name)
     name = _TITLE_NOTE.sub("", name)
     inside = _TITLE_AGENCY.search(name)

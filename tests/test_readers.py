@@ -760,6 +760,11 @@ def test_page_titled_by_its_site_only(tmp_path):
     ("北 京 市 通 州 区 商 务 局 2021年政府信息公开工作年度报告", "北京市通州区商务局", 2021),
     ("2020年南关区商务局政府信息公开工作年度报告", "南关区商务局", 2020),
     ("2021年政府信息公开工作年度报告", None, 2021),
+    # a year OCR misread: no year (the body gives it, with a note), and not in the name
+    ("宁波市鄞州区商务局2O21年政府信息公开工作年度报告", "宁波市鄞州区商务局", None),
+    ("2O2l年度南关区商务局政府信息公开工作年度报告", "南关区商务局", None),
+    ("区商务局201g年度政府信息公开工作年度报告", "区商务局", None),
+    ("附件1：2020年南关区商务局政府信息公开工作年度报告", "南关区商务局", 2020),
 ])
 def test_titles_as_agencies_print_them(title, agency, year):
     front = prose.parse_title(title)
