@@ -41,11 +41,25 @@ class Line:
 
 
 def split_cells(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
+    """A row's label cells and value cells: the labels end at the last cell that is no
+    value. A number misprinted or misread ("l2", "107.", "$12$": no Chinese, a digit or a
+    letter OCR takes for one) after the labels is a value cell that cannot be read, not
+    the row's last label: as a label it took the row's other values with it."""
     last_label = -1
     for i, c in enumerate(cells):
-        if c.text.strip() and not looks_like_value(c.text):
+        if c.text.strip() and not looks_like_value(c.text) and not _misread_number(c.text):
             last_label = i
     return cells[: last_label + 1], cells[last_label + 1:]
+
+
+# A number as OCR misreads it: digits, letters taken for digits (l for 1, O for 0), stray
+# points and marks ("107.", "l2", "$12$", "**12**"); nothing else ("+SUM(1)" is a label)
+_MISREAD = re.compile(r"[0-9０-９OoIlSBZgq.,。，．、·'`$*_\s]{1,12}")
+
+
+def _misread_number(text: str) -> bool:
+    text = text.strip()
+    return bool(_MISREAD.fullmatch(text)) and any(ch in "0123456789０１２３４５６７８９OoIlSBZgq" for ch in text)
 
 
 def table_lines(doc: Document) -> list[list[Line]]:
@@ -224,9 +238,12 @@ class TableParser:
         self.item: str | None = None
         self.item_open = False  # the last line read was an item's label (第二十条第（五）项)
         self.item_columns: dict[str, list[Column]] = {}
+        self.item_layout: dict[str, Layout] = {}  # where each item's columns stand in its header
         self.yuan: set[str] = set()  # items whose amount column's heading says 元, not 万元
         self.apply_columns: list[Column] | None = None
         self.apply_top: list[str] | None = None  # 自然人 | 法人或其他组织 | 总计, normalised
+        self.apply_top_layout: Layout | None = None  # where that row puts 自然人 and 总计
+        self.apply_layout: Layout | None = None
         self.table: str | None = None  # the table the last recognised row belongs to
         self.appeal_header: list[Line] = []
         self.appeal_columns: list[tuple[str, Column]] | None = None
@@ -351,10 +368,15 @@ class TableParser:
         if any(c.type == "amount_wan" for c in columns) and \
                 any(_YUAN.search(lab) for lab in line.own_labels):
             self.yuan.add(self.item)
-        mapped = [self.labels.column("active", columns, lab) for lab in line.own_labels]
-        mapped = [c for c in mapped if c]
+        found = [self.labels.column("active", columns, lab) for lab in line.own_labels]
+        layout = Layout.of(line, found)
+        mapped = [c for c in found if c]
+        if layout is not None:  # a heading a converter wrote in each column it spans, once
+            mapped = [c for k, c in enumerate(mapped) if k == 0 or c.id != mapped[k - 1].id]
         if sorted(c.id for c in mapped) == sorted(c.id for c in columns):
             self.item_columns[self.item] = mapped
+            if layout is not None:
+                self.item_layout[self.item] = layout
         else:
             self.problem("header-unreadable", "warning",
                          f"“{self.item}”的列标题与模板不符，按模板列顺序读取", line)
@@ -372,12 +394,14 @@ class TableParser:
         if len({c.id for c in leaves}) == len(applicant):
             if org not in own:
                 self.apply_columns = leaves
+                self.apply_layout = Layout.of(line, found)
                 return
             # both header rows on one line: the kinds of organisation go where 法人或其他组织 stands
             self.apply_top = [k for k in own if k == org or
                               self.labels.column("apply", applicant, k) in (natural, total)]
         elif natural in leaves or total in leaves:  # the top header row: 自然人 | 法人或其他组织 | 总计
             self.apply_top = own
+            self.apply_top_layout = Layout.of(line, found)
             return
         top = self.apply_top
         if top is not None:  # the row of organisation kinds under 法人或其他组织
@@ -391,6 +415,11 @@ class TableParser:
                         order.append(col)
             if sorted(c.id for c in order) == sorted(by_id):
                 self.apply_columns = order
+                kinds = Layout.of(line, [c if c and c.id not in ("natural", "total") else None
+                                         for c in found])
+                above = self.apply_top_layout
+                if kinds and above and kinds.width == above.width:  # the two rows, one grid
+                    self.apply_layout = Layout(kinds.width, {**above.positions, **kinds.positions})
             else:
                 self.problem("header-unreadable", "warning",
                              "表三的列标题与模板不符，按模板列顺序读取", line)
@@ -471,6 +500,10 @@ class TableParser:
         key = f"{row.table}.{row.id}"
         columns = self.columns_for(row, line)
         values = fit(line.values, len(columns))
+        layout = (self.item_layout.get(row.group) if row.table == "active" else
+                  self.apply_layout if row.table == "apply" else None)
+        if values is None and layout is not None:  # padding and blanks fit() cannot tell apart
+            values = layout.place(line, columns) or None
         if key in self.seen:
             fields = [f"{key}.{c.id}" for c in columns]
             again = values and [None if cell.spanned else parse_value(cell.text, self.t.field_map[f].type).value
@@ -621,6 +654,44 @@ _KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额", "am
 # a heading's unit given as 元, not 万元: "（元）", "（单位：元）", "金额 元"
 _YUAN = re.compile(r"(?:^|[（(:：\s])元(?:$|[)）,，;；\s])")
 _REVIEW = norm("行政复议")
+
+
+@dataclass
+class Layout:
+    """Where a header row puts each column, by cell: a converter's full grid (Marker,
+    Docling) gives every row the header's width, with blanks under a label that spans two
+    columns. A row of that width that fit() cannot place is read by position, so
+    "行政许可 | _ | 107 | 108 | _" is 107, 108 and a blank: fit() cannot tell its padding
+    from its blank value."""
+
+    width: int
+    positions: dict[str, list[int]]  # column id → its cells (more than one: a heading repeated)
+
+    @classmethod
+    def of(cls, line: Line, found: list[Column | None]) -> Layout | None:
+        positions: dict[str, list[int]] = {}
+        for i, col in enumerate(found):
+            if col is not None:
+                positions.setdefault(col.id, []).append(i)
+        if not positions or any(at != list(range(at[0], at[-1] + 1)) for at in positions.values()):
+            return None  # a heading twice, apart: no layout
+        return cls(len(line.own_labels) + len(line.values), positions)
+
+    def place(self, line: Line, columns: list[Column]) -> list[Cell] | None:
+        """The row's value cells by position, the columns in their order; None where the row
+        is not the header's width, the header's cells are not in the columns' order (a
+        table rebuilt from a PDF's word positions), or a heading's repeated cells differ."""
+        start = len(line.own_labels)
+        at = [self.positions.get(c.id) for c in columns]
+        if start + len(line.values) != self.width or None in at or at[0][0] < start or \
+                any(a[-1] >= b[0] for a, b in zip(at, at[1:])):
+            return None
+        cells = []
+        for spots in at:
+            if len({line.values[i - start].text.strip() for i in spots}) > 1:
+                return None
+            cells.append(line.values[spots[0] - start])
+        return cells
 
 
 def fit(cells: list[Cell], n: int) -> list[Cell] | None:

@@ -1138,3 +1138,49 @@ def test_pipe_rows_without_padding_keep_their_blank_end_cells(tmp_path):
     assert [c.text for c in table.rows[-1]] == ["行政许可", "", "107", "108", ""]
     assert [c.text for c in table.rows[0]] == ["信息内容", "上一年项目数量", "本年增/减", "处理决定数量"]
 
+
+def _marker_with(tmp_path, *edits: tuple[str, str]) -> dict:
+    """The Marker-written report with some of its lines changed, extracted."""
+    text = (OCR_MARKDOWN / "beijing-tongzhou-2020-marker.md").read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "report.md"
+    path.write_text(text, encoding="utf-8")
+    return extract_json(path)
+
+
+def test_full_grid_row_with_its_last_value_blank(tmp_path):
+    """"行政许可 | _ | 19 | 0 | _" in a converter's full grid: the blank under the label's
+    second column and the blank last value could not be told apart (the row was left
+    blank); the header row's cells say which column each value stands in."""
+    got = _marker_with(tmp_path, ("| 行政许可 |  | 19 | 0 | 753 |", "| 行政许可 |  | 19 | 0 |  |"))
+    values = got["values"]
+    assert (values["active.licensing.prev"], values["active.licensing.change"],
+            values["active.licensing.decisions"]) == (19, 0, None)
+    assert "cells-misaligned" not in {p["code"] for p in got["problems"]}
+
+
+@pytest.mark.parametrize(("change", "read"), [("7 | 7", 7), ("7 | 8", None)])
+def test_heading_repeated_over_the_columns_it_spans(tmp_path, change, read):
+    """Docling writes a merged cell's text in every column it spans, the heading's and the
+    value's: "本年增/减 | 本年增/减" over "7 | 7" is one column holding 7. Two different
+    numbers under it are no one value."""
+    got = _marker_with(
+        tmp_path,
+        ("| 信息内容 |  | 上一年项目数量 | 本年增/减 |  |",
+         "| 信息内容 | 信息内容 | 上一年项目数量 | 本年增/减 | 本年增/减 |"),
+        ("| 行政事业性收费 |  | 0 | 0 |  |", f"| 行政事业性收费 | 行政事业性收费 | 3 | {change} |"))
+    assert (got["values"]["active.fees.prev"], got["values"]["active.fees.change"]) == \
+        ((3, read) if read is not None else (None, None))
+
+
+def test_misread_number_is_one_unreadable_cell(tmp_path):
+    """"l9" (OCR's l for 1) or "19." where a row's first number stands: that cell cannot be
+    read; taken for the row's last label, it left the whole row blank."""
+    for bad in ("l9", "19."):
+        got = _marker_with(tmp_path, ("| 行政许可 |  | 19 | 0 | 753 |", f"| 行政许可 |  | {bad} | 0 | 753 |"))
+        values = got["values"]
+        assert (values["active.licensing.prev"], values["active.licensing.change"],
+                values["active.licensing.decisions"]) == (None, 0, 753)
+        assert [p["code"] for p in got["problems"] if "licensing" in p["message"]] == ["cell-unreadable"]
