@@ -1059,6 +1059,8 @@ OCR_MARKDOWN = ROOT / "tests" / "corpus" / "ocr-markdown"
     ("ningbo-yinzhou-2021-mineru.md", "ningbo-yinzhou-shangwuju-2021-a.docx"),
     ("beijing-tongzhou-2020-marker.md", "beijing-tongzhou-shangwuju-2020.docx"),
     ("zibo-zichuan-2020-paddle.md", "zibo-zichuan-zhaoshangju-2020.docx"),
+    ("ningbo-yinzhou-2021-b-pandoc-gfm.md", "ningbo-yinzhou-shangwuju-2021-b.docx"),
+    ("hangzhou-gongshu-2019-pandoc-strict.md", "hangzhou-gongshu-shangwuju-2019.docx"),
 ])
 def test_ocr_markdown_reads_as_its_word_file(markdown, word):
     """A report as OCR tools write it (headings as "#" and bold, HTML tables with merged
