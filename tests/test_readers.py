@@ -1186,3 +1186,11 @@ def test_misread_number_is_one_unreadable_cell(tmp_path):
         assert (values["active.licensing.prev"], values["active.licensing.change"],
                 values["active.licensing.decisions"]) == (None, 0, 753)
         assert [p["code"] for p in got["problems"] if "licensing" in p["message"]] == ["cell-unreadable"]
+
+
+def test_spaced_out_numbers_in_a_pdf():
+    """Letter-spaced numbers come out of a PDF's cells as "11 1", "1, 207" or "26. 8万元":
+    one number each (a cell with digits a space apart is otherwise two numbers, refused)."""
+    got, truth, wrong = _against_truth("spaced-out-numbers")
+    assert not wrong, wrong
+    assert got["values"] == truth["values"]

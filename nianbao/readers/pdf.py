@@ -100,6 +100,20 @@ def _index(edges: list[float], v: float) -> int:
     return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
 
 
+_DIGIT_GAP = re.compile(r"(?<=[0-9])[ \u3000\u00a0]+(?=[0-9.,])|(?<=[0-9][.,])[ \u3000\u00a0]+(?=[0-9])")
+
+
+def _digits_together(table: Table) -> Table:
+    """A space inside a number in a cell is letter-spacing ("11 1" for 111, "1, 207",
+    "26. 8", as the gaps between a spaced-out number's glyphs fall), never two numbers: a
+    PDF's cell is one number, and the values reader refuses digits a space apart."""
+    for row in table.rows:
+        for cell in row:
+            if " " in cell.text or "\u3000" in cell.text or "\u00a0" in cell.text:
+                cell.text = _DIGIT_GAP.sub("", cell.text)
+    return table
+
+
 def _clean(text: str) -> str:
     return _CJK_GAP.sub("", (text or "").translate(_RADICALS)).strip(" \u3000\u00a0\t")
 
@@ -228,7 +242,7 @@ class PdfReader(Reader):
             if isinstance(item, (_TableItem, Table)):
                 table = _table(item) if isinstance(item, _TableItem) else item
                 if table is not None:
-                    blocks.append(table)
+                    blocks.append(_digits_together(table))
                 prev = None
                 continue
             size = max(item.bottom - item.top, 6.0)
