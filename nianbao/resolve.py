@@ -162,18 +162,27 @@ def complete_agency(title_name: str, body: str) -> list[str]:
     "区商务局" + body "拱墅区商务局…" → ["拱墅区商务局"]; "中牟商务局" → ["中牟县商务局"].
     Returns every distinct completion; the caller decides what one, none or several mean.
     """
+    if len(title_name) > _LONGEST_NAME:  # no agency's name: text that is no report's
+        return []
     gaz = gazetteer()
     found: dict[str, None] = {}
     for k in range(0, len(title_name) - 1):
         hint, tail = title_name[:k], title_name[k:]
         if len(tail) < 2:
             continue
-        for m in re.finditer(re.escape(tail), body):
-            for place_name in gaz.names_ending_at(body, m.start()):
+        at = body.find(tail)
+        while at >= 0:
+            for place_name in gaz.names_ending_at(body, at):
                 if not hint or place_name.endswith(hint) or place_name.startswith(hint):
                     found[place_name + tail] = None
                     break
+            at = body.find(tail, at + len(tail))
     return list(found)
+
+
+# Longer than any agency's name (the longest seen are ~30 characters); a "name" this long is
+# a line of some other text, and completing it took a second per 300 characters.
+_LONGEST_NAME = 80
 
 
 # ---------------------------------------------------------------- ids

@@ -7,7 +7,7 @@ from pypinyin import lazy_pinyin
 
 from bench.synth import report
 from nianbao.pipeline import build
-from nianbao.resolve import _place_readings, agency_id, gazetteer, match_region
+from nianbao.resolve import _place_readings, agency_id, complete_agency, gazetteer, match_region
 from tests.conftest import REPORTS, extract_json
 
 
@@ -157,3 +157,13 @@ def test_duplicates_and_collisions_publish_neither(tmp_path):
     assert any(p.code == "id-collision" for p in by_file["d.txt"].problems)
     published = {r.source.rel for r in result.published}
     assert published == {"c.txt"}
+
+
+def test_a_line_of_other_text_is_not_completed_as_an_agency():
+    """A file that is no report (a JSON file dropped among the reports) gave a 14 KB
+    "title"; completing it from the body compiled a pattern for each of its tails (37 s).
+    A name longer than any agency's is not completed; a short one is, from the body."""
+    body = "拱墅区商务局本着依法、准确、及时、有效、便民的原则……"
+    assert complete_agency("区商务局", body) == ["拱墅区商务局"]
+    line = "商务局" + "本着依法、准确、及时、有效、便民的原则" * 5
+    assert complete_agency(line, "拱墅区" + line) == []
