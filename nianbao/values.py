@@ -142,8 +142,9 @@ def parse_value(text: str, kind: str) -> CellValue:
     return CellValue(-value if sign == "-" else value, annotation)
 
 
-# Digits a space apart on one line (a number wrapped in its cell is on two: "317\n9", 3179)
-_DIGITS_APART = re.compile(r"[0-9０-９][0-9０-９,，.．]*(?:[ \t\u00a0\u3000]+[0-9０-９][0-9０-９,，.．]*)+")
+# Digits a space apart on one line. Not: a number wrapped in its cell, on two lines ("317\n9",
+# 3179); a typographic grouping space, no-break or thin ("3\u00a0236", "3\u2009217").
+_DIGITS_APART = re.compile(r"[0-9０-９][0-9０-９,，.．]*(?:[ \t\u3000]+[0-9０-９][0-9０-９,，.．]*)+")
 
 
 def _spaced_apart(text: str) -> bool:

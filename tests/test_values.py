@@ -32,6 +32,7 @@ from nianbao.values import clean, join_lines, looks_like_value, parse_value
     ("1.5万元", "amount_yuan", Decimal("1.5"), None),  # its own unit wins
     ("1 2", "count", 12, None),  # spaced out digit by digit
     ("317\n9", "count", 3179, None),  # wrapped in a narrow cell (a PDF's)
+    ("3\u00a0236", "count", 3236, None), ("3\u2009217", "count", 3217, None),  # grouping spaces
     ("1,234.5", "amount_wan", Decimal("1234.5"), None),
     ("1,234,567", "amount_wan", Decimal("1234567"), None),
 ])
