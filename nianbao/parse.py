@@ -55,11 +55,12 @@ def split_cells(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
 # A number as OCR misreads it: digits, letters taken for digits (l for 1, O for 0), stray
 # points and marks ("107.", "l2", "$12$", "**12**"); nothing else ("+SUM(1)" is a label)
 _MISREAD = re.compile(r"[0-9０-９OoIlSBZgq.,。，．、·'`$*_\s]{1,12}")
+_MISREAD_DIGIT = re.compile(r"[0-9０-９OoIlSBZgq]")
 
 
 def _misread_number(text: str) -> bool:
     text = text.strip()
-    return bool(_MISREAD.fullmatch(text)) and any(ch in "0123456789０１２３４５６７８９OoIlSBZgq" for ch in text)
+    return bool(_MISREAD.fullmatch(text) and _MISREAD_DIGIT.search(text))
 
 
 def table_lines(doc: Document) -> list[list[Line]]:

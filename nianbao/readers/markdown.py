@@ -5,8 +5,8 @@ markdown-it-py reads the Markdown (headings, emphasis, escapes, lists, images, H
 "## 一、总体情况" and "**一、总体情况**" are a heading's words and nothing else. The lines it
 leaves then go through the plain-text reader's table layouts, one paragraph a line, each
 with its line in the file:
-- a pipe table's lines are taken as written, since markdown-it cuts a row to its header's
-  width (a row of a merged form has more cells than its first row);
+- a pipe table's lines are taken as written (outer bars made whole), since markdown-it cuts
+  a row to its first row's width, and a row of a merged form has more cells than that;
 - an HTML table (MinerU and PaddleOCR write merged cells so) is read by the HTML reader's
   table code, wherever its tags stand: blank lines inside it end Markdown's HTML block.
 """
@@ -20,14 +20,13 @@ from pathlib import Path
 from nianbao.model import Document, Table
 from nianbao.readers.base import Reader
 from nianbao.readers.html import fragment_grids
-from nianbao.readers.text import TextReader, parse_lines, read_text
+from nianbao.readers.text import PIPE_ROW, TextReader, parse_lines, read_text
 
 _TABLE_TAG = re.compile(r"<(/?)table\b[^>]*>", re.I)
 _TR = re.compile(r"<tr\b", re.I)
 _TAGS = re.compile(r"<[^>]*>")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)  # "<!-- page 2 -->" and the like
 _WEB_PAGE = re.compile(rb"<!doctype\s+html|<head[\s>]", re.I)
-_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _ORDERED = re.compile(r"^\s*(\d{1,9}[.)])\s")
 
 
@@ -114,10 +113,11 @@ def _plain_lines(text: str) -> list[str]:
             for i in range(first, last):
                 lines[i] = _barred(source[i])
             raw = True
-        elif token.type in ("code_block", "fence"):
-            body = source[first:last] if token.type == "code_block" else source[first + 1:last - 1]
-            for i, ln in enumerate(body, first + (token.type == "fence")):
-                lines[i] = ln
+        elif token.type in ("code_block", "fence"):  # as written, without a fence's own lines
+            fenced = token.type == "fence"
+            closed = fenced and source[last - 1].strip().startswith(token.markup) and last - 1 > first
+            for i in range(first + fenced, last - closed):
+                lines[i] = source[i]
         elif token.type == "html_block":
             for i in range(first, last):
                 lines[i] = html.unescape(_TAGS.sub("", source[i]))
@@ -149,7 +149,7 @@ def _barred(line: str) -> str:
 
 def _verbatim(line: str) -> bool:
     """A pipe row without its rule line, or a tab-separated row: a table's, as written."""
-    return bool(_PIPE_ROW.match(line)) or "\t" in line.strip()
+    return bool(PIPE_ROW.match(line)) or "\t" in line.strip()
 
 
 def _inline_lines(token) -> list[str]:

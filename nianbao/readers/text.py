@@ -178,7 +178,7 @@ def _kind(line: str, row_per_line: bool) -> str:
     return "row"
 
 
-_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$")
 _PIPE_RULE = re.compile(r"^[\s|:\-]+$")
 _PIPE = re.compile(r"(?<!\\)\|")  # a cell's edge
 _BR = re.compile(r"<br\s*/?>", re.I)
@@ -188,7 +188,7 @@ def _pipe_to_tabs(line: str) -> str:
     """'| 规章 | 0 | 0 | 0 |' (PDF-to-Markdown converters) → a tab-separated row; a rule line
     → blank. A cell's lines (<br>) are joined as a Word cell's are, so two numbers stay two
     ("118 / 121"), and "\\|" is a bar in a cell."""
-    if not _PIPE_ROW.match(line):
+    if not PIPE_ROW.match(line):
         return line
     if _PIPE_RULE.match(line):
         return ""
