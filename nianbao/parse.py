@@ -16,7 +16,7 @@ from functools import cache
 from nianbao import catalogue as cat
 from nianbao.catalogue import Column, Row, Template, norm
 from nianbao.model import Cell, Document, ExtraRow, Number, Paragraph, Problem, Report, Table
-from nianbao.values import looks_like_value, parse_value
+from nianbao.values import cached_when_short, looks_like_value, parse_value
 
 # ---------------------------------------------------------------- rows as label + values
 
@@ -58,6 +58,7 @@ _MISREAD = re.compile(r"[0-9０-９OoIlSBZgq.,。，．、·'`$*_\s]{1,12}")
 _MISREAD_DIGIT = re.compile(r"[0-9０-９OoIlSBZgq]")
 
 
+@cached_when_short  # called for every label cell: the form's few labels, over and over
 def _misread_number(text: str) -> bool:
     text = text.strip()
     return bool(_MISREAD.fullmatch(text) and _MISREAD_DIGIT.search(text))

@@ -44,7 +44,7 @@ class CellValue:
 _SHORT = 40
 
 
-def _cached_when_short(fn):
+def cached_when_short(fn):
     """fn(text, ...), its results cached for texts of at most _SHORT characters: a report's
     ~500 cells are mostly the same few ("0", "1", "—"). Longer ones are not cached, so a
     hostile corpus cannot fill memory with them. (Results are shared: keep them immutable.)"""
@@ -58,7 +58,7 @@ def _cached_when_short(fn):
     return call
 
 
-@_cached_when_short
+@cached_when_short
 def clean(text: str) -> str:
     """The cell without whitespace (str.split's is re's \\s), full-width forms made ASCII."""
     if text.isascii():  # NFKC keeps ASCII as it is
@@ -78,7 +78,7 @@ def join_lines(lines: list[str]) -> str:
     return "\n".join(lines)
 
 
-@_cached_when_short
+@cached_when_short
 def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
     t = clean(text)
@@ -105,7 +105,7 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
-@_cached_when_short
+@cached_when_short
 def parse_value(text: str, kind: str) -> CellValue:
     """The cell read as a number of kind (count, amount_wan; amount_yuan: an amount_wan
     column whose heading says 元, so a bare number there is yuan)."""
