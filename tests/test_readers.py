@@ -504,6 +504,18 @@ def test_gbk_file_with_one_broken_character(tmp_path):
     assert decode(data[:at] + b"\xff" + data[at:])[1] == "gb18030+replaced"
 
 
+def test_utf8_with_a_few_bad_bytes_is_not_read_as_gb18030():
+    """GB18030 takes most of UTF-8's bytes for characters, wrong ones: a UTF-8 text with a
+    GBK character run into it (no ASCII between) showed fewer U+FFFD as GB18030, and was
+    read as mojibake. UTF-8 with its few bad bytes as U+FFFD comes first."""
+    text = "中文·é，本年新收政府信息公开申请"
+    got, encoding = decode(text.encode("utf-8") + "中".encode("gbk"))
+    assert encoding == "utf-8+replaced" and got.startswith(text)
+    # and a GBK line under UTF-8 ones: GB18030 reads the whole without an error, as mojibake
+    data = f"{text}\n".encode() + "中\n".encode("gbk")
+    assert decode(data) == (f"{text}\n中\n", "utf-8+gb18030")
+
+
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
 def test_utf16_without_bom(codec):
     text = "宁波市鄞州区商务局\n2021年政府信息公开工作年度报告\n一、总体情况\n\t规章\n\t0\n"

@@ -59,7 +59,7 @@ def read(path: Path) -> Document:
         doc.meta["title"] = doc.meta["title"].translate(_INVISIBLE)
     if doc.encoding == MIXED:
         doc.notes.append(("encoding-mixed", "warning", "文件以 UTF-8 编码为主，其中夹有 GBK（GB18030）"
-                          "编码的行，已分别按各自的编码读出，请核对文字是否有误", None))
+                          "编码的文字，已分别按各自的编码读出，请核对文字是否有误", None))
     elif doc.encoding and doc.encoding.endswith(REPLACED):
         hit = [b for b in doc.blocks if "\ufffd" in _text_of(b)]
         count = sum(_text_of(b).count("\ufffd") for b in hit)

@@ -53,39 +53,44 @@ REPLACED = "+replaced"  # after an encoding's name: bytes it cannot decode shown
 _HIGH_RUN = re.compile(rb"[\x80-\xff]+")
 
 
-def _runs_utf8_or_gb(data: bytes) -> str | None:
-    """The text, each run of non-ASCII bytes read as UTF-8 or as GB18030; None unless every
-    run is one of them. A run is UTF-8 only with a character UTF-8 writes in three bytes or
-    more (Chinese): a GBK character or two can pass for a two-byte UTF-8 letter ("省" for
-    "ʡ"). A GBK character's second byte may be ASCII ("丂" is 81 40): a run ending in a
-    first byte takes the next byte too."""
-    out, pos = [], 0
+def _runs_utf8_or_gb(data: bytes) -> tuple[str, float] | None:
+    """The text, each run of non-ASCII bytes read as UTF-8 or as GB18030, and the share of
+    those bytes read as UTF-8; None unless every run is one of them. A run is UTF-8 only
+    with a character UTF-8 writes in three bytes or more (Chinese): a GBK character or two
+    can pass for a two-byte UTF-8 letter ("省" for "ʡ"). A GBK character's second byte may
+    be ASCII ("丂" is 81 40): a run ending in a first byte takes the next byte too."""
+    out, pos, utf8_bytes, high = [], 0, 0, 0
     for m in _HIGH_RUN.finditer(data):
         start, end = m.span()
         if start < pos:  # the run began with the byte the last one took
             start = pos
         out.append(data[pos:start].decode("ascii"))
         run = data[start:end]
-        try:
-            text = run.decode("utf-8")
-            if max(text) < "\u0800":
-                text = run.decode("gb18030")
-        except UnicodeDecodeError:
-            try:
-                text = run.decode("gb18030")
-            except UnicodeDecodeError:
-                try:
-                    text, end = data[start:end + 1].decode("gb18030"), end + 1
-                except UnicodeDecodeError:
-                    return None
+        utf8 = _decoded(run, "utf-8")
+        text = utf8 if utf8 is not None and max(utf8) >= "\u0800" else _decoded(run, "gb18030")
+        if text is None:
+            text = utf8  # letters UTF-8 writes in two bytes, and no GBK
+        if text is None and (text := _decoded(data[start:end + 1], "gb18030")) is not None:
+            end += 1
+        if text is None:
+            return None
         out.append(text)
+        high += end - start
+        utf8_bytes += (end - start) if text is utf8 else 0
         pos = end
     out.append(data[pos:].decode("ascii"))
-    return "".join(out)
+    return "".join(out), utf8_bytes / high if high else 1.0
+
+
+def _decoded(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode by BOM, UTF-16 NUL pattern, strict UTF-8, then GB18030, then line by line
+    """Decode by BOM, UTF-16 NUL pattern, strict UTF-8, then GB18030, then run by run
     (MIXED), then with a few bytes replaced (REPLACED); a detector settles the rest."""
     for bom, name in _BOMS:
         if data.startswith(bom):
@@ -99,19 +104,25 @@ def decode(data: bytes) -> tuple[str, str]:
             return data.decode(variant), variant
         except UnicodeDecodeError:
             pass
-    for name in ("utf-8", "gb18030"):
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            pass
-    if (text := _runs_utf8_or_gb(data)) is not None:
-        return text, MIXED
+    if (text := _decoded(data, "utf-8")) is not None:
+        return text, "utf-8"
+    # Mostly UTF-8 with some GBK: read run by run before GB18030 is tried on the whole, which
+    # can take UTF-8's bytes for GB18030 characters without an error (mojibake).
+    mixed = _runs_utf8_or_gb(data)
+    if mixed is not None and mixed[1] >= 0.5:
+        return mixed[0], MIXED
+    if (text := _decoded(data, "gb18030")) is not None:
+        return text, "gb18030"
+    if mixed is not None:
+        return mixed[0], MIXED
     # A few bytes wrong (a CMS cut a GBK character in half at a length limit): read as a
-    # browser does, each as U+FFFD, which no label or number takes for anything.
-    text, name = min(((data.decode(n, "replace"), n) for n in ("utf-8", "gb18030")),
-                     key=lambda tn: tn[0].count("\ufffd"))
-    if text.count("\ufffd") <= max(8, len(text) // 1000):
-        return text, name + REPLACED
+    # browser does, each as U+FFFD, which no label or number takes for anything. UTF-8 first:
+    # GB18030 reads most of UTF-8's bytes as characters, wrong ones, so it may show fewer
+    # U+FFFD for a UTF-8 file; UTF-8 shows a U+FFFD for nearly every character of a GBK one.
+    for name in ("utf-8", "gb18030"):
+        text = data.decode(name, "replace")
+        if text.count("\ufffd") <= max(8, len(text) // 1000):
+            return text, name + REPLACED
     import charset_normalizer
 
     best = charset_normalizer.from_bytes(data).best()
