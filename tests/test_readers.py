@@ -1206,3 +1206,18 @@ def test_spaced_out_numbers_in_a_pdf():
     got, truth, wrong = _against_truth("spaced-out-numbers")
     assert not wrong, wrong
     assert got["values"] == truth["values"]
+
+
+def test_control_character_prints_nothing(tmp_path):
+    """A stray control byte after the 1 of a number a tab cut in two ("1\\x01", "01"): the
+    cell is 1, and the row has a number too many (blank, with an error). Kept, it made "1\\x01"
+    a label, and the row's first value read 1 from the "01" after it (the slow fuzz found it)."""
+    lines = TONGZHOU_TEXT.read_text(encoding="utf-8").split("\n")
+    at = lines.index("\t规章")
+    lines[at + 1:at + 2] = ["\t1\x01", "\t01"]
+    path = tmp_path / "report.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["active.rules.made"] is None
+    assert any(p["code"] == "cells-misaligned" and "规章" in p["message"] for p in got["problems"])
+    assert "\x01" not in "".join(b.text for b in readers.read(path).blocks if isinstance(b, Paragraph))

@@ -41,8 +41,15 @@ def reader_for(path: Path) -> type[Reader]:
 
 
 # Characters that print nothing: a zero-width space or BOM pasted in from a web page, a soft
-# hyphen, a word joiner. Left in, a "0" beside one is no number and "二、" no heading.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# hyphen, a word joiner, a control character (a stray byte). Left in, a "0" beside one is no
+# number and "二、" no heading; "1\x01" was a label, so the "01" after it was read as 1.
+_INVISIBLE = dict.fromkeys([*map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\x7f"),
+                            *(c for c in range(32) if chr(c) not in "\t\n\r")])
+
+
+def _visible(text: str) -> str:
+    # str.isprintable() is the fast test; it is False for a line break, too
+    return text if text.isascii() and text.isprintable() else text.translate(_INVISIBLE)
 
 
 def read(path: Path) -> Document:
@@ -51,10 +58,9 @@ def read(path: Path) -> Document:
         if isinstance(block, Table):
             for row in block.rows:
                 for cell in row:
-                    if not cell.text.isascii():
-                        cell.text = cell.text.translate(_INVISIBLE)
-        elif not block.text.isascii():
-            block.text = block.text.translate(_INVISIBLE)
+                    cell.text = _visible(cell.text)
+        else:
+            block.text = _visible(block.text)
     if doc.meta.get("title"):
         doc.meta["title"] = doc.meta["title"].translate(_INVISIBLE)
     if doc.encoding == MIXED:
