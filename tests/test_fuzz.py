@@ -599,6 +599,10 @@ def judge(doc: Doc, report: Report, data: bytes, origins: list[int]) -> None:
     # sums of sub-rows: any change to the rows around them can regroup the sub-rows
     loose = set().union(*base.derived.values()) if base.derived and \
         {m[0] for m in doc.muts} - {"numeral", "blank", "fullwidth"} else set()
+    # a heading's unit misspelt ("（单位：万元）" less 万 says 元): its amounts mean other numbers
+    if any(kind == "misspell" and origin is not None and "元" in base.segs[origin].parts[j]
+           for kind, origin, j, _, _ in doc.muts):
+        loose |= {f for f, k in base.kinds.items() if k == "amount_wan"}
     wrong = {}
     for f, b in base.report.values.items():
         v = report.values.get(f)
