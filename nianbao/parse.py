@@ -456,8 +456,11 @@ class TableParser:
         groups = {norm(r.item_label): r.id for r in self.t.table_rows("appeal")}
         appeal = cat.load().appeal
         order_groups, order_cols = [], []
+        above: list[str] = []
         for line in self.appeal_header:
-            for text in line.own_labels:
+            for i, text in enumerate(line.own_labels):
+                if text.strip() and i < len(above) and text == above[i]:
+                    continue  # a merged heading a converter wrote again in each row it spans
                 key = norm(text)
                 if key in groups and groups[key] not in order_groups:
                     order_groups.append(groups[key])
@@ -465,6 +468,7 @@ class TableParser:
                 col = self.labels.column("appeal", appeal, text)
                 if col:
                     order_cols.append(col)
+            above = line.own_labels
         n = len(appeal)
         chunks = [order_cols[i: i + n] for i in range(0, len(order_cols), n)]
         if (order_groups and len(order_groups) == len(chunks) and

@@ -1221,3 +1221,22 @@ def test_control_character_prints_nothing(tmp_path):
     assert got["values"]["active.rules.made"] is None
     assert any(p["code"] == "cells-misaligned" and "规章" in p["message"] for p in got["problems"])
     assert "\x01" not in "".join(b.text for b in readers.read(path).blocks if isinstance(b, Paragraph))
+
+
+def test_appeal_heading_repeated_in_each_row_it_spans(tmp_path):
+    """Docling writes 表四's merged headings in every row they span: 行政复议's five column
+    headings stand again in the row under them. Counted twice, they made twenty columns for
+    three groups, and the header was "incomplete" (read in the form's order, with a warning)."""
+    review = "| 结 果 维 持 | 结 果 纠 正 | 其 他 结 果 | 尚 未 审 结 | 总 计 "
+    got = _marker_with(
+        tmp_path,
+        ("| 行政复议 |  |  |  |  | 行政诉讼 |  |  |  |  |  |  |  |  |  |",
+         "| " + " | ".join(["行政复议"] * 5 + ["行政诉讼"] * 10) + " |"),
+        ("| 未经复议直接起诉 |  |  |  |  | 复议后起诉 |  |  |  |  |",
+         "| " + " | ".join(["未经复议直接起诉"] * 5 + ["复议后起诉"] * 5) + " |"),
+        ("|  |  |  |  |  | 结 果 维 持", review + "| 结 果 维 持"),
+        ("| 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |",
+         "| " + " | ".join(str(n) for n in range(1, 16)) + " |"))
+    assert "header-unreadable" not in {p["code"] for p in got["problems"]}
+    assert got["values"]["appeal.review.upheld"] == 1
+    assert got["values"]["appeal.suit_after_review.total"] == 15
