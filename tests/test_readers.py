@@ -1240,3 +1240,14 @@ def test_appeal_heading_repeated_in_each_row_it_spans(tmp_path):
     assert "header-unreadable" not in {p["code"] for p in got["problems"]}
     assert got["values"]["appeal.review.upheld"] == 1
     assert got["values"]["appeal.suit_after_review.total"] == 15
+
+
+def test_markdown_fence_never_closed_keeps_its_last_line(tmp_path):
+    """A code fence is text as written, without its own ``` lines; one never closed runs to
+    the end of the file, whose last line is text too (it was cut as if it were the fence)."""
+    path = tmp_path / "report.md"
+    path.write_text("# 某局2021年报告\n\n```\n| 规章 | 1 | 2 | 3 |\n```\n\n```\n| 规章 | 4 | 5 | 6 |\n",
+                    encoding="utf-8")
+    [table] = [b for b in readers.read(path).blocks if isinstance(b, Table)]
+    assert [[c.text for c in row] for row in table.rows] == [["规章", "1", "2", "3"], ["规章", "4", "5", "6"]]
+    assert table.row_lines == [4, 8]
