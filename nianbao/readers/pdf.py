@@ -109,8 +109,7 @@ def _digits_together(table: Table) -> Table:
     PDF's cell is one number, and the values reader refuses digits a space apart."""
     for row in table.rows:
         for cell in row:
-            if " " in cell.text or "\u3000" in cell.text or "\u00a0" in cell.text:
-                cell.text = _DIGIT_GAP.sub("", cell.text)
+            cell.text = _DIGIT_GAP.sub("", cell.text)
     return table
 
 

@@ -61,9 +61,7 @@ def _runs_utf8_or_gb(data: bytes) -> tuple[str, float] | None:
     be ASCII ("丂" is 81 40): a run ending in a first byte takes the next byte too."""
     out, pos, utf8_bytes, high = [], 0, 0, 0
     for m in _HIGH_RUN.finditer(data):
-        start, end = m.span()
-        if start < pos:  # the run began with the byte the last one took
-            start = pos
+        start, end = m.span()  # the byte after a run is ASCII: one a run took is no run's
         out.append(data[pos:start].decode("ascii"))
         run = data[start:end]
         utf8 = _decoded(run, "utf-8")
