@@ -24,7 +24,7 @@ SEVERITIES = {"error": "错误", "warning": "警告", "info": "提示"}
 
 # What a download is, by its suffix (an original report's: a reader on a phone wants to
 # know first; a package file's, when it has no title of its own).
-FILE_KINDS = {".pdf": "PDF", ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
+FILE_KINDS = {".pdf": "PDF", ".ofd": "OFD 版式文件", ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
               ".html": "网页", ".htm": "网页", ".txt": "纯文本", ".md": "Markdown 文本",
               ".markdown": "Markdown 文本",
               ".xlsx": "Excel 工作簿", ".sqlite": "SQLite 数据库", ".db": "SQLite 数据库",
@@ -71,6 +71,7 @@ CODES = {
     "no-tables": "没有找到表格",
     "not-a-number": "不是数字",
     "not-a-word-document": "不是 Word 文档",
+    "not-an-ofd-document": "不是 OFD 文件",
     "not-an-integer": "不是整数",
     "not-text": "不是文本文件",
     "package-invalid": "数据包不符合表结构",
@@ -120,7 +121,7 @@ def place(where: str, report: Report) -> str:
     at = _AT_LINE.match(rest)
     if at is None:
         return rest.strip()
-    unit = {"text": "行", "markdown": "行", "pdf": "页"}.get(report.format or "text", "段")
+    unit = {"text": "行", "markdown": "行", "pdf": "页", "ofd": "页"}.get(report.format or "text", "段")
     section = rest[at.end():].strip()
     return f"原始文件第 {at.group(1)} {unit}" + (f" · {section}" if section else "")
 

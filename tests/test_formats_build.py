@@ -1,4 +1,4 @@
-"""The build publishes PDF, DOCX and HTML reports side by side with text ones."""
+"""The build publishes PDF, OFD, DOCX and HTML reports side by side with text ones."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def test_mixed_formats_publish_side_by_side(tmp_path):
     shutil.copy(FIXTURES / "generated/zibo-zichuan-zhaoshangju-2020.pdf", reports / "c.pdf")
     shutil.copy(FIXTURES / "generated/hangzhou-gongshu-shangwuju-2019.utf-8.html", reports / "d.html")
     shutil.copy(FIXTURES / "generated/ningbo-yinzhou-shangwuju-2021-a.docx", reports / "e.docx")
+    shutil.copy(FIXTURES / "generated/zhengzhou-zhongmu-shangwuju-2020.ofd", reports / "f.ofd")
     result = build(content, tmp_path / "output", search=False)
     formats = {r.source.rel: (r.format, r.agency_id, r.year, r.template) for r in result.published}
     assert formats == {
@@ -30,6 +31,7 @@ def test_mixed_formats_publish_side_by_side(tmp_path):
         "c.pdf": ("pdf", "zibo-zichuan-zhaoshangju", 2020, "2019"),
         "d.html": ("html", "hangzhou-gongshu-shangwuju", 2019, "2019"),
         "e.docx": ("docx", "ningbo-yinzhou-shangwuju", 2021, "2021"),
+        "f.ofd": ("ofd", "zhengzhou-zhongmou-shangwuju", 2020, "2019"),
     }
     for rel, (_, agency_id, year, _) in formats.items():
         folder = tmp_path / "output" / "data" / agency_id / str(year)
@@ -39,7 +41,8 @@ def test_mixed_formats_publish_side_by_side(tmp_path):
         assert descriptor["sources"][0]["path"] == original.name
         page = (tmp_path / "output" / agency_id / str(year) / "index.html").read_text(
             encoding="utf-8")
-        kind = {".txt": "纯文本", ".docx": "Word 文档", ".pdf": "PDF", ".html": "网页"}[Path(rel).suffix]
+        kind = {".txt": "纯文本", ".docx": "Word 文档", ".pdf": "PDF", ".html": "网页",
+                ".ofd": "OFD 版式文件"}[Path(rel).suffix]
         assert f'下载原始文件</a> <span class="muted">（{kind}，' in page  # what it is, first
 
 
@@ -60,3 +63,4 @@ def test_ocr_markdown_publishes_as_a_transcript(tmp_path):
     assert '下载原始文件</a> <span class="muted">（Markdown 文本，' in page
     assert "原始文件为转写本，非机关发布的原件" in page
     assert f"位置：原始文件第 {row} 行" in page
+

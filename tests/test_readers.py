@@ -1,4 +1,4 @@
-"""The PDF, Word, HTML and Markdown readers: every format of a report gives the values its
+"""The PDF, OFD, Word, HTML and Markdown readers: every format of a report gives the values its
 text gives.
 
 Fixtures are committed (tests/fixtures/generated/, written by make_fixtures.py there, and
@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
 import re
 import shutil
 import zipfile
@@ -28,6 +29,7 @@ from nianbao.model import Cell, Document, Paragraph, Table
 from nianbao.readers import ReadError, reader_for
 from nianbao.readers.docx import DocReader, DocxReader, libreoffice
 from nianbao.readers.html import HtmlReader, decode_html
+from nianbao.readers.ofd import OfdReader
 from nianbao.readers.pdf import PdfReader
 from nianbao.readers.text import TextReader, decode, utf16_variant
 from tests.conftest import ROOT, TRUTH, extract_json
@@ -94,7 +96,7 @@ def test_both_templates_and_every_format_are_covered():
     templates = {truth_for(n)["template"] for n in ALL}
     suffixes = {Path(n).suffix for n in ALL}
     assert templates == {"2019", "2021"}
-    assert {".docx", ".pdf", ".html", ".txt"} <= suffixes
+    assert {".docx", ".pdf", ".ofd", ".html", ".txt"} <= suffixes
     encodings = {readers.read(GENERATED / n).encoding for n in ALL if n.endswith(".html")}
     assert {"utf-8", "gb18030", "utf-16"} <= encodings
 
@@ -273,6 +275,8 @@ def test_prose_reads_as_in_the_text(name):
 @pytest.mark.parametrize(("name", "reader"), [
     ("beijing-tongzhou-shangwuju-2020.pdf", PdfReader),
     ("beijing-tongzhou-shangwuju-2020.docx", DocxReader),
+    ("zibo-zichuan-zhaoshangju-2020.ofd", OfdReader),
+    ("hangzhou-gongshu-shangwuju-2019.ofd", OfdReader),
     ("beijing-tongzhou-shangwuju-2020.utf-8.html", HtmlReader),
     ("zibo-zichuan-zhaoshangju-2020.gbk.html", HtmlReader),
     ("ningbo-yinzhou-shangwuju-2021-a.utf16.html", HtmlReader),
@@ -289,6 +293,7 @@ def test_sniffing_ignores_the_extension(tmp_path, name, reader, suffix):
 
 @pytest.mark.parametrize("name", ["beijing-tongzhou-shangwuju-2020.pdf",
                                   "beijing-tongzhou-shangwuju-2020.docx",
+                                  "zibo-zichuan-zhaoshangju-2020.ofd",
                                   "zibo-zichuan-zhaoshangju-2020.gbk.html"])
 def test_misnamed_file_still_gives_its_values(tmp_path, name):
     path = tmp_path / "2020年报.txt"
@@ -335,6 +340,107 @@ def test_truncated_docx(tmp_path):
     path = tmp_path / "cut.docx"
     path.write_bytes(data[: len(data) // 2])
     _unreadable(path, "damaged-file")
+
+
+# ---------------------------------------------------------------- OFD
+
+
+def _rewritten_ofd(tmp_path: Path, name: str, change) -> Path:
+    """A fixture OFD with its parts passed through change(parts) (a dict name → bytes)."""
+    with zipfile.ZipFile(GENERATED / name) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    change(parts)
+    path = tmp_path / name
+    with zipfile.ZipFile(path, "w") as zf:
+        for n, data in parts.items():
+            zf.writestr(n, data)
+    return path
+
+
+def test_scanned_ofd_needs_ocr():
+    _unreadable(GENERATED / "scanned.ofd", "needs-ocr")
+    with pytest.raises(ReadError, match="OFD 没有文字层") as err:
+        readers.read(GENERATED / "scanned.ofd")
+    assert "OCR" in err.value.message
+
+
+def test_zip_that_is_not_ofd(tmp_path):
+    path = tmp_path / "report.ofd"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("xl/workbook.xml", "<workbook/>")
+    _unreadable(path, "not-an-ofd-document")
+
+
+def test_word_file_named_ofd_is_read_as_word(tmp_path):
+    path = tmp_path / "report.ofd"
+    shutil.copyfile(GENERATED / "beijing-tongzhou-shangwuju-2020.docx", path)
+    assert reader_for(path) is DocxReader
+    _same_values("beijing-tongzhou-shangwuju-2020.docx", extract_json(path))
+
+
+def test_truncated_ofd(tmp_path):
+    data = (GENERATED / "zibo-zichuan-zhaoshangju-2020.ofd").read_bytes()
+    path = tmp_path / "cut.ofd"
+    path.write_bytes(data[: len(data) // 2])
+    _unreadable(path, "damaged-file")
+
+
+@pytest.mark.parametrize("damage", ["missing", "cut"])
+def test_ofd_with_a_damaged_page_names_it(tmp_path, damage):
+    """A page the zip lacks, or whose XML is cut short: one named problem, at that page."""
+    page = "Doc_0/Pages/Page_1/Content.xml"
+
+    def change(parts: dict) -> None:
+        if damage == "missing":
+            del parts[page]
+        else:
+            parts[page] = parts[page][: len(parts[page]) // 2]
+
+    path = _rewritten_ofd(tmp_path, "zibo-zichuan-zhaoshangju-2020.ofd", change)
+    _unreadable(path, "damaged-file")
+    with pytest.raises(ReadError) as err:
+        readers.read(path)
+    assert err.value.line == 2 and "Pages/Page_1/Content.xml" in err.value.message
+
+
+def test_ofd_text_placed_without_deltas(tmp_path):
+    """Writers may leave DeltaX out and let the font's advances place the glyphs: they are
+    then set by their own widths, and every value stays in its cell."""
+    def change(parts: dict) -> None:
+        for n in parts:
+            if n.endswith("Content.xml"):
+                parts[n] = re.sub(rb' DeltaX="[^"]*"', b"", parts[n])
+
+    path = _rewritten_ofd(tmp_path, "zibo-zichuan-zhaoshangju-2020.ofd", change)
+    assert b"DeltaX" not in b"".join(zipfile.ZipFile(path).read(n) for n in zipfile.ZipFile(path).namelist())
+    _same_values("zibo-zichuan-zhaoshangju-2020.ofd", extract_json(path))
+
+
+_HOSTILE = ["", "-1", "0", "1e400", "-1e300", "nan", "g", "g 3", "g 1e9 1", "1 0 0", "0 0 0 0",
+            "M", "C", "L 1", "Q 1 2", "1.5.5", "false"]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_ofd_with_hostile_numbers_never_crashes(tmp_path, seed):
+    """Well-formed XML with nonsense where numbers go (Boundary, CTM, DeltaX, Size, path
+    data): a report or a named problem, never an internal error."""
+    rng = random.Random(seed)
+    number = re.compile(rb'(?:\b(?:Boundary|CTM|DeltaX|DeltaY|Size|X|Y|LineWidth)="|'
+                        rb"<ofd:AbbreviatedData>|<ofd:PhysicalBox>)([^\"<]*)")
+
+    def change(parts: dict) -> None:
+        for _ in range(rng.randint(1, 12)):
+            name = rng.choice([n for n in parts if n.endswith(".xml")])
+            spots = list(number.finditer(parts[name]))
+            if spots:
+                m = rng.choice(spots)
+                parts[name] = (parts[name][:m.start(1)] + rng.choice(_HOSTILE).encode()
+                               + parts[name][m.end(1):])
+
+    name = rng.choice(sorted(p.name for p in GENERATED.glob("*.ofd")))
+    report = extract(source_for(_rewritten_ofd(tmp_path, name, change)))
+    assert not [p for p in report.problems if p.code in ("internal-error", "unreadable-file")], \
+        report.problems
 
 
 def test_html_without_a_report(tmp_path):
@@ -619,19 +725,21 @@ def test_page_with_its_title_only_in_the_head(tmp_path):
 CHROMIUM_PDF = GENERATED / "ningbo-yinzhou-shangwuju-2021-a.chromium.pdf"
 
 
-def test_page_printed_to_pdf_by_chromium(caplog):
+@pytest.mark.parametrize("printed", [CHROMIUM_PDF, CHROMIUM_PDF.with_suffix(".ofd")])
+def test_page_printed_to_pdf_by_chromium(caplog, printed):
     """The 2021 report's web page as Chromium prints it (make_fixtures.browser_pdf): the
     site's menus, related links and footer on the page, text mapped back to CJK radicals,
-    tables cut open at page breaks. Every value, the title, the prose, and no log flood."""
+    tables cut open at page breaks. Every value, the title, the prose, and no log flood.
+    The same converted to OFD (make_ofd): a glyph an object, its lines thin filled boxes."""
     with caplog.at_level(logging.WARNING):
-        got = extract_json(CHROMIUM_PDF)
+        got = extract_json(printed)
     assert not [r for r in caplog.records if r.name.startswith("pdfminer")]  # one per glyph
     untrue = {k: (v, got["values"][k]) for k, v in TRUTH_2021["values"].items()
               if not _matches(v, got["values"][k])}
     assert not untrue, untrue  # the rows a page break cut open are read
     assert (got["agency"], got["year"], got["template"]) == ("宁波市鄞州区商务局", 2021, "2021")
     assert not [p for p in got["problems"] if p["severity"] != "info"], got["problems"]
-    doc = readers.read(CHROMIUM_PDF)
+    doc = readers.read(printed)
     texts = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     texts += [c.text for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row]
     assert not [t for t in texts if any(0x2E80 <= ord(ch) <= 0x2FDF for ch in t)]  # ⼀ ⼈⺠

@@ -507,7 +507,7 @@ def test_problems_speak_the_forms_language(extended_site):
             if re.match(re.escape(report.source.rel) + r":\d+ ", p.where):
                 located += 1
                 line = p.where.split(":", 1)[1].split(" ", 1)[0]
-                unit = ("页" if report.format == "pdf" else "行" if report.format in ("text", "markdown")
+                unit = ("页" if report.format in ("pdf", "ofd") else "行" if report.format in ("text", "markdown")
                         else "段")
                 assert f"位置：原始文件第 {line} {unit} · " in text
     assert located

@@ -14,13 +14,14 @@ from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import DocReader, DocxReader
 from nianbao.readers.html import HtmlReader
 from nianbao.readers.markdown import MarkdownReader
+from nianbao.readers.ofd import OfdReader
 from nianbao.readers.pdf import PdfReader
 from nianbao.readers.text import MIXED, REPLACED, TextReader
 
 # Asked in order: binary formats by their magic first, then Markdown (by its extension),
 # HTML before plain text.
-REGISTRY: list[type[Reader]] = [PdfReader, DocxReader, DocReader, MarkdownReader, HtmlReader,
-                                TextReader]
+REGISTRY: list[type[Reader]] = [PdfReader, OfdReader, DocxReader, DocReader, MarkdownReader,
+                                HtmlReader, TextReader]
 
 
 def register(reader: type[Reader]) -> type[Reader]:

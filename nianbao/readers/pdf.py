@@ -120,6 +120,7 @@ def _clean(text: str) -> str:
 class PdfReader(Reader):
     format = "pdf"
     extensions = (".pdf",)
+    label = "PDF"  # the format's name in a problem's message
 
     @classmethod
     def sniff(cls, head: bytes, suffix: str) -> bool:
@@ -134,7 +135,8 @@ class PdfReader(Reader):
         except ReadError:
             raise
         except Exception as exc:  # a PDF nothing above foresaw: a named problem, not a crash
-            raise ReadError("unreadable-file", f"PDF 文件无法读取（{type(exc).__name__}: {exc}）") from exc
+            raise ReadError("unreadable-file",
+                            f"{self.label} 文件无法读取（{type(exc).__name__}: {exc}）") from exc
 
     # -- pages → lines and table parts, in reading order
 
@@ -180,9 +182,7 @@ class PdfReader(Reader):
         if not pdf.pages:
             raise ReadError("damaged-file", "PDF 文件没有任何页面，可能已损坏或不完整")
         if chars == 0:
-            raise ReadError("needs-ocr",
-                            "PDF 没有文字层（扫描件），需要 OCR 识别后才能读取；请提供可复制文字的 PDF 或 Word "
-                            "版本，或用 OCR 工具（如 MinerU、PaddleOCR）把它转成 Markdown（.md）文件代替它")
+            raise needs_ocr(self.label)
         return items
 
     def _page(self, page, number: int) -> list[_Line | _TableItem]:
@@ -372,6 +372,12 @@ def _fills_width(chars: list[dict], cell: _Cell) -> bool:
     size = max(ch["x1"] - ch["x0"] for ch in line)
     return (cell.x1 - cell.x0) - (max(ch["x1"] for ch in line) - min(ch["x0"] for ch in line)) \
         < 3 * size + 12
+
+
+def needs_ocr(label: str) -> ReadError:
+    return ReadError("needs-ocr",
+                     f"{label} 没有文字层（扫描件），需要 OCR 识别后才能读取；请提供可复制文字的 PDF、OFD 或 "
+                     "Word 版本，或用 OCR 工具（如 MinerU、PaddleOCR）把它转成 Markdown（.md）文件代替它")
 
 
 def _error(exc) -> ReadError:
