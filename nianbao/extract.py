@@ -46,6 +46,7 @@ def _extract(report: Report) -> None:
     try:
         doc = readers.read(source.path)
     except readers.ReadError as exc:
+        report.format = exc.format  # "第 2 页" of a PDF, not "第 2 行"
         report.add(Problem(exc.code, "error", exc.message, where(exc.line, "")))
         return
     report.format = doc.format

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 from nianbao.pipeline import build
@@ -64,3 +65,21 @@ def test_ocr_markdown_publishes_as_a_transcript(tmp_path):
     assert "原始文件为转写本，非机关发布的原件" in page
     assert f"位置：原始文件第 {row} 行" in page
 
+
+def test_a_damaged_page_is_placed_by_its_page(tmp_path):
+    """An OFD whose second page is cut short is not published, and the data-quality page
+    sends the reader to that page of the file: 第 2 页, not 第 2 行."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    with zipfile.ZipFile(FIXTURES / "generated/zibo-zichuan-zhaoshangju-2020.ofd") as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    page = "Doc_0/Pages/Page_1/Content.xml"
+    parts[page] = parts[page][: len(parts[page]) // 2]
+    with zipfile.ZipFile(content / "reports" / "broken.ofd", "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    result = build(content, tmp_path / "output", search=False)
+    assert not result.published
+    quality = (tmp_path / "output" / "quality" / "index.html").read_text(encoding="utf-8")
+    assert "原始文件第 2 页" in quality and "原始文件第 2 行" not in quality

@@ -54,7 +54,12 @@ def _visible(text: str) -> str:
 
 
 def read(path: Path) -> Document:
-    doc = reader_for(path)().read(path)
+    reader = reader_for(path)
+    try:
+        doc = reader().read(path)
+    except ReadError as exc:
+        exc.format = reader.format
+        raise
     for block in doc.blocks:
         if isinstance(block, Table):
             for row in block.rows:

@@ -16,6 +16,7 @@ class ReadError(Exception):
         self.code = code
         self.message = message
         self.line = line
+        self.format: str | None = None  # the reader's, set by readers.read: a line or a page
 
 
 class Reader:
