@@ -613,6 +613,20 @@ def test_form_tables_on_a_phone_keep_their_labels_in_view(open_phone, built_site
         pg.close()
 
 
+def test_form_tables_on_a_desktop_read_in_lines(open_page, built_site):
+    """Table 三 on a desktop: each row label reads in a line or two, not a character a line
+    (the summary table's .outcomes width once reached 表三's group label of that class)."""
+    for path in _report_pages(built_site):
+        pg = open_page(path)
+        tall = pg.evaluate("""() => [...document.querySelectorAll(
+                '#table-apply tbody th:not([rowspan]), #table-active tbody th:not([rowspan])')]
+            .map(th => [th.textContent.trim(), th.getBoundingClientRect().height
+                        / parseFloat(getComputedStyle(th).lineHeight || 20)])
+            .filter(([, lines]) => lines > 3.5)""")
+        assert not tall, (path, tall)
+        pg.close()
+
+
 def test_money_amounts_say_their_unit(open_page, built_site):
     """An amount (采购总金额, in 万元) says 万元 where it is shown: in its column's header on
     the report page and in its row's label on the agency page."""
