@@ -38,6 +38,13 @@ class Column:
             return f"{self.label}（万元）"
         return self.label
 
+    @property
+    def signed(self) -> bool:
+        """Shown with its sign (+6, −2): a change, as the spec's 本年增/减 columns are. The
+        spec types 本年新公开数量 as a delta too, only because reports write it "＋1"; it
+        counts documents, and "+6" would read as six more than last year."""
+        return self.type == "delta" and "增" in self.label and "减" in self.label
+
 
 @dataclass(frozen=True)
 class Row:

@@ -676,8 +676,8 @@ def active_comparison(items: list[ReportView]) -> dict:
                 cells.append({"text": "—", "cls": "na", "title": "该年度的模板没有这一项"})
             else:
                 val = v.report.values.get(fid)
-                col_type = c.template(v.report.template).field_map[fid].type
-                cells.append({"text": fg.fmt(val, signed=col_type == "delta"),
+                column = c.template(v.report.template).field_map[fid].column
+                cells.append({"text": fg.fmt(val, signed=column.signed),
                               "cls": "num" + (" blank" if val is None else ""),
                               "title": "报告中此格空白" if val is None else ""})
         only = [site_text.TEMPLATE_SHORT[t] for t in templates if t not in labels]

@@ -75,21 +75,21 @@ def cell_marks(report: Report) -> dict[str, list[Mark]]:
     return marks
 
 
-def _value_cell(report: Report, fid: str, col_type: str, marks) -> HtmlCell:
+def _value_cell(report: Report, fid: str, column: cat.Column, marks) -> HtmlCell:
     v = report.values.get(fid)
     m = tuple(marks.get(fid, ()))
     cls = "num" if v is not None else "num blank"
     if m:
         cls += " broken" if any(x.kind == "broken" for x in m) else " unread"
     notes = (report.annotations[fid],) if fid in report.annotations else ()
-    return HtmlCell(fmt(v, signed=col_type == "delta", group=False), cls=cls, fid=fid,
+    return HtmlCell(fmt(v, signed=column.signed, group=False), cls=cls, fid=fid,
                     blank=v is None, marks=m, notes=notes)
 
 
-def _extra_cell(value, col_type: str, fid: str, marks) -> HtmlCell:
+def _extra_cell(value, column: cat.Column, fid: str, marks) -> HtmlCell:
     m = tuple(marks.get(fid, ()))
     cls = "num" + (" blank" if value is None else "") + (" broken" if m else "")
-    return HtmlCell(fmt(value, signed=col_type == "delta", group=False), cls=cls,
+    return HtmlCell(fmt(value, signed=column.signed, group=False), cls=cls,
                     blank=value is None, marks=m)
 
 
@@ -106,12 +106,12 @@ def active_tables(report: Report, marks) -> list[HtmlTable]:
         body = []
         for r in item_rows:
             body.append([HtmlCell(r.item_label, "th", scope="row"),
-                         *(_value_cell(report, f"active.{r.id}.{c.id}", c.type, marks)
+                         *(_value_cell(report, f"active.{r.id}.{c.id}", c, marks)
                            for c in cols)])
             for e in report.extra_rows:
                 if e.table == "active" and e.parent == r.id:
                     body.append([HtmlCell(f"其中：{e.label}", "th", scope="row", cls="sub"),
-                                 *(_extra_cell(e.values.get(c.id), c.type,
+                                 *(_extra_cell(e.values.get(c.id), c,
                                                f"active.{e.label}.{c.id}", marks) for c in cols)])
         tables.append(HtmlTable(f"table-active-{n}", item, head, body, cls="form form-active"))
     return tables
@@ -133,7 +133,7 @@ def apply_table(report: Report, marks) -> HtmlTable:
     ]
 
     def values(r):
-        return [_value_cell(report, f"apply.{r.id}.{c.id}", c.type, marks) for c in columns]
+        return [_value_cell(report, f"apply.{r.id}.{c.id}", c, marks) for c in columns]
 
     body = []
     for r in rows:
@@ -181,7 +181,7 @@ def appeal_table(report: Report, marks) -> HtmlTable:
          *(HtmlCell(r.item_label, "th", colspan=len(columns), scope="colgroup") for r in suits)],
         [HtmlCell(c.label, "th", scope="col") for _ in suits for c in columns],
     ]
-    body = [[_value_cell(report, f"appeal.{r.id}.{c.id}", c.type, marks)
+    body = [[_value_cell(report, f"appeal.{r.id}.{c.id}", c, marks)
              for r in (*review, *suits) for c in columns]]
     return HtmlTable("table-appeal", cat.TABLE_TITLES["appeal"], head, body, cls="form form-appeal",
                      caption_hidden=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from nianbao import catalogue as cat
 from nianbao import figures as fg
 from nianbao import schemas, site_text
 from nianbao.model import SITE_FOLDERS, Region, Report, SourceFile
@@ -107,6 +108,20 @@ def test_blank_cells_are_blank_not_zero(built_site):
     assert cell_text(blank) == "" and blank.text().strip() == ""
     assert "blank" in blank.classes() and blank.attrs["title"] == "报告中此格空白"
     assert cell_text(zero) == "0" and "blank" not in zero.classes()
+
+
+def test_only_changes_carry_a_sign(built_site):
+    """本年新公开数量 counts documents (the spec types it a delta only because reports write
+    "＋1"): it reads 1, not +1, on the report page and the agency page. The 本年增/减 columns
+    are changes and keep their sign."""
+    report = report_for(built_site, SEEDS["002_90cadabf32ab491f.json"])
+    assert report.values["active.normative.published"] == 1
+    doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+    assert cell_text(doc.find("td", data_field="active.normative.published")) == "1"
+    agency = page(built_site.output, f"{report.agency_id}/").text()
+    assert "+1" not in agency
+    columns = {c.label: c.signed for r in cat.load().template("2019").rows for c in r.columns}
+    assert columns["本年增/减"] and not columns["本年新公开数量"]
 
 
 def test_key_figures_follow_figures_module(built_site):
