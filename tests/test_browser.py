@@ -205,6 +205,20 @@ def test_search_finds_expected_pages_and_year_filter_narrows(open_page, built_si
     assert f"year={year}" in pg.url and "q=" in pg.url
 
 
+def test_search_excerpts_quote_the_report_not_the_sites_figures(open_page):
+    """An excerpt is the report's own text: not the key figures the site computes from its
+    tables (件数, 占比, a hidden 比例条), which every report page has, nor the facts' labels
+    glued to their values (地区北京市…). The filters those facts carry still work."""
+    pg = open_page("search/?q=行政复议")
+    excerpts = pg.evaluate("""() => [...document.querySelectorAll('#search-results li p')]
+        .map(p => p.textContent)""")
+    assert excerpts
+    noise = [e for e in excerpts if any(w in e for w in ("比例条", "占比", "关键数字", "地区北京"))]
+    assert not noise, noise
+    pg.select_option("select[data-filter=province]", "北京市")
+    assert _results(pg) and all("beijing" in p for p in _results(pg))
+
+
 def test_search_results_link_to_pages_under_the_sub_path(open_page):
     pg = open_page("search/?q=行政复议")
     links = _results(pg)
