@@ -208,6 +208,9 @@ def test_rows_with_no_numbers_are_rows_of_their_own():
     # the 2021 form; line breaking carries 及“ under 3.危, and the page break cuts
     # 2.其他法 / … / 开
     ("ningbo-yinzhou-shangwuju-2021-b", "ningbo-yinzhou-borderless"),
+    # the same with rules between its columns, none between its rows, and a footer's rule
+    # across every page (an official document's 版记): it was one row, then no template
+    ("ningbo-yinzhou-shangwuju-2021-b", "ningbo-yinzhou-vertical-rules"),
 ])
 def test_real_layouts_without_ruling_lines(docx, pdf):
     """Real reports' Word files (the seeds' layouts) without their lines: every value is the

@@ -304,17 +304,22 @@ def _closed_ends(page) -> dict:
     the vertical lines run on past the last horizontal one, and the row there would be
     lost. A line where they end closes it."""
     vertical = [e for e in page.edges if e["orientation"] == "v"]
-    horizontal = [e for e in page.edges if e["orientation"] == "h"]
-    if not vertical or not horizontal:
+    if not vertical:
+        return {}
+    # Only a rule between the vertical lines' ends is the table's own: a letterhead's or a
+    # footer's rule across the page would close a table of vertical rules only, which is
+    # none (its words say where its rows are).
+    top, bottom = min(e["top"] for e in vertical), max(e["bottom"] for e in vertical)
+    horizontal = [e for e in page.edges if e["orientation"] == "h"
+                  and top - _TOL <= e["top"] <= bottom + _TOL]
+    if not horizontal:
         return {}
     open_ends = []
-    top, bottom = page.bbox[1], page.bbox[3]
-    for y, ends_at in ((min(e["top"] for e in vertical), "top"),
-                       (max(e["bottom"] for e in vertical), "bottom")):
+    for y, ends_at in ((top, "top"), (bottom, "bottom")):
         xs = [e["x0"] for e in vertical if abs(e[ends_at] - y) <= _TOL]
         drawn = sum(e["x1"] - e["x0"] for e in horizontal if abs(e["top"] - y) <= _TOL)
         if len(xs) > 1 and drawn < (max(xs) - min(xs)) / 2:
-            open_ends.append(min(max(y, top), bottom))  # lines run off the page: its edge
+            open_ends.append(min(max(y, page.bbox[1]), page.bbox[3]))  # off the page: its edge
     return {"explicit_horizontal_lines": open_ends} if open_ends else {}
 
 
