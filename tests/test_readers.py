@@ -419,6 +419,21 @@ def test_ofd_text_placed_without_deltas(tmp_path):
     _same_values("zibo-zichuan-zhaoshangju-2020.ofd", extract_json(path))
 
 
+def test_ofd_wide_digits_stay_one_number(tmp_path):
+    """A bold sans font's digits are 0.7 em wide, wider than the half em a glyph is taken to be
+    where the file does not say: glyphs of one run reach the next, so the title's year (its
+    DeltaX 3.95 mm at 5.64 mm type) reads 2020, not "2 0 2 0年" glued to the agency's name."""
+    def change(parts: dict) -> None:
+        page = "Doc_0/Pages/Page_0/Content.xml"
+        title = b'Y="5.644" DeltaX="3.353 3.347 3.353">2020<'
+        assert title in parts[page]
+        parts[page] = parts[page].replace(title, b'Y="5.644" DeltaX="g 3 3.95">2020<')
+
+    got = extract_json(_rewritten_ofd(tmp_path, "zibo-zichuan-zhaoshangju-2020.ofd", change))
+    assert (got["agency"], got["year"]) == ("淄川区招商局", 2020)
+    assert "year-inferred" not in {p["code"] for p in got["problems"]}
+
+
 _HOSTILE = ["", "-1", "0", "1e400", "-1e300", "nan", "g", "g 3", "g 1e9 1", "1 0 0", "0 0 0 0",
             "M", "C", "L 1", "Q 1 2", "1.5.5", "false"]
 

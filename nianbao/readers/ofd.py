@@ -199,15 +199,18 @@ class _Objects:
                 x += _advance(text[-1]) * size / scale / _PT
         if not placed:
             return
-        # The Boundary is the text's box as its writer measured it, with the fonts in hand:
-        # it ends the last glyph, and gives one line's top and bottom.
+        # A glyph reaches the next one of its run (a wide font's digits, set closer than an
+        # estimate, never past an em: farther is a gap). The Boundary is the text's box as its
+        # writer measured it, with the fonts in hand: it ends the last glyph, and gives one
+        # line's top and bottom.
         bx, by, bw, bh = [v * _PT for v in (_numbers(obj.get("Boundary")) + [0.0] * 4)[:4]]
         one_line = len({round(py, 2) for _, _, py in placed}) == 1
         for i, (ch, px, py) in enumerate(placed):
             width = _advance(ch) * size
-            following = placed[i + 1][1] - px if i + 1 < len(placed) else bx + bw - px
-            if 0 < following < (1.2 * size if i + 1 == len(placed) else width):
-                width = following  # set closer than the glyph's own width, or the box ends it
+            last = i + 1 == len(placed)
+            following = bx + bw - px if last else placed[i + 1][1] - px
+            if 0 < following <= (1.2 * size if last else max(width, size)):
+                width = following
             if (one_line and upright and 0.8 * size <= bh <= 1.6 * size
                     and by < py <= by + bh + 0.25 * size):  # the baseline in it, or on its foot
                 top, bottom = by, by + bh
