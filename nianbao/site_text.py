@@ -136,6 +136,9 @@ def region_text(report: Report, sep: str = "") -> str:
 
 
 _SUFFIX = re.compile(r"(省|市|自治区|自治州|地区|盟|县|区|旗)$")
+# zones that govern a place in its county's stead, named after it (平潭综合实验区, 苏州工业园区)
+_ZONE = re.compile(r"^(?:综合实验区|综合试验区|经济技术开发区|高新技术产业开发区|经济开发区|高新区|"
+                   r"工业园区|开发区|新区)")
 
 
 def agency_type(report: Report) -> str:
@@ -152,4 +155,7 @@ def agency_type(report: Report) -> str:
                 break
     if short:  # 中牟区商务局 where the gazetteer says 中牟县: the suffix as the agency wrote it
         name = re.sub(r"^(省|市|县|区|州|旗)", "", name)  # (never 市场监督管理局's 市)
+    if name != report.agency:  # 平潭综合实验区经济发展局: the zone is the place, not the kind
+        rest = _ZONE.sub("", name, count=1)
+        name = rest if len(rest) >= 2 else name
     return name or (report.agency or "其他")

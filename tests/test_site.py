@@ -482,6 +482,9 @@ def test_search_excerpts_do_not_repeat_a_table_caption_that_repeats_its_heading(
     ("淳安县市场监督管理局", ("浙江省", "杭州市", "淳安县", "330127"), "市场监督管理局"),
     ("北京市市场监督管理局", ("北京市", "北京市", None, "110000"), "市场监督管理局"),
     ("中牟商务局", ("河南省", "郑州市", "中牟县", "410122"), "商务局"),
+    ("平潭综合实验区经济发展局", ("福建省", "福州市", "平潭县", "350128"), "经济发展局"),
+    ("平潭综合实验区管委会办公室", ("福建省", "福州市", "平潭县", "350128"), "管委会办公室"),
+    ("新区商务局", ("浙江省", "杭州市", None, "330100"), "新区商务局"),  # no place: the name
 ])
 def test_agency_type_is_the_name_without_its_places(agency, region, kind):
     """The 机关类型 of year tables and filters: 市场监督管理局 keeps its 市 (it was 场监督管理局)."""
