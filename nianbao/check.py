@@ -1,7 +1,8 @@
 """The report's own arithmetic (勾稽关系), evaluated from data/rules.yaml.
 
 A broken rule is published as printed and named with its cells and both sides; a rule
-whose cells are blank is reported as unchecked, with the blank cells named.
+whose cells are blank is reported as unchecked, with the blank cells named, apart from the
+cells it lacks because they could not be read (rule-unread, a parse problem).
 """
 
 from __future__ import annotations
@@ -57,11 +58,22 @@ def check(report: Report, where=lambda line, section: "") -> None:
                 f"但 {_show(rv, rsum, name)}（{rule_id}）",
                 where(report.lines.get(_row_key(left[0][0])), cat.TABLE_TITLES[rule["table"]]),
                 rule=rule_id, cells=[f for f, _ in (*lv, *rv)], kind="report"))
+    # A cell is empty because the report left it blank, or because it could not be read (a
+    # parse problem names it): only the first is the report's own doing.
+    unread = {f for p in report.problems if p.kind == "parse" for f in p.cells}
     for rule_id, cells in unchecked.items():
-        report.add(Problem("rule-unchecked", "info",
-                           f"有 {len(cells)} 个相关单元格为空，部分等式无法校验：{template.describe(cells)}"
-                           f"（{rule_id}）",
-                           where(None, ""), rule=rule_id, cells=cells, kind="report"))
+        blank = [f for f in cells if f not in unread]
+        lost = [f for f in cells if f in unread]
+        if blank:
+            report.add(Problem("rule-unchecked", "info",
+                               f"有 {len(blank)} 个相关单元格为空，部分等式无法校验：{template.describe(blank)}"
+                               f"（{rule_id}）",
+                               where(None, ""), rule=rule_id, cells=blank, kind="report"))
+        if lost:
+            report.add(Problem("rule-unread", "info",
+                               f"有 {len(lost)} 个相关单元格未能读出，部分等式无法校验：{template.describe(lost)}"
+                               f"（{rule_id}）",
+                               where(None, ""), rule=rule_id, cells=lost, kind="parse"))
 
 
 def _row_key(field_id: str) -> str:

@@ -511,7 +511,7 @@ def figure_cards(kf: fg.KeyFigures, template: str | None) -> list[dict]:
             "is_share": f.share,
             "share": fg.share_text(kf, f.id) if f.share else None,
             "note": f.notes.get(template or "", ""),
-            "missing": f"有 {len(missing)} 个单元格空白，无法计算" if missing else "",
+            "missing": f"有 {len(missing)} 个单元格空白或未能读出，无法计算" if missing else "",
         })
     return cards
 
@@ -897,7 +897,7 @@ def year_table(views: list[ReportView]) -> dict:
             val = v.figures.shares.get(fid) if share else v.figures.values.get(fid)
             text = fg.share_text(v.figures, fid) if share else fg.fmt(val)
             title = ("" if val is not None else "办理结果总计为 0，无法计算占比" if text == "—"
-                     else "报告中相关单元格空白，无法计算")
+                     else "报告中相关单元格空白或未能读出，无法计算")
             cells.append({"text": text, "sort": "" if val is None else str(val), "num": True,
                           "title": title})
         cells.append({"text": str(v.errors), "sort": str(v.errors), "num": True})

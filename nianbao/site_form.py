@@ -67,7 +67,7 @@ def cell_marks(report: Report) -> dict[str, list[Mark]]:
     """field ID → marks, from the report's problems (anchors are their numbers on the page)."""
     marks: dict[str, list[Mark]] = {}
     for i, p in numbered_problems(report):
-        if p.code in ("rule-unchecked", "table-missing") or not p.cells:
+        if p.code in ("rule-unchecked", "rule-unread", "table-missing") or not p.cells:
             continue  # blank cells are shown blank; naming them all again would be noise
         kind = "broken" if p.kind == "report" else "unread"
         for f in p.cells:

@@ -42,6 +42,7 @@ RULES = {
 CODES = {
     "rule-broken": "不符合勾稽关系",
     "rule-unchecked": "因单元格空白无法校验",
+    "rule-unread": "因单元格未能读出无法校验",
     "agency-ambiguous": "机关名称有歧义",
     "agency-completed": "机关名称按正文补全",
     "agency-from-signature": "机关名称取自文末落款",

@@ -755,7 +755,7 @@ def test_404_page_has_the_site_icon(open_page):
 
 NO_REPORT = "该年度没有这个机关的报告"
 ZERO_BASE = "办理结果总计为 0，无法计算占比"
-BLANK = "报告中相关单元格空白，无法计算"
+BLANK = "报告中相关单元格空白或未能读出，无法计算"
 
 
 def _reports(built):
@@ -876,7 +876,7 @@ def test_compare_legend_is_visible_under_the_table(open_page, built_site, width)
     legend = pg.locator("#compare-legend")
     assert legend.is_visible()
     text = legend.inner_text()
-    assert "“—”" in text and NO_REPORT in text and "空白表示报告中相关单元格空白" in text
+    assert "“—”" in text and NO_REPORT in text and "空白表示报告中相关单元格空白或未能读出" in text
     assert ZERO_BASE in text  # a share measure: "—" also means 办理结果总计 0
     table_box = pg.locator("#compare-table").bounding_box()
     assert legend.bounding_box()["y"] > table_box["y"] + table_box["height"] - 1  # under it

@@ -124,6 +124,26 @@ def test_only_changes_carry_a_sign(built_site):
     assert columns["本年增/减"] and not columns["本年新公开数量"]
 
 
+def test_cells_not_read_are_not_blamed_on_the_report(built_site):
+    """A rule that cannot be checked because cells could not be read (中牟's rows the parser
+    lost) is a parse problem, rule-unread; rule-unchecked, the report's own, names only cells
+    the report left blank."""
+    for report in built_site.result.site.reports:
+        unread = {f for p in report.problems if p.kind == "parse" and p.code != "rule-unread"
+                  for f in p.cells}
+        for p in report.problems:
+            if p.code == "rule-unchecked":
+                assert p.kind == "report" and not set(p.cells) & unread, (report.source.rel, p)
+            if p.code == "rule-unread":
+                assert p.kind == "parse" and set(p.cells) <= unread, (report.source.rel, p)
+    report = report_for(built_site, SEEDS["001_2c2532b92fa8338a.json"])
+    assert [p for p in report.problems if p.code == "rule-unread"]
+    doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
+    items = [li.text() for li in doc.find("section", id="problems").find_all("li")]
+    assert [t for t in items if "因单元格未能读出无法校验" in t and "解析问题" in t]
+    assert not [t for t in items if "因单元格空白无法校验" in t and "未能读出" in t]
+
+
 def test_key_figures_follow_figures_module(built_site):
     for report in built_site.result.site.reports:
         doc = page(built_site.output, f"{report.agency_id}/{report.year}/")

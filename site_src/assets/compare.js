@@ -47,7 +47,7 @@
     if (m.percent && entry.values.handled === 0 && count !== null && count !== undefined) {
       return { text: "—", title: "办理结果总计为 0，无法计算占比", cls: "", csv: "" };
     }
-    return { text: "", title: "报告中相关单元格空白，无法计算", cls: " blank", csv: "" };
+    return { text: "", title: "报告中相关单元格空白或未能读出，无法计算", cls: " blank", csv: "" };
   }
 
   function el(name, attrs, text) {
