@@ -641,6 +641,24 @@ def test_form_tables_on_a_desktop_read_in_lines(open_page, built_site):
         pg.close()
 
 
+def test_links_in_tables_and_trails_are_a_finger_wide_on_a_phone(open_phone, built_site):
+    """A cell's ≠ and ? links, the breadcrumbs and a report's files on the downloads page:
+    24 × 24 px at least on a touch screen (they were 7 × 14)."""
+    marked = [r for r in built_site.result.site.reports
+              if any(p.cells and p.kind == "parse" for p in r.problems)]
+    assert marked
+    small = []
+    for path in [f"{marked[0].agency_id}/{marked[0].year}/", "data/"]:
+        pg = open_phone(path)
+        small += pg.evaluate("""() => [...document.querySelectorAll(
+                'a.mark, .crumbs a, .file-list a')]
+            .map(a => [a.textContent.trim(), a.getBoundingClientRect()])
+            .filter(([, r]) => r.width && (r.width < 23.5 || r.height < 23.5))
+            .map(([t, r]) => [t, Math.round(r.width), Math.round(r.height)])""")
+        pg.close()
+    assert not small, small
+
+
 def test_money_amounts_say_their_unit(open_page, built_site):
     """An amount (采购总金额, in 万元) says 万元 where it is shown: in its column's header on
     the report page and in its row's label on the agency page."""
