@@ -214,8 +214,10 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
         if len(g.candidates) != 1 and g.text.strip():
             options = "；".join(" ".join(c) for c in g.candidates[:3])
             more = f"等 {len(g.candidates)} 种" if len(g.candidates) > 3 else ""
+            few = sum(ch.isdigit() for ch in g.text) < len(g.columns)  # "2" for two cells
             reason = (f"粘连在一起，可拆分为 {options}{more}，无法确定" if g.candidates else
-                      g.doubt or "粘连在一起，无法拆分为应有的格数")
+                      g.doubt or (f"少于该行应有的 {len(g.columns)} 格，无法确定各属哪一格" if few
+                                  else "粘连在一起，无法拆分为应有的格数"))
             problems.append(Problem("cells-ambiguous", "error",
                                     f"“{g.label}”一行的数字“{g.text.strip()}”{reason}；该行留空",
                                     where(None, "正文表格（单元格边界丢失）"), cells=g.columns))

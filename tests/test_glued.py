@@ -53,6 +53,16 @@ def test_recovered_values_and_self_contradiction_kept():
     assert {rule_of(p) for p in broken} == {"apply-balance", "apply-results-total"}
 
 
+def test_too_few_digits_are_not_called_glued():
+    """政府集中采购 printed one number, "2", for its two cells: the message says there are
+    too few digits to place, not that two numbers ran together."""
+    got = extract_json(WEB / "dept_czj_2020_80589_page.txt")
+    msg = next(p["message"] for p in got["problems"] if p["code"] == "cells-ambiguous"
+               and "政府集中采购" in p["message"])
+    assert "“2”少于该行应有的 2 格" in msg and "粘连" not in msg
+    assert got["values"]["active.procurement.items"] is None
+
+
 def _glue(text: str) -> str:
     """Flatten a report's tables the way a web page copy does: cells run together."""
     out = re.sub(r"\n\t", "", text)
