@@ -767,6 +767,15 @@ def test_page_printed_to_pdf_by_chromium(caplog, printed):
     assert prose.signature_date(doc) == "2022-01-20"
 
 
+def test_watermark_outlines_are_no_ruling_lines():
+    """The same page with a watermark over 表二 and 表三, its letters flattened into filled
+    outlines of straight strokes (make_fixtures.watermarked_pdf): their edges are no table's
+    rules. They cut 表三's cells apart: 174 values, a header unread."""
+    got = extract_json(GENERATED / "ningbo-yinzhou-shangwuju-2021-a.watermark.pdf")
+    assert got["values"] == extract_json(CHROMIUM_PDF)["values"]
+    assert not [p for p in got["problems"] if p["severity"] != "info"], got["problems"]
+
+
 def test_links_to_other_reports_are_not_the_title():
     """A printed page lists other years' reports above this one's title; a title that names
     no agency does not borrow one from them."""

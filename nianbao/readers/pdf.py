@@ -187,7 +187,8 @@ class PdfReader(Reader):
 
     def _page(self, page, number: int) -> list[_Line | _TableItem]:
         found = []
-        ruled = page.filter(_not_shading) if not all(map(_not_shading, page.rects)) else page
+        drawn = page.rects + page.curves
+        ruled = page.filter(_not_shading) if not all(map(_not_shading, drawn)) else page
         for table in ruled.find_tables(_closed_ends(ruled)):
             cells = []
             for row, texts in zip(table.rows, table.extract()):
@@ -276,11 +277,18 @@ class PdfReader(Reader):
 
 
 def _not_shading(obj: dict) -> bool:
-    """False for a cell's shading (a filled box, no outline, wider and taller than a line):
-    its edges are no ruling lines. Shaded header cells over a table without lines made a
-    grid that cut the rows below apart. Lines drawn as thin filled boxes (Chromium) stay."""
-    return not (obj.get("object_type") == "rect" and obj.get("fill") and not obj.get("stroke")
-                and obj.get("width", 0) > 2 and obj.get("height", 0) > 2)
+    """False for a filled shape without an outline that is no line: a cell's shading (a box
+    wider and taller than a line), whose edges made a grid that cut the rows of a table
+    without lines apart; a glyph's outline (any shape not of straight rules: a watermark's
+    WordArt flattened to paths, a seal), whose straight bits cut a table's cells. Lines drawn
+    as thin filled boxes or paths (Chromium's, dashes too) stay."""
+    kind = obj.get("object_type")
+    if kind not in ("rect", "curve") or not obj.get("fill") or obj.get("stroke"):
+        return True
+    if kind == "curve" and not all(abs(a[0] - b[0]) < 0.1 or abs(a[1] - b[1]) < 0.1
+                                   for a, b in zip(obj["pts"], obj["pts"][1:])):
+        return False
+    return not (obj["x1"] - obj["x0"] > 2 and obj["bottom"] - obj["top"] > 2)
 
 
 def _cut_at_edges(page, cells: list[_Cell]) -> int:
