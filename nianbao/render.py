@@ -691,12 +691,21 @@ def active_comparison(items: list[ReportView]) -> dict:
     return {"rows": out_rows, "templates": templates}
 
 
+def _issues(report: Report) -> str:
+    """A year's errors in a few words: the report's own (broken rules), then ours."""
+    broken = sum(p.code == "rule-broken" for p in report.problems)
+    unread = len(report.errors) - broken
+    parts = ([f"{broken} 处不符"] if broken else []) + ([f"{unread} 处未能读出"] if unread else [])
+    return "，".join(parts) or "无错误"
+
+
 def render_agency(o: Out, agency_id: str, items: list[ReportView]) -> None:
     latest = items[-1].report
     changes = template_changes(items)
     cols = [{"year": v.report.year, "url": f"{v.report.year}/",
              "template": site_text.TEMPLATE_SHORT.get(v.report.template, v.report.template),
-             "change": i in changes} for i, v in enumerate(items)]
+             "change": i in changes, "errors": v.errors, "issues": _issues(v.report)}
+            for i, v in enumerate(items)]
     rows = []
     notes: list[str] = []
     for f in fg.FIGURES:

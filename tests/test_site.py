@@ -144,6 +144,27 @@ def test_cells_not_read_are_not_blamed_on_the_report(built_site):
     assert not [t for t in items if "因单元格空白无法校验" in t and "未能读出" in t]
 
 
+def test_agency_page_says_which_years_have_errors(extended_site):
+    """The agency page's figures come with each year's errors and a link to them: a year
+    whose rules are broken is not shown as if its numbers were sound."""
+    by_agency: dict[str, list[Report]] = {}
+    for r in extended_site.result.site.reports:
+        by_agency.setdefault(r.agency_id, []).append(r)
+    seen = set()
+    for agency_id, reports in by_agency.items():
+        doc = page(extended_site.output, f"{agency_id}/")
+        row = doc.find("tr", class_="problems-row")
+        links = {a.attrs["href"]: a for a in row.find_all("a")}
+        for r in reports:
+            a = links[f"{r.year}/#problems"]
+            broken = sum(p.code == "rule-broken" for p in r.problems)
+            assert (a.text() == "无错误") == (not r.errors), (agency_id, r.year, a.text())
+            assert (f"{broken} 处不符" in a.text()) == bool(broken)
+            assert ("bad" in a.classes()) == bool(r.errors)
+            seen.add(bool(broken))
+    assert seen == {True, False}
+
+
 def test_key_figures_follow_figures_module(built_site):
     for report in built_site.result.site.reports:
         doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
