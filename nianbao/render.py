@@ -1138,7 +1138,8 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
         groups.append({"kind": kind, "label": site_text.KINDS.get(kind, kind),
                        "help": site_text.KIND_HELP.get(kind, ""), "codes": items,
                        "count": sum(i["total"] for i in items)})
-    unpublished = [{"source": r.source.rel, "errors": [p.message for p in r.errors]}
+    unpublished = [{"source": r.source.rel, "agency": r.agency, "year": r.year,
+                    "url": r.source_url, "errors": [p.message for p in r.errors]}
                    for r in site.all_reports if not r.publishable]
     per_report = []
     for v in views:

@@ -83,3 +83,24 @@ def test_a_damaged_page_is_placed_by_its_page(tmp_path):
     assert not result.published
     quality = (tmp_path / "output" / "quality" / "index.html").read_text(encoding="utf-8")
     assert "原始文件第 2 页" in quality and "原始文件第 2 行" not in quality
+
+
+def test_unpublished_files_say_whose_they_are(tmp_path):
+    """A report with no body (the web page of 平潭综合实验区公安局 2020 lost its content) and
+    a second file for the same agency-year are not published; the data-quality page names the
+    agency and year it could read, links the original, and the home page says why."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    web = ROOT / "tests" / "corpus" / "web-text"
+    shutil.copy(web / "dept_gaj_2020_80590_page_EMPTYBODY.txt", content / "reports" / "gaj.txt")
+    shutil.copy(REPORTS / "2020/changchun-nanguan-shangwuju-2020.txt", content / "reports" / "a.txt")
+    shutil.copy(REPORTS / "2020/changchun-nanguan-shangwuju-2020.txt", content / "reports" / "b.txt")
+    result = build(content, tmp_path / "output", search=False)
+    assert not result.published
+    quality = (tmp_path / "output" / "quality" / "index.html").read_text(encoding="utf-8")
+    assert "<strong>平潭综合实验区公安局 2020 年度</strong> · <code>gaj.txt</code>" in quality
+    assert 'href="https://www.pingtan.gov.cn/' in quality
+    assert "<strong>南关区商务局 2020 年度</strong> · <code>a.txt</code>" in quality
+    home = (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
+    assert "3 个文件未发布（读不出报告，或与另一个文件重复）" in home
