@@ -272,6 +272,30 @@ def test_year_table_sorts_and_filters(open_page, built_site):
     assert f"{len(visible)} / {total}" in pg.locator("#filter-count").inner_text()
 
 
+def test_year_table_on_a_phone_shows_figures_first(open_phone, built_site):
+    """On a phone the year table's figures start on the first screen, right after the
+    agency, whose place and type are shown under its name; the columns that hold them stay
+    in the table, so its CSV and the filtered download are the desktop's."""
+    year = max(r.year for r in built_site.result.site.reports)
+    pg = open_phone(f"years/{year}/")
+    got = pg.evaluate("""() => {
+        const t = document.getElementById('year-table');
+        const heads = [...t.tHead.rows[0].cells];
+        const first = heads.find(th => th.textContent.includes('本年新收申请'));
+        const row = t.tBodies[0].rows[0];
+        return {left: first.getBoundingClientRect().left, width: innerWidth,
+                cells: row.cells.length, heads: heads.length,
+                where: row.cells[0].querySelector('.year-where').textContent};
+    }""")
+    assert got["left"] < got["width"] * 0.7, got
+    assert got["cells"] == got["heads"] and " · " in got["where"], got
+    with pg.expect_download() as dl:
+        pg.click("[data-download-visible]")
+    rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
+    agencies = sorted(r.agency for r in built_site.result.site.reports if r.year == year)
+    assert sorted(r[0] for r in rows[1:]) == agencies
+
+
 def test_compare_view_url_is_shareable(open_page, built_site):
     ids = sorted({r.agency_id for r in built_site.result.site.reports})[:2]
     pg = open_page(f"compare/?agencies={','.join(ids)}&measure=received")

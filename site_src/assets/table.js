@@ -51,13 +51,22 @@
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 
+  function cellText(cell) {
+    // what the cell says, without the place and type a phone shows under an agency's name
+    var text = "";
+    Array.prototype.forEach.call(cell.childNodes, function (n) {
+      if (!(n.classList && n.classList.contains("phone-label"))) text += n.textContent;
+    });
+    return text;
+  }
+
   function downloadVisible(table) {
     var lines = [];
     var head = Array.prototype.map.call(table.tHead.rows[0].cells, function (c) { return csvValue(c.textContent); });
     lines.push(head.join(","));
     Array.prototype.forEach.call(table.tBodies[0].rows, function (row) {
       if (row.hidden) return;
-      lines.push(Array.prototype.map.call(row.cells, function (c) { return csvValue(c.textContent); }).join(","));
+      lines.push(Array.prototype.map.call(row.cells, function (c) { return csvValue(cellText(c)); }).join(","));
     });
     var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
     var a = document.createElement("a");
