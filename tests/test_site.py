@@ -165,6 +165,19 @@ def test_agency_page_says_which_years_have_errors(extended_site):
     assert seen == {True, False}
 
 
+def test_breadcrumbs_trace_the_site_to_every_page(built_site):
+    """A report page sits under 机关 and its agency, as the agency page does; the About page
+    has a trail home too."""
+    report = report_for(built_site, SEEDS["000_6ef92f06de48b6b1.json"])
+    trail = page(built_site.output, f"{report.agency_id}/{report.year}/").find("nav", class_="crumbs")
+    assert [li.text() for li in trail.find_all("li")] == ["首页", "机关", report.agency,
+                                                          f"{report.year} 年度"]
+    assert [a.attrs["href"] for a in trail.find_all("a")] == [
+        "../../", "../../agencies/", f"../../{report.agency_id}/"]
+    about = page(built_site.output, "about/").find("nav", class_="crumbs")
+    assert [li.text() for li in about.find_all("li")] == ["首页", "关于本站"]
+
+
 def test_key_figures_follow_figures_module(built_site):
     for report in built_site.result.site.reports:
         doc = page(built_site.output, f"{report.agency_id}/{report.year}/")
