@@ -23,7 +23,9 @@ def bar_chart(points: list[tuple[str, object, str]], *, title: str, percent: boo
 
     breaks: indexes i where a template change falls between point i-1 and point i.
     """
-    top, bottom, left, right = 22, 28, 8, 8
+    # a template change's label gets a band of its own above the bars' values: over the
+    # tallest bar right of the line, the two were drawn on top of each other
+    top, bottom, left, right = (34 if breaks else 22), 28, 8, 8
     plot_h = height - top - bottom
     n = max(len(points), 1)
     slot = (width - left - right) / n
@@ -50,9 +52,9 @@ def bar_chart(points: list[tuple[str, object, str]], *, title: str, percent: boo
         cx = left + slot * i + slot / 2
         if i in breaks:
             bx = left + slot * i
-            out.append(f'<line class="break" x1="{bx:.1f}" y1="{top - 14}" x2="{bx:.1f}" '
+            out.append(f'<line class="break" x1="{bx:.1f}" y1="2" x2="{bx:.1f}" '
                        f'y2="{height - bottom + 4}"/>')
-            out.append(f'<text class="break-label" x="{bx + 3:.1f}" y="{top - 6}">模板变更</text>')
+            out.append(f'<text class="break-label" x="{bx + 3:.1f}" y="11">模板变更</text>')
         if v is None:
             out.append(f'<text class="missing" x="{cx:.1f}" y="{zero - 4:.1f}" '
                        f'text-anchor="middle">{escape(none)}</text>')

@@ -26,7 +26,7 @@ import pytest
 
 from nianbao import catalogue as cat
 from nianbao import figures as fg
-from nianbao import schemas, site_text
+from nianbao import schemas, site_svg, site_text
 from nianbao.model import SITE_FOLDERS, Region, Report, SourceFile
 from nianbao.render import jsonld_script, markdown_renderer
 from tests.conftest import ROOT, SEEDS, TRUTH
@@ -176,6 +176,16 @@ def test_breadcrumbs_trace_the_site_to_every_page(built_site):
         "../../", "../../agencies/", f"../../{report.agency_id}/"]
     about = page(built_site.output, "about/").find("nav", class_="crumbs")
     assert [li.text() for li in about.find_all("li")] == ["首页", "关于本站"]
+
+
+def test_chart_template_change_label_clears_the_bar_values():
+    """"模板变更" sits in a band above every bar's value: over the tallest bar just right of
+    the line it once covered that bar's number."""
+    svg = site_svg.bar_chart([("2019", 0, ""), ("2020", 0, ""), ("2024", 3, "")],
+                             title="本年新收申请", breaks=(2,))
+    label = float(re.search(r'class="break-label" x="[\d.]+" y="([\d.]+)"', svg).group(1))
+    values = [float(y) for y in re.findall(r'class="value" x="[\d.]+" y="([\d.]+)"', svg)]
+    assert values and min(values) - 11 >= label + 2  # 11 px type above each value's baseline
 
 
 def test_key_figures_follow_figures_module(built_site):
