@@ -72,10 +72,18 @@ def read_csv(path: Path) -> list[list[str]]:
     return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
+def shown_text(node: Node) -> str:
+    """A cell's text as a table of the page reads, without the line a phone shows instead
+    of hidden columns (.phone-label)."""
+    if "phone-label" in node.classes():
+        return ""
+    return "".join(c if isinstance(c, str) else shown_text(c) for c in node.children)
+
+
 def row_texts(table: Node) -> list[list[str]]:
     rows = []
     for tr in table.find("tbody").find_all("tr"):
-        rows.append([c.text().strip() for c in tr.children
+        rows.append([shown_text(c).strip() for c in tr.children
                      if isinstance(c, Node) and c.tag in ("td", "th")])
     return rows
 
