@@ -331,11 +331,13 @@ def test_truncated_pdf(tmp_path):
     _unreadable(path, "damaged-file")
 
 
-def test_zip_that_is_not_word(tmp_path):
-    path = tmp_path / "report.docx"
+@pytest.mark.parametrize(("name", "code"), [("report.docx", "not-a-word-document"),
+                                          ("report.ofd", "not-an-ofd-document")])
+def test_zip_that_is_not_what_its_name_says(tmp_path, name, code):
+    path = tmp_path / name
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("xl/workbook.xml", "<workbook/>")
-    _unreadable(path, "not-a-word-document")
+    _unreadable(path, code)
 
 
 def test_truncated_docx(tmp_path):
@@ -365,13 +367,6 @@ def test_scanned_ofd_needs_ocr():
     with pytest.raises(ReadError, match="OFD 没有文字层") as err:
         readers.read(GENERATED / "scanned.ofd")
     assert "OCR" in err.value.message
-
-
-def test_zip_that_is_not_ofd(tmp_path):
-    path = tmp_path / "report.ofd"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("xl/workbook.xml", "<workbook/>")
-    _unreadable(path, "not-an-ofd-document")
 
 
 def test_word_file_named_ofd_is_read_as_word(tmp_path):
