@@ -692,10 +692,10 @@ def active_comparison(items: list[ReportView]) -> dict:
 
 
 def _issues(report: Report) -> str:
-    """A year's errors in a few words: the report's own (broken rules), then ours."""
-    broken = sum(p.code == "rule-broken" for p in report.problems)
-    unread = len(report.errors) - broken
-    parts = ([f"{broken} 处不符"] if broken else []) + ([f"{unread} 处未能读出"] if unread else [])
+    """A year's errors in a few words: the report's own (its rules broken), then ours."""
+    own = sum(p.kind == "report" for p in report.errors)
+    ours = len(report.errors) - own
+    parts = ([f"{own} 处不符"] if own else []) + ([f"{ours} 处未能读出"] if ours else [])
     return "，".join(parts) or "无错误"
 
 

@@ -24,7 +24,8 @@ SEVERITIES = {"error": "错误", "warning": "警告", "info": "提示"}
 
 # What a download is, by its suffix (an original report's: a reader on a phone wants to
 # know first; a package file's, when it has no title of its own).
-FILE_KINDS = {".pdf": "PDF", ".ofd": "OFD 版式文件", ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
+FILE_KINDS = {".pdf": "PDF", ".ofd": "OFD 版式文件",
+              ".docx": "Word 文档", ".doc": "Word 文档", ".wps": "WPS 文档",
               ".html": "网页", ".htm": "网页", ".txt": "纯文本", ".md": "Markdown 文本",
               ".markdown": "Markdown 文本",
               ".xlsx": "Excel 工作簿", ".sqlite": "SQLite 数据库", ".db": "SQLite 数据库",

@@ -165,7 +165,7 @@ def test_agency_page_says_which_years_have_errors(extended_site):
         links = {a.attrs["href"]: a for a in row.find_all("a")}
         for r in reports:
             a = links[f"{r.year}/#problems"]
-            broken = sum(p.code == "rule-broken" for p in r.problems)
+            broken = sum(p.kind == "report" for p in r.errors)
             assert (a.text() == "无错误") == (not r.errors), (agency_id, r.year, a.text())
             assert (f"{broken} 处不符" in a.text()) == bool(broken)
             assert ("bad" in a.classes()) == bool(r.errors)

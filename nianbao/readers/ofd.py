@@ -107,8 +107,9 @@ class _Package:
                 box = _box(_child(page, "Area", "PhysicalBox"), size)
                 objects = _Objects(number, box[3] * _PT)
                 for use in _children(page, "Template"):
-                    if use.get("TemplateID") in templates:
-                        objects.content(self._xml(self._resolve(doc_name, templates[use.get("TemplateID")])))
+                    loc = templates.get(use.get("TemplateID"))
+                    if loc is not None:
+                        objects.content(self._xml(self._resolve(doc_name, loc)))
                 objects.content(page)
             except ReadError as exc:
                 exc.line = number

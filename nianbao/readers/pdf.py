@@ -188,7 +188,8 @@ class PdfReader(Reader):
     def _page(self, page, number: int) -> list[_Line | _TableItem]:
         found = []
         drawn = page.rects + page.curves
-        ruled = page.filter(_not_shading) if not all(map(_not_shading, drawn)) else page
+        keep = _not_shading_or_outline
+        ruled = page.filter(keep) if not all(map(keep, drawn)) else page
         for table in ruled.find_tables(_closed_ends(ruled)):
             cells = []
             for row, texts in zip(table.rows, table.extract()):
@@ -276,7 +277,7 @@ class PdfReader(Reader):
         return out
 
 
-def _not_shading(obj: dict) -> bool:
+def _not_shading_or_outline(obj: dict) -> bool:
     """False for a filled shape without an outline that is no line: a cell's shading (a box
     wider and taller than a line), whose edges made a grid that cut the rows of a table
     without lines apart; a glyph's outline (any shape not of straight rules: a watermark's
