@@ -260,7 +260,7 @@ def test_reused_form_cells_print_as_the_macro_does(built_site, extended_site):
             for report in site.result.published:
                 for t in (t for tables in form_tables(report).values() for t in tables):
                     for row in t.head + t.body:
-                        assert cells.row(row) == "".join(macro(*c) for c in row)
+                        assert cells.row(row) == "\n".join(macro(*c) for c in row)
                         assert len(cells.memo) <= cells.LIMIT
                         marked += sum(bool(c.marks) for c in row)
     assert marked
