@@ -219,6 +219,42 @@ def test_search_excerpts_quote_the_report_not_the_sites_figures(open_page):
     assert _results(pg) and all("beijing" in p for p in _results(pg))
 
 
+@pytest.fixture(scope="session")
+def mixed_search_site(tmp_path_factory):
+    """The bundled reports and the 2021 one, whose prose has 行政复议 where Pagefind's
+    indexer keeps it one word; in the others it stands in headings and table heads."""
+    import shutil
+
+    from nianbao.pipeline import build
+    from tests.conftest import CONTENT
+    from tests.site_fixtures import Built
+
+    tmp = tmp_path_factory.mktemp("mixed-search")
+    content = tmp / "content"
+    shutil.copytree(CONTENT, content)
+    generated = Path(__file__).parent / "fixtures" / "generated"
+    shutil.copyfile(generated / "ningbo-yinzhou-shangwuju-2021-a.txt",
+                    content / "reports" / "ningbo-yinzhou-shangwuju-2021.txt")
+    result = build(content, tmp / "output")
+    server, url = serve_folder(tmp / "output")
+    yield Built(result, tmp / "output", content), url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("word", ["行政复议", "复议"])
+def test_search_finds_a_word_the_index_cut_differently_on_each_page(open_page,
+                                                                    mixed_search_site, word):
+    """Pagefind's indexer cuts Chinese by its context: 行政复议 is a word in one report's
+    prose and pieces in 政府信息公开行政复议 elsewhere, and its browser then looks up the
+    whole word only (1 report of 6). Every page that holds the word is found."""
+    built, url = mixed_search_site
+    found = set(_results(open_page(f"search/?q={word}", site=url)))
+    expected = _pages_containing(built, word)
+    assert len(expected) == len(built.result.site.reports)
+    assert found == expected, found ^ expected
+
+
 def test_search_results_link_to_pages_under_the_sub_path(open_page):
     pg = open_page("search/?q=行政复议")
     links = _results(pg)

@@ -7,13 +7,15 @@
    unlike the indexer). So a page is a result only when its text holds every word as typed
    (words split on spaces; a quoted phrase is one word; spaces and case do not count). The
    candidates are checked in Pagefind's order, over all bundles merged, a batch of page texts
-   at a time, until a page of results is found; "显示更多" goes on from there. */
+   at a time, until a page of results is found; "显示更多" goes on from there. A Chinese
+   word's candidates include the pages found by its first characters (see run). */
 (function () {
   "use strict";
   var PAGE = 20;  // results shown at a time
   var ROUND = 500;  // candidates checked at most before the reader is asked whether to go on
   var QUOTES = /["“”„「」『』'‘’]/g;
   var SPACE = /[\s\u200b]/;  // Pagefind's page text has zero-width spaces between words
+  var CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
   var form = document.getElementById("search-form");
   var input = document.getElementById("search-q");
   var status = document.getElementById("search-status");
@@ -236,10 +238,25 @@
       var pf = await load();
       var search = await pf.search(ws.length ? q.replace(QUOTES, " ") : null,
                                    { filters: filters });
+      var results = search.results;
+      var heads = ws.map(function (w) {
+        return CJK.test(w.shown[0]) ? w.shown.slice(0, w.shown.length > 2 ? 2 : 1) : w.shown;
+      });
+      if (heads.some(function (h, i) { return h !== ws[i].shown; })) {
+        // Pagefind's indexer cuts Chinese by context: 行政复议 is one word on one page and
+        // in pieces on another (政府信息公开行政复议), and the browser looks a word up whole
+        // once the index knows it. Pages where it was cut come in by its first two
+        // characters (a word of their own, as a rule; one, of a word of two); the page
+        // text decides.
+        var seen = {};
+        results.forEach(function (r) { seen[r.id] = true; });
+        var wide = await pf.search(heads.join(" "), { filters: filters });
+        results = results.concat(wide.results.filter(function (r) { return !seen[r.id]; }));
+      }
       if (mine !== seq) return;
       var quoted = ws.map(function (w) { return "“" + w.shown + "”"; });
       state = {
-        seq: mine, results: search.results, next: 0, found: [], shown: 0,
+        seq: mine, results: results, next: 0, found: [], shown: 0,
         keys: ws.map(function (w) { return w.key; }),
         phrase: ws.map(function (w) { return w.key; }).join(""),
         what: quoted.length > 1 ? "同时含" + quoted.join("和") : "含" + quoted[0]
