@@ -752,6 +752,19 @@ def stray_values(doc: Document, report: Report, where) -> None:
         previous = block
 
 
+def _unglue_prose(doc: Document) -> None:
+    """The document's words as paragraphs under the report's headings, when its lines ran
+    together with its tables (a web page copied as text): the sections read from them,
+    and the search indexes them. Each keeps the line its text was on."""
+    from nianbao.recover import prose_paragraphs
+
+    blocks = []
+    for block in doc.blocks:
+        parts = prose_paragraphs(block.text) if isinstance(block, Paragraph) else None
+        blocks += [Paragraph(t, block.line) for t in parts] if parts else [block]
+    doc.blocks = blocks
+
+
 def parse_tables(doc: Document, report: Report, where) -> None:
     template, scores = detect_template(doc)
     tables = table_lines(doc)
@@ -763,6 +776,7 @@ def parse_tables(doc: Document, report: Report, where) -> None:
             recovered, problems = recover(doc, cat.load().template(glued_template), where)
             if recovered:
                 template, tables = glued_template, table_lines(Document(recovered))
+                _unglue_prose(doc)
                 report.add(Problem("cells-glued", "warning",
                                    "正文中的表格丢失了单元格边界（如从网页复制），已按行标签、格数与勾稽关系恢复；"
                                    "无法唯一确定的行留空", where(None, "")))

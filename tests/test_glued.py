@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from bench.synth import report
+from nianbao.discover import source_for
+from nianbao.extract import extract
 from nianbao.jsonout import dumps
 from nianbao.recover import splits
 from tests.conftest import extract_json, rule_of
@@ -61,6 +63,23 @@ def test_too_few_digits_are_not_called_glued():
                and "政府集中采购" in p["message"])
     assert "“2”少于该行应有的 2 格" in msg and "粘连" not in msg
     assert got["values"]["active.procurement.items"] is None
+
+
+def test_prose_of_a_glued_page_reads_in_its_sections():
+    """The web page's text is one line, headings, prose and tables run together: its six
+    parts come back as sections, a table part's words up to its table (no cell text), the
+    （一）（二）… of a part as paragraphs, and the date it is signed."""
+    got = extract(source_for(WEB / "dept_jjf_2024_97025_page.txt"))
+    sections = {s.number: s for s in got.sections}
+    assert list(sections) == ["一", "二", "三", "四", "五", "六"]
+    assert sections["四"].title == "政府信息公开行政复议与行政诉讼情况"
+    assert sections["二"].markdown == ("2024年，主动公开政府信息124条，涵盖政策及规范性文件类11条、"
+                                      "重大建设项目信息类35条、科教文体卫生类3条、其他应主动公开的政府信息75条。")
+    assert sections["三"].markdown == "2024年，共收到政府信息公开申请3条。"
+    assert sections["四"].markdown == "2024年，没有政府信息公开行政复议及行政诉讼情况。"
+    assert sections["一"].markdown.count("\n\n（") == 3  # （一）（二）（三）
+    assert got.signed == "2025-01-27"
+    assert got.values["apply.new.natural"] == 3  # the tables as before
 
 
 def _glue(text: str) -> str:
