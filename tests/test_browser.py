@@ -321,7 +321,7 @@ def test_year_table_on_a_phone_shows_figures_first(open_phone, built_site):
         const row = t.tBodies[0].rows[0];
         return {left: first.getBoundingClientRect().left, width: innerWidth,
                 cells: row.cells.length, heads: heads.length,
-                where: row.cells[0].querySelector('.year-where').textContent};
+                where: row.cells[0].querySelector('.under-name').textContent};
     }""")
     assert got["left"] < got["width"] * 0.7, got
     assert got["cells"] == got["heads"] and " · " in got["where"], got
@@ -330,6 +330,19 @@ def test_year_table_on_a_phone_shows_figures_first(open_phone, built_site):
     rows = list(csv.reader(io.StringIO(Path(dl.value.path()).read_text(encoding="utf-8-sig"))))
     agencies = sorted(r.agency for r in built_site.result.site.reports if r.year == year)
     assert sorted(r[0] for r in rows[1:]) == agencies
+
+
+def test_home_latest_reports_on_a_phone_show_figures_first(open_phone):
+    """The home page's latest reports on a phone: 本年新收申请 on the first screen, each
+    report's place under its name instead of in a column of its own."""
+    pg = open_phone("")
+    got = pg.evaluate("""() => {
+        const t = document.getElementById('latest-table');
+        const first = [...t.tHead.rows[0].cells].find(th => th.textContent.includes('本年新收申请'));
+        return {left: first.getBoundingClientRect().left, width: innerWidth,
+                under: t.tBodies[0].rows[0].cells[0].querySelector('.under-name').textContent};
+    }""")
+    assert got["left"] < got["width"] * 0.7 and got["under"], got
 
 
 def test_compare_view_url_is_shareable(open_page, built_site):

@@ -569,7 +569,7 @@ def test_home_shows_shares_as_report_pages_do(built_site):
     doc = page(built_site.output, "")
     table = doc.find("section", **{"aria-labelledby": "latest-h"}).find("table")
     by_name = {f"{r.agency} {r.year}": r for r in built_site.result.site.reports}
-    shown = {tr.find("th").text().strip(): tr.find_all("td")[2].text().strip()
+    shown = {shown_text(tr.find("th")).strip(): tr.find_all("td")[2].text().strip()
              for tr in table.find("tbody").find_all("tr")}
     assert shown
     for name, text in shown.items():
