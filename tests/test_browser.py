@@ -345,6 +345,23 @@ def test_home_latest_reports_on_a_phone_show_figures_first(open_phone):
     assert got["left"] < got["width"] * 0.7 and got["under"], got
 
 
+def test_report_downloads_read_on_a_phone(open_phone, built_site):
+    """A report's files on a phone, each a card: its name, what it holds, its rows and
+    size, all on the screen (the 内容 column was off it to the right)."""
+    r = built_site.result.site.reports[0]
+    pg = open_phone(f"{r.agency_id}/{r.year}/")
+    got = pg.evaluate("""() => {
+        const rows = [...document.querySelectorAll('table.downloads tbody tr')];
+        return {width: innerWidth, n: rows.length,
+                out: rows.flatMap(tr => [...tr.cells]).filter(td => td.textContent.trim())
+                    .filter(td => td.getBoundingClientRect().right > innerWidth + 1)
+                    .map(td => td.textContent.trim()),
+                size: rows[0].cells[3].textContent.trim()};
+    }""")
+    assert got["n"] and not got["out"], got
+    assert got["size"].startswith("大小 "), got
+
+
 def test_compare_view_url_is_shareable(open_page, built_site):
     ids = sorted({r.agency_id for r in built_site.result.site.reports})[:2]
     pg = open_page(f"compare/?agencies={','.join(ids)}&measure=received")
