@@ -100,6 +100,7 @@ class _Package:
         common = _child(doc, "CommonData")
         size = _box(_child(common, "PageArea", "PhysicalBox"), (0, 0, 210, 297))
         templates = {t.get("ID"): t.get("BaseLoc", "") for t in _children(common, "TemplatePage")}
+        parsed: dict[str, object] = {}  # template pages, each read once however many pages use it
         pages = []
         for number, entry in enumerate(_children(_child(doc, "Pages"), "Page"), start=1):
             try:
@@ -109,7 +110,10 @@ class _Package:
                 for use in _children(page, "Template"):
                     loc = templates.get(use.get("TemplateID"))
                     if loc is not None:
-                        objects.content(self._xml(self._resolve(doc_name, loc)))
+                        name = self._resolve(doc_name, loc)
+                        if name not in parsed:
+                            parsed[name] = self._xml(name)
+                        objects.content(parsed[name])
                 objects.content(page)
             except ReadError as exc:
                 exc.line = number
@@ -171,19 +175,23 @@ class _Objects:
                 self._path(obj)
 
     def _place(self, obj):
-        """Object space → page points: the CTM, then the Boundary's corner."""
-        bx, by = (_numbers(obj.get("Boundary")) + [0.0, 0.0])[:2]
+        """Object space → page points: the CTM, then the Boundary's corner. Also the
+        Boundary (x, y, width, height, in mm), the CTM's scale, and whether it keeps text
+        upright."""
+        box = (_numbers(obj.get("Boundary")) + [0.0] * 4)[:4]
+        bx, by = box[:2]
         ctm = _numbers(obj.get("CTM"))
         a, b, c, d, e, f = ctm if len(ctm) == 6 else (1, 0, 0, 1, 0, 0)
 
         def to_page(x: float, y: float) -> tuple[float, float]:
             return (bx + a * x + c * y + e) * _PT, (by + b * x + d * y + f) * _PT
 
-        return to_page, abs(a * d - b * c) ** 0.5, abs(b) < 1e-9 and abs(c) < 1e-9
+        return to_page, box, abs(a * d - b * c) ** 0.5, abs(b) < 1e-9 and abs(c) < 1e-9
 
     def _text(self, obj) -> None:
-        to_page, scale, upright = self._place(obj)
-        size = (_numbers(obj.get("Size")) or [3.5])[0] * scale * _PT
+        to_page, box, scale, upright = self._place(obj)
+        em = (_numbers(obj.get("Size")) or [3.5])[0]  # the font size in object space
+        size = em * scale * _PT  # on the page, in points
         font = obj.get("Font", "")
         placed: list[tuple[str, float, float]] = []  # glyph, x and baseline on the page
         x = y = 0.0
@@ -194,17 +202,17 @@ class _Objects:
             for i, ch in enumerate(text):
                 placed.append((ch, *to_page(x, y)))
                 if i < len(text) - 1:
-                    x += dx[min(i, len(dx) - 1)] if dx else _advance(ch) * size / scale / _PT
+                    x += dx[min(i, len(dx) - 1)] if dx else _advance(ch) * em
                     y += dy[min(i, len(dy) - 1)] if dy else 0.0
             if text:  # a TextCode without X goes on where this one ended
-                x += _advance(text[-1]) * size / scale / _PT
+                x += _advance(text[-1]) * em
         if not placed:
             return
         # A glyph reaches the next one of its run (a wide font's digits, set closer than an
         # estimate, never past an em: farther is a gap). The Boundary is the text's box as its
         # writer measured it, with the fonts in hand: it ends the last glyph, and gives one
         # line's top and bottom.
-        bx, by, bw, bh = [v * _PT for v in (_numbers(obj.get("Boundary")) + [0.0] * 4)[:4]]
+        bx, by, bw, bh = [v * _PT for v in box]
         one_line = len({round(py, 2) for _, _, py in placed}) == 1
         for i, (ch, px, py) in enumerate(placed):
             width = _advance(ch) * size
@@ -235,7 +243,7 @@ class _Objects:
             elif stroke:
                 segments = zip(corners, corners[1:] + (corners[:1] if closed else []))
                 for (x0, y0), (x1, y1) in segments:
-                    if abs(x0 - x1) < 0.01 or abs(y0 - y1) < 0.01:  # a table's rule, not a curve
+                    if _straight((x0, y0), (x1, y1)):  # a table's rule, not a curve
                         self.found["line"].append(self._obj(
                             "line", min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1),
                             fill=False, stroke=True, linewidth=width))
@@ -295,8 +303,12 @@ def _is_rect(corners: list[tuple[float, float]]) -> bool:
         corners = corners[:4]
     if len(corners) != 4:
         return False
-    pairs = zip(corners, corners[1:] + corners[:1])
-    return all(abs(p[0] - q[0]) < 0.01 or abs(p[1] - q[1]) < 0.01 for p, q in pairs)
+    return all(_straight(p, q) for p, q in zip(corners, corners[1:] + corners[:1]))
+
+
+def _straight(p: tuple[float, float], q: tuple[float, float]) -> bool:
+    """A segment along the page's axes (within 0.01 pt): a rule's, or a box's side."""
+    return abs(p[0] - q[0]) < 0.01 or abs(p[1] - q[1]) < 0.01
 
 
 @cache
