@@ -73,8 +73,9 @@ def read(path: Path) -> Document:
         doc.notes.append(("encoding-mixed", "warning", "文件以 UTF-8 编码为主，其中夹有 GBK（GB18030）"
                           "编码的文字，已分别按各自的编码读出，请核对文字是否有误", None))
     elif doc.encoding and doc.encoding.endswith(REPLACED):
-        hit = [b for b in doc.blocks if "\ufffd" in _text_of(b)]
-        count = sum(_text_of(b).count("\ufffd") for b in hit)
+        counts = [(b, _text_of(b).count("\ufffd")) for b in doc.blocks]
+        hit = [b for b, n in counts if n]
+        count = sum(n for _, n in counts)
         doc.notes.append(("encoding-errors", "warning",
                           f"文件有 {count} 处字节无法按 {doc.encoding[:-len(REPLACED)].upper()} 解码，"
                           "已显示为“\ufffd”（位置为第一处）；落在行标题或数字中的，该行无法读取",
