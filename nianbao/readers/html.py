@@ -340,8 +340,9 @@ class _Walker:
             self.flush()
 
     def table(self, el) -> Table | None:
-        first, self.pos = self.pos + 1, self.pos + len(_rows(el))  # a row a position
-        grid = table_grid(el)
+        rows = _rows(el)
+        first, self.pos = self.pos + 1, self.pos + len(rows)  # a row a position
+        grid = _grid(rows)
         return None if grid is None else Table(grid, list(range(first, first + len(grid))))
 
 
@@ -349,7 +350,10 @@ def table_grid(el, *, ragged: bool = False) -> list[list[Cell]] | None:
     """A <table>'s rows as a grid, merged cells spread over the positions they cover; None
     for a table with no text. One row in the grid for each <tr>. A row short of cells is
     what a browser shows, blanks at its end, unless ragged (see span_grid)."""
-    rows = _rows(el)
+    return _grid(_rows(el), ragged=ragged)
+
+
+def _grid(rows: list, *, ragged: bool = False) -> list[list[Cell]] | None:
     taken: set[tuple[int, int]] = set()
     placed: list[tuple[int, int, int, int, str]] = []
     for r, tds in enumerate(rows):
