@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
 from pathlib import Path
 
 from nianbao.model import Document, Table
@@ -57,8 +58,8 @@ class MarkdownReader(Reader):
 
 def _cut_tables(text: str) -> tuple[str, list[Table]]:
     """HTML tables out of the text, each line they took left blank; the tables read."""
-    tables: list[Table] = []
-    out, pos, depth, start = [], 0, 0, 0
+    spans: list[tuple[int, int]] = []  # each outermost <table>…</table>
+    depth, start = 0, 0
     for m in _TABLE_TAG.finditer(text):
         if not m.group(1):
             if depth == 0:
@@ -67,16 +68,16 @@ def _cut_tables(text: str) -> tuple[str, list[Table]]:
         elif depth:
             depth -= 1
             if depth == 0:
-                markup = text[start:m.end()]
-                line = text.count("\n", 0, start) + 1
-                tables += _tables(markup, line)
-                out += [text[pos:start], "\n" * markup.count("\n")]
-                pos = m.end()
+                spans.append((start, m.end()))
     if depth:  # a table never closed: read to the end, as a browser would
-        markup = text[start:]
+        spans.append((start, len(text)))
+    tables: list[Table] = []
+    out, pos = [], 0
+    for start, end in spans:
+        markup = text[start:end]
         tables += _tables(markup, text.count("\n", 0, start) + 1)
         out += [text[pos:start], "\n" * markup.count("\n")]
-        pos = len(text)
+        pos = end
     out.append(text[pos:])
     return "".join(out), tables
 
@@ -97,13 +98,10 @@ def _tables(markup: str, line: int) -> list[Table]:
 
 def _plain_lines(text: str) -> list[str]:
     """The text as lines, Markdown's syntax taken away, each at its own line."""
-    from markdown_it import MarkdownIt
-
     source = text.split("\n")
     lines = [""] * len(source)
     raw = False  # within a table or code: the lines as written
-    md = MarkdownIt("commonmark", {"html": True}).enable("table")
-    for token in md.parse(text):
+    for token in _markdown().parse(text):
         if token.type == "table_close":
             raw = False
         if token.map is None:
@@ -126,6 +124,14 @@ def _plain_lines(text: str) -> list[str]:
                 if i < last:
                     lines[i] = source[i] if _verbatim(source[i]) else _numbered(source[i], piece)
     return lines
+
+
+@cache
+def _markdown():
+    """The parser, made once: building its rules costs more than parsing a report."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 def _numbered(source: str, text: str) -> str:
