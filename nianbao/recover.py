@@ -234,12 +234,15 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
 # The report's six parts, as the form heads them (四's 、 is 与 or 及 in some), and where each
 # table part's table begins: prose before it, the form's cells after. 三 and 四 have a
 # row "三、本年度办理结果" and "四、结转下年度继续办理" of their own: only these titles head parts.
-_PARTS = (("一", "总体情况", None),
-          ("二", "主动公开政府信息情况", r"第二十条第"),
-          ("三", "收到和处理政府信息公开申请情况", r"[（(]本列数据|申请人情况"),
-          ("四", r"政府信息公开行政复议\s*[、与及和]?\s*行政诉讼情况", r"行政复议\s*行政诉讼|结果维持"),
-          ("五", "存在的主要问题及改进情况", None),
-          ("六", "其他需要报告的事项", None))
+_PARTS = tuple((re.compile(number + r"\s*[、.．]\s*" + title), table and re.compile(table))
+               for number, title, table in (
+                   ("一", "总体情况", None),
+                   ("二", "主动公开政府信息情况", r"第二十条第"),
+                   ("三", "收到和处理政府信息公开申请情况", r"[（(]本列数据|申请人情况"),
+                   ("四", r"政府信息公开行政复议\s*[、与及和]?\s*行政诉讼情况",
+                    r"行政复议\s*行政诉讼|结果维持"),
+                   ("五", "存在的主要问题及改进情况", None),
+                   ("六", "其他需要报告的事项", None)))
 _SUB_HEADING = re.compile(r"(?=[（(][一二三四五六七八九十][)）])")  # （一）… inside a part
 
 
@@ -249,8 +252,8 @@ def prose_paragraphs(text: str) -> list[str] | None:
     at its （一）（二）…; None unless three parts' headings are found, in order."""
     heads = []
     at = 0
-    for number, title, table in _PARTS:
-        m = re.compile(number + r"\s*[、.．]\s*" + title).search(text, at)
+    for heading, table in _PARTS:
+        m = heading.search(text, at)
         if m:
             heads.append((m, table))
             at = m.end()
@@ -260,7 +263,7 @@ def prose_paragraphs(text: str) -> list[str] | None:
     for (m, table), following in zip(heads, [*heads[1:], None]):
         body = text[m.end(): following[0].start() if following else len(text)]
         if table:
-            start = re.search(table, body)
+            start = table.search(body)
             body = body[:start.start()] if start else body
         out += [m.group(0), *_SUB_HEADING.split(body)]
     return [p.strip() for p in out if p.strip()]
