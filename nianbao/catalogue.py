@@ -1,8 +1,8 @@
 """The field catalogue: the official templates as data, loaded once.
 
 `data/templates.yaml` is a verbatim copy of the spec (a test keeps them equal);
-`data/labels.yaml` adds the printed label variants real reports use. No other module
-spells a template label: they ask the catalogue.
+`data/labels.yaml` adds the printed label variants real reports use and the report's six
+parts. No other module spells a template label or a part's title: they ask the catalogue.
 """
 
 from __future__ import annotations
@@ -17,11 +17,33 @@ import yaml
 
 DATA = Path(__file__).parent / "data"
 TABLES = ("active", "apply", "appeal")
-TABLE_TITLES = {
-    "active": "二、主动公开政府信息情况",
-    "apply": "三、收到和处理政府信息公开申请情况",
-    "appeal": "四、政府信息公开行政复议、行政诉讼情况",
-}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One of the report's six parts: readers find its heading, the parser its table, and the
+    prose its words before that table."""
+    number: str  # "二"
+    title: str  # "主动公开政府信息情况"
+    pattern: str  # the title as reports print it, a regular expression
+    words: tuple[str, ...]  # what names it in a reworded heading
+    table: str | None = None
+    table_starts: str | None = None  # a regular expression
+
+    @property
+    def heading(self) -> str:
+        return f"{self.number}、{self.title}"
+
+
+def _parts() -> tuple[Part, ...]:
+    labels = yaml.safe_load((DATA / "labels.yaml").read_text(encoding="utf-8"))
+    return tuple(Part(p["number"], p["title"], p.get("pattern") or re.escape(p["title"]),
+                      tuple(p["words"]), p.get("table"), p.get("table_starts"))
+                 for p in labels["parts"])
+
+
+PARTS = _parts()
+TABLE_TITLES = {p.table: p.heading for p in PARTS if p.table}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nianbao.catalogue import PARTS
 from nianbao.model import Document, Paragraph, Section, Table
 
 _TITLE_TAIL = re.compile(r"(政府信息公开|政务公开)?(工作)?(年度)?(情况)?(报告|年报)$")
@@ -22,7 +23,7 @@ _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "O": 0, "o": 0, "○": 0}
 _DATE = re.compile(r"((?:19|20)\d{2}|[〇一二三四五六七八九零○Oo]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
                    r"\s*([0-9一二三四五六七八九十]{1,3})\s*日$")
-_TABLE_SECTIONS = ("主动公开政府信息情况", "收到和处理政府信息公开申请", "行政复议", "行政诉讼")
+_TABLE_SECTIONS = tuple(w for part in PARTS if part.table for w in part.words)
 # What a web page prints above a report's title: its breadcrumb trail ("首页 > 政务公开 >
 # 年报", which names no agency but says 年报) and the fields of its disclosure record.
 _CHROME = re.compile(r"[>›»＞]|^(?:当前位置|您的位置|您现在的位置|所在位置)|"

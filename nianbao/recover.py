@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from nianbao import catalogue as cat
-from nianbao.catalogue import Row, Template, norm
+from nianbao.catalogue import PARTS, Row, Template, norm
 from nianbao.check import satisfied
 from nianbao.model import Cell, Document, Paragraph, Problem, Table
 
@@ -231,18 +231,11 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
     return [Table(rows, [0] * len(rows))], problems
 
 
-# The report's six parts, as the form heads them (四's 、 is 与 or 及 in some), and where each
-# table part's table begins: prose before it, the form's cells after. 三 and 四 have a
-# row "三、本年度办理结果" and "四、结转下年度继续办理" of their own: only these titles head parts.
-_PARTS = tuple((re.compile(number + r"\s*[、.．]\s*" + title), table and re.compile(table))
-               for number, title, table in (
-                   ("一", "总体情况", None),
-                   ("二", "主动公开政府信息情况", r"第二十条第"),
-                   ("三", "收到和处理政府信息公开申请情况", r"[（(]本列数据|申请人情况"),
-                   ("四", r"政府信息公开行政复议\s*[、与及和]?\s*行政诉讼情况",
-                    r"行政复议\s*行政诉讼|结果维持"),
-                   ("五", "存在的主要问题及改进情况", None),
-                   ("六", "其他需要报告的事项", None)))
+# The report's six parts' headings, and where each table part's table begins: prose before
+# it, the form's cells after. 三 and 四 have a row "三、本年度办理结果" and "四、结转下年度继续
+# 办理" of their own: only the parts' titles head parts.
+_PARTS = tuple((re.compile(part.number + r"\s*[、.．]\s*" + part.pattern),
+                part.table_starts and re.compile(part.table_starts)) for part in PARTS)
 _SUB_HEADING = re.compile(r"(?=[（(][一二三四五六七八九十][)）])")  # （一）… inside a part
 
 

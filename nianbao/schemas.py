@@ -28,10 +28,11 @@ REPORT_KEY = [
      "constraints": {"enum": ["2019", "2021"]}},
 ]
 
+_LAYOUTS = {"active": "长表：每个单元格一行", "apply": "官方表式：每行一个办理情形，七个申请人列",
+            "appeal": "每组一行，五个结果列"}
 TABLES = {
-    "active": "表二 主动公开政府信息情况（长表：每个单元格一行）",
-    "apply": "表三 收到和处理政府信息公开申请情况（官方表式：每行一个办理情形，七个申请人列）",
-    "appeal": "表四 政府信息公开行政复议、行政诉讼情况（每组一行，五个结果列）",
+    **{table: f"{cat.table_name(table)} {cat.TABLE_TITLES[table].split('、', 1)[1]}（{layout}）"
+       for table, layout in _LAYOUTS.items()},
     "values": "全部字段（长表：字段 ID 与数值）",
     "extra_rows": "报告自行增加的行（如“其他对外管理服务事项”下的“行政检查”），按原标签保留",
     "problems": "数据质量问题：解析不了的内容、报告自身不符合勾稽关系之处",

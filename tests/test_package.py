@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import csv
 import hashlib
 import json
+import re
 import sqlite3
 
 import pytest
@@ -91,6 +93,26 @@ def test_spec_copy_is_the_spec():
     if not spec.exists():
         pytest.skip("shared/ is not beside the checkout")
     assert (cat.DATA / "templates.yaml").read_bytes() == spec.read_bytes()
+
+
+def test_only_the_catalogue_spells_the_reports_parts():
+    """The six parts' titles (and 四's printed variants) live in labels.yaml: no module spells
+    one in its code, where a reworded title would have to be found and fixed in each."""
+    parts = cat.PARTS
+    assert [p.number for p in parts] == list("一二三四五六")
+    assert [p.table for p in parts if p.table] == list(cat.TABLES)
+    assert re.fullmatch(parts[3].pattern, "政府信息公开行政复议及行政诉讼情况")
+    spelled = []
+    for path in sorted((ROOT / "nianbao").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        spelled += [(path.name, node.value) for node in ast.walk(tree)
+                    if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and id(node) not in docstrings
+                    and any(p.title in node.value or p.title[:8] in node.value for p in parts)]
+    assert not spelled, spelled
 
 
 def test_committed_schemas_are_generated_from_the_catalogue():

@@ -13,6 +13,7 @@ import codecs
 import re
 from pathlib import Path
 
+from nianbao.catalogue import PARTS
 from nianbao.model import Cell, Document, Paragraph, Table
 from nianbao.readers.base import Reader, ReadError
 from nianbao.readers.docx import span_grid
@@ -44,9 +45,8 @@ _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
 # Words of the official form: a table holding one of them is a report table.
 _FORM_WORDS = ("信息内容", "第二十条", "申请人情况", "自然人", "本年新收", "行政复议", "行政诉讼",
                "结果维持", "不予公开", "本年度办理结果")
-# Words of the standard section headings (一、总体情况 … 六、其他需要报告的事项).
-_SECTION_WORDS = ("总体情况", "主动公开", "申请情况", "行政复议", "存在的主要问题", "其他需要报告",
-                  "改进情况")
+# Words of the report's six parts' headings (一、总体情况 … 六、其他需要报告的事项).
+_SECTION_WORDS = tuple(w for part in PARTS for w in part.words)
 _HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]")
 _CRUMB = re.compile(r"[>›»＞]")  # a breadcrumb trail ("首页 > 年报"), never a report's title
 
