@@ -731,6 +731,27 @@ def test_form_tables_on_a_desktop_read_in_lines(open_page, built_site):
         pg.close()
 
 
+def test_a_wide_tables_caption_stays_in_view_as_it_scrolls(open_page, open_phone, built_site):
+    """The year table is wider than the page on a desktop and on a phone. Scrolled to its
+    right end, its caption is still read where the table starts: a caption is as wide as
+    its table, and scrolled away with it."""
+    path = f"years/{built_site.result.site.reports[0].year}/"
+    for pg in (open_page(path), open_phone(path)):
+        wide = pg.evaluate("""() => [...document.querySelectorAll('.table-scroll')]
+            .filter(w => w.scrollWidth > w.clientWidth + 20 && w.querySelector('caption .cap')
+                    && !w.querySelector('caption').matches('.visually-hidden'))
+            .map(w => {
+                w.scrollLeft = w.scrollWidth;
+                const box = w.getBoundingClientRect();
+                const cap = w.querySelector('caption .cap').getBoundingClientRect();
+                return [w.querySelector('caption').id, w.scrollLeft, cap.left - box.left,
+                        box.right - cap.right];
+            })""")
+        assert [c[0] for c in wide] == ["year-caption"], wide
+        assert all(c[1] > 0 and c[2] >= -1 and c[3] >= -1 for c in wide), wide
+        pg.close()
+
+
 def test_links_in_tables_and_trails_are_a_finger_wide_on_a_phone(open_phone, built_site):
     """A cell's ≠ and ? links, the breadcrumbs and a report's files on the downloads page:
     24 × 24 px at least on a touch screen (they were 7 × 14)."""

@@ -103,7 +103,7 @@
     params.set("measure", s.measure);
     history.replaceState(null, "", location.pathname + "?" + params.toString());
     heading.textContent = m.label + "（" + m.unit + "）";
-    caption.textContent = "所选机关各年度" + m.label;
+    caption.querySelector(".cap").textContent = "所选机关各年度" + m.label;
     desc.textContent = m.description;
     legendShare.hidden = !m.percent;
 
