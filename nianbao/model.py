@@ -224,3 +224,6 @@ class Site:
     packages: dict[tuple[str, int], PackageInfo]
     combined: PackageInfo | None
     config: dict
+    # An agency's files that name it and a year but were not published (no table read, say),
+    # by agency id, for agencies with published years: its page says which years are missing.
+    withheld: dict[str, list[Report]] = field(default_factory=dict)

@@ -258,8 +258,11 @@ class _Build:
             self.agencies[r.agency_id].append(r)
         self.years = sorted({r.year for r in self.site.reports})
         self.unit_global = _hash(self.site_fp, json.dumps(self.years))
+        withheld = self.site.withheld
         self.fps = {a: _hash(self.unit_global, a,
-                             *(f"{r.year}\0{report_key[id(r)] or ''}" for r in items))
+                             *(f"{r.year}\0{report_key[id(r)] or ''}" for r in items),
+                             *(f"withheld\0{r.source.rel}\0{report_key[id(r)] or ''}"
+                               for r in withheld.get(a, ())))
                     for a, items in self.agencies.items()}
 
     def units(self) -> None:
@@ -765,7 +768,12 @@ def settle_identities(reports: list[Report]) -> None:
 def collect(reports: list[Report], config: dict) -> Site:
     published = sorted((r for r in reports if r.publishable), key=lambda r: (r.agency_id, r.year))
     with_problems = [r for r in reports if r.problems]
-    return Site(published, with_problems, reports, {}, None, config)
+    agencies = {r.agency_id for r in published}
+    withheld: dict[str, list[Report]] = defaultdict(list)
+    for r in sorted(reports, key=lambda r: (r.year or 0, r.source.rel)):
+        if not r.publishable and r.agency_id in agencies and r.year:
+            withheld[r.agency_id].append(r)
+    return Site(published, with_problems, reports, {}, None, config, dict(withheld))
 
 
 def remove_tree(path: Path) -> None:

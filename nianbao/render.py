@@ -102,6 +102,11 @@ def page_url(report: Report) -> str:
     return f"{report.agency_id}/{report.year}/"
 
 
+def file_anchor(rel: str) -> str:
+    """An unpublished file's place on the data-quality page: its name may hold spaces."""
+    return "file-" + hashlib.sha256(rel.encode()).hexdigest()[:12]
+
+
 @functools.lru_cache(maxsize=8)
 def markdown_renderer(root: str) -> MarkdownIt:
     """Markdown with raw HTML off; links written as /path are made relative to the page.
@@ -421,7 +426,8 @@ def render_agency_pages(site: Site, out: Path, content: Path, units: list[list[R
                             fg.key_figures(r)) for r in sorted(reports, key=lambda r: r.year)]
         for v in views:
             render_report(o, site, v, views, content)
-        render_agency(o, views[0].report.agency_id, views)
+        agency_id = views[0].report.agency_id
+        render_agency(o, agency_id, views, site.withheld.get(agency_id, ()))
 
 
 def files_root(config: dict, rel_root: str) -> str:
@@ -701,7 +707,7 @@ def _issues(report: Report) -> str:
     return "，".join(parts) or "无错误"
 
 
-def render_agency(o: Out, agency_id: str, items: list[ReportView]) -> None:
+def render_agency(o: Out, agency_id: str, items: list[ReportView], withheld=()) -> None:
     latest = items[-1].report
     changes = template_changes(items)
     cols = [{"year": v.report.year, "url": f"{v.report.year}/",
@@ -748,6 +754,8 @@ def render_agency(o: Out, agency_id: str, items: list[ReportView]) -> None:
            region=items[-1].region, type=items[-1].type, cols=cols, rows=rows, notes=notes,
            charts=charts, active_cmp=active_comparison(items), changed=bool(changes),
            items=items, active="agencies",
+           withheld=[{"year": r.year, "source": r.source.rel, "anchor": file_anchor(r.source.rel),
+                      "errors": [p.message for p in r.errors]} for r in withheld],
            description=f"{latest.agency}各年度政府信息公开工作年度报告的关键数据")
 
 
@@ -1141,6 +1149,7 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
                        "help": site_text.KIND_HELP.get(kind, ""), "codes": items,
                        "count": sum(i["total"] for i in items)})
     unpublished = [{"source": r.source.rel, "agency": r.agency, "year": r.year,
+                    "anchor": file_anchor(r.source.rel),
                     "url": r.source_url, "errors": [p.message for p in r.errors]}
                    for r in site.all_reports if not r.publishable]
     per_report = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -104,3 +105,32 @@ def test_unpublished_files_say_whose_they_are(tmp_path):
     assert "<strong>南关区商务局 2020 年度</strong> · <code>a.txt</code>" in quality
     home = (tmp_path / "output" / "index.html").read_text(encoding="utf-8")
     assert "3 个文件未发布（读不出报告，或与另一个文件重复）" in home
+
+
+def test_an_agency_page_names_its_years_that_were_not_published(tmp_path):
+    """平潭综合实验区公安局's 2019 report publishes, its 2020 web page lost its body: the agency
+    page lists 2019 and says 2020's file was not published and why, linking its entry on the
+    data-quality page. Once the file goes, a rebuild (the agency's unit is otherwise
+    unchanged, so it would be reused) drops the note."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    web = ROOT / "tests" / "corpus" / "web-text"
+    shutil.copy(web / "dept_gaj_2019_80569_page.txt", content / "reports" / "gaj-2019.txt")
+    broken = content / "reports" / "gaj-2020.txt"
+    shutil.copy(web / "dept_gaj_2020_80590_page_EMPTYBODY.txt", broken)
+    output = tmp_path / "output"
+    result = build(content, output, search=False)
+    assert [(r.source.rel, r.year) for r in result.published] == [("gaj-2019.txt", 2019)]
+    agency_id = result.published[0].agency_id
+    doc = (output / agency_id / "index.html").read_text(encoding="utf-8")
+    note = re.search(r'<p class="note withheld">(.*?)</p>', doc, re.S)
+    assert note and "2020 年度的报告文件 <code>gaj-2020.txt</code> 未能发布" in note.group(1)
+    assert "原因：未找到任何表格" in note.group(1)
+    anchor = re.search(r'href="\.\./quality/#([\w-]+)"', note.group(1)).group(1)
+    quality = (output / "quality" / "index.html").read_text(encoding="utf-8")
+    assert re.search(rf'<li id="{anchor}">.*?<code>gaj-2020.txt</code>', quality, re.S)
+
+    broken.unlink()
+    build(content, output, search=False)
+    assert "withheld" not in (output / agency_id / "index.html").read_text(encoding="utf-8")
