@@ -62,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     add_build_args(parser)
     add_build_args(sub.add_parser("build", help="build data packages and the site (default)"))
     p_extract = sub.add_parser("extract", help="print one JSON object per report file")
-    p_extract.add_argument("files", nargs="+", type=Path)
+    p_extract.add_argument("files", nargs="+", type=Path,
+                           help="report files (a sidecar beside one is read with it)")
     p_serve = sub.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on changes")
     add_build_args(p_serve)
-    p_serve.add_argument("--host", default="127.0.0.1")
-    p_serve.add_argument("--port", type=int, default=8000)
+    p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p_serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     p_serve.add_argument("--base-path", default="/", help="serve the site under this sub-path")
     sub.add_parser("schemas", help="regenerate schemas/ from the field catalogue")
     p_validate = sub.add_parser("validate", help="validate every data package with frictionless")
@@ -100,18 +101,26 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_extract(files: list[Path]) -> int:
-    from nianbao.discover import source_for
+    from nianbao.discover import SIDECAR_SUFFIXES, source_for
     from nianbao.extract import extract
     from nianbao.jsonout import dumps, report_json
 
+    missing = 0
     for path in files:
         source = source_for(path)
         source.rel = str(path)
-        if not path.is_file():
+        if path.suffix.lower() in SIDECAR_SUFFIXES:
+            print(f"{path}: a sidecar (metadata), not a report: name the report it sits beside",
+                  file=sys.stderr)
+        elif path.is_dir():
+            print(f"{path}: a folder: name its report files (e.g. {path}/*.txt)", file=sys.stderr)
+        elif not path.is_file():
             print(f"{path}: no such file", file=sys.stderr)
+        else:
+            print(dumps(report_json(extract(source))), flush=True)
             continue
-        print(dumps(report_json(extract(source))), flush=True)
-    return 0
+        missing += 1
+    return 2 if missing else 0
 
 
 def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbose=False,
@@ -171,6 +180,10 @@ def cmd_validate(output: Path) -> int:
 
     failed = 0
     packages = sorted((output / "data").rglob("datapackage.json"))
+    if not packages:
+        print(f"error: no data packages under {output / 'data'}: build the site first",
+              file=sys.stderr)
+        return 2
     for path in packages:
         report = Package(str(path)).validate()
         if not report.valid:

@@ -40,6 +40,29 @@ def test_extract_prints_one_json_object_per_file(tmp_path):
     assert str(empty) in last["problems"][0]["where"]
 
 
+def test_extract_names_what_it_could_not_read_and_fails(tmp_path):
+    """A missing file, a folder and a sidecar are each named on stderr; the reports among
+    them are still printed, and the exit status says that something was left out (it was 0,
+    and a sidecar was read as a report whose agency was its YAML)."""
+    report = tmp_path / "a.txt"
+    report.write_text((REPORTS / SEEDS["002_90cadabf32ab491f.json"]).read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    sidecar = tmp_path / "a.txt.yaml"
+    sidecar.write_text("agency: 北京市通州区商务局\n", encoding="utf-8")
+    proc = run("extract", str(tmp_path / "gone.txt"), str(tmp_path), str(sidecar), str(report))
+    assert proc.returncode == 2
+    assert [json.loads(line)["source"] for line in proc.stdout.splitlines()] == [str(report)]
+    lines = proc.stderr.splitlines()
+    assert lines[0] == f"{tmp_path / 'gone.txt'}: no such file"
+    assert lines[1].startswith(f"{tmp_path}: a folder")
+    assert lines[2].startswith(f"{sidecar}: a sidecar")
+
+
+def test_validate_without_a_built_site_fails(tmp_path):
+    proc = run("validate", "--output", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2 and "build the site first" in proc.stderr
+
+
 def test_build_summary_problems_and_exit_status(tmp_path):
     content = tmp_path / "content"
     (content / "reports").mkdir(parents=True)
