@@ -16,7 +16,7 @@ from nianbao import prose, readers
 from nianbao.check import check
 from nianbao.discover import load_sidecar
 from nianbao.model import SITE_FOLDERS, Document, Problem, Report, SourceFile
-from nianbao.parse import parse_tables
+from nianbao.parse import FIRST_FORM_YEAR, parse_tables
 from nianbao.resolve import agency_id, complete_agency, gazetteer, match_region
 
 
@@ -75,6 +75,8 @@ def _extract(report: Report) -> None:
     parse_tables(doc, report, where)
     report.sections = prose.sections(doc)
     report.signed = prose.signature_date(doc)
+    if front.year is not None and not sidecar.get("year"):
+        check_title_year(report, doc, where)
     report.source_url = source_url(report, doc.meta.get("source_url"), where)
     report.published = sidecar.get("published") or doc.meta.get("published")
     agency = front.agency
@@ -129,6 +131,36 @@ def _body_year(doc: Document) -> tuple[int | None, str]:
         return int(period.group(1)), f"正文所述统计期限（{''.join(period.group(0).split())}）"
     years = Counter(re.findall(r"((?:19|20)\d{2})\s*年", text))
     return (int(years.most_common(1)[0][0]), "") if years else (None, "")
+
+
+def check_title_year(report: Report, doc: Document, where) -> None:
+    """The year a title prints against what the report says elsewhere: the period its body
+    states and the date it was signed (in that year or early the next). A title contradicted
+    by both, or one printed on a form from before the forms existed, is a typo no reader
+    should have to find: the report is not published under it."""
+    year = report.year
+    period = _PERIOD.search(prose.body_text(doc)[:3000])
+    stated = int(period.group(1)) if period else None
+    signed = int(report.signed[:4]) if report.signed else None
+    against = []
+    if stated is not None and stated != year:
+        against.append(f"正文所述统计期限为 {stated} 年")
+    if signed is not None and signed not in (year, year + 1):
+        against.append(f"落款日期为 {report.signed}")
+    if report.template and year < FIRST_FORM_YEAR:
+        against.append(f"表格却是 {FIRST_FORM_YEAR} 年度起才使用的官方格式")
+    if not against:
+        return
+    said = f"标题写的是 {year} 年度，但{'，'.join(against)}"
+    if len(against) > 1 or year < FIRST_FORM_YEAR:
+        report.add(Problem("year-conflict", "error",
+                           f"{said}；未发布。请核对标题，或在元数据文件中写明 year",
+                           where(None, "")))
+        report.year = None
+    else:
+        report.add(Problem("year-doubtful", "warning",
+                           f"{said}；按标题的 {year} 年度发布，请核对（或在元数据文件中写明 year）",
+                           where(None, "")))
 
 
 def identify(report: Report, printed: str | None, body: str, where) -> None:

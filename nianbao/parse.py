@@ -733,9 +733,14 @@ def detect_in_text(doc: Document) -> str | None:
     return winners[0] if best >= 3 and len(winners) == 1 else None
 
 
+FIRST_FORM_YEAR = 2019  # the first report year printed on an official form
+
+
 def _template_for(year: int | None) -> str | None:
     """The template a report for `year` should be printed on."""
-    return None if year is None else "2021" if year >= 2021 else "2019"
+    if year is None or year < FIRST_FORM_YEAR:
+        return None  # before the forms (extract's year check names that)
+    return "2021" if year >= 2021 else "2019"
 
 
 def stray_values(doc: Document, report: Report, where) -> None:

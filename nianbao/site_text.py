@@ -101,6 +101,8 @@ CODES = {
     "values-without-label": "数值没有行标题",
     "year-unknown": "无法确定年度",
     "year-inferred": "年度由正文推断",
+    "year-conflict": "标题年度与正文、落款矛盾",
+    "year-doubtful": "标题年度与正文或落款不符",
 }
 
 

@@ -167,3 +167,44 @@ def test_a_line_of_other_text_is_not_completed_as_an_agency():
     assert complete_agency("区商务局", body) == ["拱墅区商务局"]
     line = "商务局" + "本着依法、准确、及时、有效、便民的原则" * 5
     assert complete_agency(line, "拱墅区" + line) == []
+
+
+def _tongzhou(tmp_path, title_year: str, signed: str, sidecar: str = ""):
+    """Seed 002 (2020) with its title's year, a statement of its period and a signature."""
+    text = (REPORTS / "2020/beijing-tongzhou-shangwuju-2020.txt").read_text(encoding="utf-8")
+    text = text.replace("2020年政府信息公开工作年度报告", f"{title_year}年政府信息公开工作年度报告", 1)
+    text = text.replace("一、总体情况", "一、总体情况\n本报告中所列数据的统计期限自2020年1月1日起至"
+                        "2020年12月31日止。", 1)
+    path = tmp_path / "tongzhou.txt"
+    path.write_text(text + f"\n北京市通州区商务局\n{signed}\n", encoding="utf-8")
+    if sidecar:
+        (tmp_path / "tongzhou.txt.yaml").write_text(sidecar, encoding="utf-8")
+    return extract_json(path)
+
+
+def test_a_title_year_both_the_period_and_the_signature_contradict_is_not_published(tmp_path):
+    """A maintainer's typo (2012 for 2021) was published as 2012, with a warning that 2012
+    should use the 2019 form. The body's period and the date it was signed both say 2020:
+    the report is not published under the title's year, and the message says why."""
+    got = _tongzhou(tmp_path, "2012", "2021年1月20日")
+    assert got["year"] is None
+    (conflict,) = [p for p in got["problems"] if p["code"] == "year-conflict"]
+    assert conflict["severity"] == "error"
+    assert "标题写的是 2012 年度" in conflict["message"]
+    assert "统计期限为 2020 年" in conflict["message"] and "2021-01-20" in conflict["message"]
+    assert "template-mismatch" not in {p["code"] for p in got["problems"]}
+
+
+def test_a_title_year_one_other_date_contradicts_is_published_with_a_warning(tmp_path):
+    got = _tongzhou(tmp_path, "2020", "2023年1月20日")
+    assert got["year"] == 2020 and got["template"] == "2019"
+    (doubt,) = [p for p in got["problems"] if p["code"] == "year-doubtful"]
+    assert doubt["severity"] == "warning" and "落款日期为 2023-01-20" in doubt["message"]
+    agreed = _tongzhou(tmp_path, "2020", "2021年1月20日")
+    assert not {"year-doubtful", "year-conflict"} & {p["code"] for p in agreed["problems"]}
+
+
+def test_a_sidecar_year_settles_a_title_year_in_conflict(tmp_path):
+    got = _tongzhou(tmp_path, "2012", "2021年1月20日", sidecar="year: 2020\n")
+    assert got["year"] == 2020
+    assert not {"year-doubtful", "year-conflict"} & {p["code"] for p in got["problems"]}
