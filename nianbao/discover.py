@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import date
 from pathlib import Path, PurePath
 
 import yaml
@@ -78,17 +80,33 @@ def source_for(path: Path, root: Path | None = None) -> SourceFile:
     return source
 
 
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def load_sidecar(source: SourceFile) -> list[Problem]:
     """Read the sidecar into source.sidecar; problems instead of exceptions."""
     if source.sidecar_path is None:
         return []
-    where = source.sidecar_path.name
+    # named as its report is, from content/reports/ ("2020/x.txt.yaml", not "x.txt.yaml")
+    where = PurePath(source.rel).with_name(source.sidecar_path.name).as_posix()
     try:
         data = yaml.safe_load(source.sidecar_path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # a date YAML reads as one but cannot be (2021-02-30)
+        if isinstance(exc, UnicodeDecodeError):
+            return [Problem("sidecar-invalid", "error", "元数据文件不是 UTF-8 编码的文本", where)]
+        return [Problem("sidecar-invalid", "error", f"元数据文件中有无效的值（如不存在的日期）：{exc}", where)]
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        return [Problem("sidecar-invalid", "error", f"元数据文件不是有效的 YAML：{exc}", where + line)]
+        said = " ".join(str(x) for x in (getattr(exc, "context", None), getattr(exc, "problem", None)) if x)
+        return [Problem("sidecar-invalid", "error",
+                        f"元数据文件不是有效的 YAML（常见原因：冒号后缺空格、缩进不齐、引号不成对）"
+                        f"{'；解析器的说明：' + said if said else ''}", where + line)]
     if not isinstance(data, dict):
         return [Problem("sidecar-invalid", "error", "元数据文件应为键值对（YAML 映射）", where)]
     problems = []
@@ -104,7 +122,13 @@ def load_sidecar(source: SourceFile) -> list[Problem]:
         except (TypeError, ValueError):
             problems.append(Problem("sidecar-invalid", "error", f"year 不是年份：{data['year']!r}", where))
             del source.sidecar["year"]
-    for key in ("published",):
-        if key in source.sidecar:
-            source.sidecar[key] = str(source.sidecar[key])
+    if "published" in source.sidecar:
+        published = str(source.sidecar["published"])  # YAML reads 2021-01-20 as a date
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", published) and _is_date(published):
+            source.sidecar["published"] = published
+        else:
+            problems.append(Problem("sidecar-invalid", "error",
+                                    f"published 应写成 YYYY-MM-DD（如 2021-01-20），而不是 {published!r}；"
+                                    "已忽略", where))
+            del source.sidecar["published"]
     return problems

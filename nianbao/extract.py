@@ -59,6 +59,10 @@ def _extract(report: Report) -> None:
     report.title = front.title
     sidecar = source.sidecar
     report.year = sidecar.get("year") or front.year
+    if sidecar.get("year") and front.year and sidecar["year"] != front.year:
+        report.add(Problem("year-from-sidecar", "info",
+                           f"标题写的是 {front.year} 年度，按元数据文件定为 {report.year} 年度",
+                           where(None, "")))
     if report.year is None:
         report.year, how = _body_year(doc)
         if report.year is not None:

@@ -103,6 +103,7 @@ CODES = {
     "year-inferred": "年度由正文推断",
     "year-conflict": "标题年度与正文、落款矛盾",
     "year-doubtful": "标题年度与正文或落款不符",
+    "year-from-sidecar": "年度按元数据文件",
 }
 
 

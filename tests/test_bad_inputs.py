@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nianbao.discover import source_for
+from nianbao.discover import discover, source_for
 from nianbao.extract import extract
 from nianbao.jsonout import dumps, report_json
 from nianbao.model import Report
@@ -119,6 +119,35 @@ def test_sidecar_with_unknown_keys():
     assert len(unknown) == 1 and "author" in unknown[0].message and "url" in unknown[0].message
     assert unknown[0].where == "sidecar-unknown-keys.txt.yaml"
     assert report.agency == "南关区商务局"  # the known keys still count
+
+
+def test_a_sidecar_is_named_from_the_reports_folder_and_its_date_is_checked(tmp_path):
+    """A maintainer's review: a sidecar problem named only "x.txt.yaml" (which of the
+    folders?), and `published: 2020年1月15日` was taken without a word, then replaced by the
+    signature date."""
+    folder = tmp_path / "reports" / "2020"
+    folder.mkdir(parents=True)
+    report = folder / "nanguan.txt"
+    report.write_text((REPORTS / "2020/changchun-nanguan-shangwuju-2020.txt").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    sidecar = folder / "nanguan.txt.yaml"
+    for value, ok in (("2020年1月15日", False), ("2021-02-30", False), ("2021-01-15", True)):
+        sidecar.write_text(f"published: {value}\n", encoding="utf-8")
+        (source,) = discover(tmp_path / "reports")
+        got = extract(source)
+        bad = problems(got, "sidecar-invalid")
+        assert bool(bad) != ok, value
+        if bad:
+            assert bad[0].where == "2020/nanguan.txt.yaml"
+            assert "YYYY-MM-DD" in bad[0].message or "不存在的日期" in bad[0].message
+            assert not problems(got, "internal-error")  # 2021-02-30 was one: YAML's ValueError
+            assert got.published != value
+        else:
+            assert got.published == value
+    sidecar.write_text("agency 南关区商务局\nyear: 2020\n", encoding="utf-8")
+    (source,) = discover(tmp_path / "reports")
+    (bad,) = problems(extract(source), "sidecar-invalid")
+    assert bad.where == "2020/nanguan.txt.yaml:2" and "冒号后缺空格" in bad.message
 
 
 @pytest.mark.parametrize("name", ["truncated.pdf", "encrypted.pdf", "not-word.docx"])

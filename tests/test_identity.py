@@ -208,3 +208,5 @@ def test_a_sidecar_year_settles_a_title_year_in_conflict(tmp_path):
     got = _tongzhou(tmp_path, "2012", "2021年1月20日", sidecar="year: 2020\n")
     assert got["year"] == 2020
     assert not {"year-doubtful", "year-conflict"} & {p["code"] for p in got["problems"]}
+    (note,) = [p for p in got["problems"] if p["code"] == "year-from-sidecar"]
+    assert note["severity"] == "info" and "标题写的是 2012 年度" in note["message"]
