@@ -126,7 +126,7 @@ def cmd_extract(files: list[Path]) -> int:
 def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbose=False,
               jobs=None, cache_dir=None, **options) -> int:
     from nianbao.executors import ExecutorError
-    from nianbao.pipeline import BuildError, build
+    from nianbao.pipeline import CONFLICTS, BuildError, build
 
     if not (content / "reports").is_dir():
         print(f"error: {content / 'reports'} is not a folder", file=sys.stderr)
@@ -144,13 +144,20 @@ def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbos
           f"{output / 'quality' / 'index.html'}")
     print(f"output: {output}")
     errors = sum(p.severity == "error" for _, problems in listing for p in problems)
+    conflicts = sorted(rel for rel, problems in listing if any(p.code in CONFLICTS for p in problems))
+    if conflicts:
+        print(f"error: {len(conflicts)} files claim an agency-year or an id that another file "
+              f"claims ({'、'.join(conflicts[:5])}{' …' if len(conflicts) > 5 else ''}); none of "
+              "them is published, so their pages are missing from this output. Remove the extra "
+              "file, or set id or year in a sidecar", file=sys.stderr)
+        return 1
     if strict and errors:
         print(f"--strict: {errors} error-level problems", file=sys.stderr)
         return 1
     return 0
 
 
-def print_listing(listing: list, *, verbose: bool) -> None:
+def print_listing(listing: list, *, verbose: bool, counts: bool = True) -> None:
     """Each file's errors and warnings (and notes, when verbose), then a count of each kind.
     Notes say how a report was read (a table without headers, a completed agency name): a
     national corpus has hundreds of thousands, which buried the errors; the data-quality
@@ -165,7 +172,9 @@ def print_listing(listing: list, *, verbose: bool) -> None:
         for p in problems:
             kinds[(p.severity, p.code)] = kinds.get((p.severity, p.code), 0) + 1
         for p in shown:
-            print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}")
+            print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}", flush=True)
+    if not counts:
+        return
     if kinds:
         print("problems by kind:")
     for (severity, code), n in sorted(kinds.items(), key=lambda kv: (

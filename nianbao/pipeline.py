@@ -735,6 +735,11 @@ def _load_reports(content: Path, cache: ExtractCache, config: dict):
     return reports, collect(reports, config)
 
 
+# Files that contend for one agency-year or one id: none of them publishes, so a page that
+# was live goes. The command line fails on them (the deploy keeps the live site).
+CONFLICTS = ("duplicate-report", "id-collision")
+
+
 def settle_identities(reports: list[Report]) -> None:
     """Two files for one agency-year, or two agencies on one id: an error on each, no winner."""
     by_key: dict[tuple, list[Report]] = defaultdict(list)

@@ -77,6 +77,7 @@ class LiveSite:
         self.trash = Trash()
         self.options = {"discard": self.trash, **build_options}
         self.result = None
+        self.shown = None  # the last build's errors and warnings, to print only new ones
         self.lock = threading.Lock()  # the result and in-place page writes
         self.edits: set[Path] = set()  # changed paths not yet looked at
         self.dirty = False  # a build is wanted
@@ -168,8 +169,34 @@ class LiveSite:
                 except Exception:
                     traceback.print_exc()
         print(f"built in {time.monotonic() - started:.1f} s: {result.summary()}", flush=True)
+        self.print_problems(result)
         self.reload()
         return True
+
+    def print_problems(self, result, limit: int = 30) -> None:
+        """The errors and warnings this build found that the last did not (all of them after
+        the first), and how many went: a count alone did not say which edit broke what."""
+        from nianbao.cli import print_listing
+
+        listing = [(rel, [p for p in problems if p.severity != "info"])
+                   for rel, problems in result.problems()]
+        current = {(rel, p.code, p.where, p.message) for rel, problems in listing for p in problems}
+        before, self.shown = self.shown, current
+        new = [(rel, [p for p in problems if before is None
+                      or (rel, p.code, p.where, p.message) not in before])
+               for rel, problems in listing]
+        new = [(rel, problems) for rel, problems in new if problems]
+        shown = 0
+        for rel, problems in new:
+            if shown >= limit:
+                left = sum(len(ps) for _, ps in new) - shown
+                print(f"  … and {left} more: the data-quality page lists them", flush=True)
+                break
+            problems = problems[:limit - shown]
+            shown += len(problems)
+            print_listing([(rel, problems)], verbose=False, counts=False)
+        if before is not None and (gone := len(before - current)):
+            print(f"  {gone} errors or warnings from the last build are gone", flush=True)
 
     def _env(self):
         from nianbao import render

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -119,3 +120,20 @@ def test_build_lists_errors_and_warnings_and_counts_notes(tmp_path):
         assert "  info    header-missing              1" in tally
         assert "  error   cells-misaligned            1" in tally
     assert "--verbose lists them" in quiet.stdout and "--verbose lists" not in verbose.stdout
+
+
+def test_two_files_for_one_agency_year_fail_the_build(tmp_path):
+    """Neither of two files for one agency-year publishes, so the page that was live goes;
+    the build writes every other report and exits 1, naming the files, so that the Pages
+    workflow stops before deploying a site without it."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    original = content / "reports" / "2020" / "beijing-tongzhou-shangwuju-2020.txt"
+    shutil.copy(original, original.with_name("copy.txt"))
+    out = tmp_path / "out"
+    proc = run("--content", str(content), "--output", str(out), "--no-search")
+    assert proc.returncode == 1
+    assert "2 files claim an agency-year or an id that another file claims" in proc.stderr
+    assert "2020/copy.txt" in proc.stderr
+    assert (out / "zibo-zichuan-zhaoshangju" / "2020" / "index.html").is_file()
+    assert not (out / "beijing-tongzhou-shangwuju").exists()

@@ -320,3 +320,31 @@ def test_stops_on_ctrl_c_that_lands_on_a_worker_thread(tmp_path):
             pytest.fail("serve did not stop:\n" + s.log_text())
     finally:
         _stop(s.proc)
+
+
+def test_serve_prints_the_problems_each_build_found_that_the_last_did_not(tmp_path, capsys):
+    """A maintainer who drops a second file for an agency-year into content/ while serving
+    saw only the count of agency-years fall. Each build now lists its new errors and
+    warnings by file (the first build all of them), and how many went."""
+    from nianbao.serve import LiveSite
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    live = LiveSite(content, tmp_path / "output", search=False)
+    assert live.build()
+    first = capsys.readouterr().out
+    assert "zhengzhou-zhongmu-shangwuju-2020.txt" in first and "cells-misaligned" in first
+
+    original = content / "reports" / "2020" / "beijing-tongzhou-shangwuju-2020.txt"
+    copy = original.with_name("tongzhou-copy.txt")
+    shutil.copy(original, copy)
+    assert live.build()
+    second = capsys.readouterr().out
+    assert "duplicate-report" in second and "2020/tongzhou-copy.txt" in second
+    assert "cells-misaligned" not in second  # known already
+
+    copy.unlink()
+    assert live.build()
+    third = capsys.readouterr().out
+    assert "duplicate-report" not in third
+    assert "2 errors or warnings from the last build are gone" in third
