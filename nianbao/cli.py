@@ -143,6 +143,13 @@ def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbos
     print(f"every problem is in data/all/problems.csv; the data-quality page: "
           f"{output / 'quality' / 'index.html'}")
     print(f"output: {output}")
+    from nianbao import publish
+    from nianbao.pipeline import load_config
+
+    if publish.placeholder_address(base := publish.base_url(load_config(content))):
+        print(f"note: the site's address is {base}, a placeholder that feeds, the sitemap, "
+              "citations and package metadata carry: set base_url in site.yaml (the Pages "
+              "workflow sets NIANBAO_BASE_URL)")
     errors = sum(p.severity == "error" for _, problems in listing for p in problems)
     conflicts = sorted(rel for rel, problems in listing if any(p.code in CONFLICTS for p in problems))
     if conflicts:

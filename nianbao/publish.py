@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 from xml.etree import ElementTree as ET
 
 from nianbao import __version__, schemas, xlsx
@@ -82,6 +82,13 @@ def base_url(config: dict) -> str:
     """The site's absolute address, ending in "/": env NIANBAO_BASE_URL, else site.yaml."""
     url = os.environ.get("NIANBAO_BASE_URL") or config.get("base_url") or "http://localhost/"
     return url if url.endswith("/") else url + "/"
+
+
+def placeholder_address(url: str) -> bool:
+    """An address no reader can follow: the bundled site.yaml's example.github.io, an
+    example domain (RFC 2606) or the localhost the build falls back to."""
+    host = urlsplit(url).hostname or ""
+    return host == "localhost" or bool(re.search(r"(?:^|\.)example(?:\.(?:com|org|net|github\.io))?$", host))
 
 
 # ---------------------------------------------------------------- entry point

@@ -137,3 +137,20 @@ def test_two_files_for_one_agency_year_fail_the_build(tmp_path):
     assert "2020/copy.txt" in proc.stderr
     assert (out / "zibo-zichuan-zhaoshangju" / "2020" / "index.html").is_file()
     assert not (out / "beijing-tongzhou-shangwuju").exists()
+
+
+def test_a_placeholder_address_is_pointed_out(tmp_path):
+    """The bundled site.yaml's base_url is example.github.io: every citation, feed and
+    package's homepage carried it with nothing said. The build says so, until it is set."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    shutil.copy(REPORTS / "2020/changchun-nanguan-shangwuju-2020.txt", content / "reports")
+    proc = run("--content", str(content), "--output", str(tmp_path / "out"), "--no-search")
+    assert "note: the site's address is https://example.github.io/nianbao/, a placeholder" \
+        in proc.stdout
+    settings = content / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "https://example.github.io/nianbao/", "https://open.example.gov.cn/"), encoding="utf-8")
+    proc = run("--content", str(content), "--output", str(tmp_path / "out"), "--no-search")
+    assert proc.returncode == 0 and "a placeholder" not in proc.stdout
