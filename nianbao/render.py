@@ -1081,7 +1081,9 @@ def schema_tables() -> list[dict]:
             if "enum" in cons:
                 values = cons["enum"]
                 notes.append("取值：" + "、".join(values) if len(values) <= 8
-                             else f"取值：{len(values)} 种（见 schemas/）")
+                             else f"取值：{len(values)} 种，列在 datapackage.json 中此表的 schema 里"
+                             + ("；每个字段 ID 的表、行、列和单位见 fields.csv"
+                                if f["name"] == "field_id" else ""))
             if "pattern" in cons:
                 notes.append(f"格式：{cons['pattern']}")
             if cons.get("required"):

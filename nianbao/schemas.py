@@ -19,7 +19,7 @@ PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 REPORT_KEY = [
     {"name": "agency_id", "type": "string", "title": "机关 ID",
      "description": "机关的稳定 ASCII 标识，也是网址的一部分", "constraints": {"required": True}},
-    {"name": "agency", "type": "string", "title": "机关", "description": "报告署名的机关全称"},
+    {"name": "agency", "type": "string", "title": "机关", "description": "报告署名的机关名称，照报告所写（可能不带上级地名，如“南关区商务局”）；所属地区见行政区划代码"},
     {"name": "region_code", "type": "string", "title": "行政区划代码",
      "description": "GB/T 2260 六位代码", "constraints": {"pattern": "[0-9]{6}"}},
     {"name": "year", "type": "integer", "title": "年度", "constraints": {"required": True}},
