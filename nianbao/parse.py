@@ -784,7 +784,7 @@ def parse_tables(doc: Document, report: Report, where) -> None:
                 _unglue_prose(doc)
                 report.add(Problem("cells-glued", "warning",
                                    "正文中的表格丢失了单元格边界（如从网页复制），已按行标签、格数与勾稽关系恢复；"
-                                   "无法唯一确定的行留空", where(None, "")))
+                                   "无法唯一确定的行留空", where(recovered[0].line or None, "")))
                 report.problems.extend(problems)
     if not tables:
         report.add(Problem("no-tables", "error", "未找到任何表格：报告正文可能在附件中，或不是年度报告",

@@ -12,6 +12,7 @@ next label's "1." is never taken for a cell.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -161,10 +162,19 @@ class Glued:
     candidates: list[list[str]]
     columns: list[str]  # field ids, in the order the cells are printed
     doubt: str = ""  # why the numbers read cannot be trusted to be the row's
+    line: int = 0  # where its label is printed
+
+
+def _line_finder(paragraphs: list[Paragraph]):
+    """An offset in the paragraphs' text (joined by newlines) → the line its paragraph is on."""
+    starts = list(itertools.accumulate((len(p.text) + 1 for p in paragraphs), initial=0))
+    return lambda offset: paragraphs[max(0, bisect.bisect_right(starts, offset) - 1)].line
 
 
 def recover(doc: Document, template: Template, where) -> tuple[list[Table], list[Problem]]:
-    text = "\n".join(b.text for b in doc.blocks if isinstance(b, Paragraph))
+    paragraphs = [b for b in doc.blocks if isinstance(b, Paragraph)]
+    text = "\n".join(b.text for b in paragraphs)
+    line_at = _line_finder(paragraphs) if paragraphs else (lambda offset: 0)
     spans = find_spans(text, template.id)
     if not any(s.kind == "row" for s in spans):
         return [], []
@@ -195,7 +205,8 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
                      if unread and left else "")
             candidates = [] if doubt else splits(value_text, len(columns), decimal)
             unread = left is not None or not candidates  # numbers no cell took
-            glued.append(Glued(row.label, row, value_text, candidates, columns, doubt))
+            glued.append(Glued(row.label, row, value_text, candidates, columns, doubt,
+                               line_at(span.start)))
         elif span.kind in ("header", "group"):
             unread = unread or _LONE_NUMBER.search(value_text) is not None
         else:  # a new part of the table
@@ -206,9 +217,11 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
             columns = [f"appeal.{r.id}.{c.id}" for r in template.table_rows("appeal")
                        for c in r.columns]
             value_text = _numbers_only(value_text)
-            glued.append(Glued("表四", None, value_text, splits(value_text, len(columns)), columns))
+            glued.append(Glued("表四", None, value_text, splits(value_text, len(columns)), columns,
+                               line=line_at(span.start)))
     _narrow(glued, template)
     rows: list[list[Cell]] = []
+    lines: list[int] = []
     for g in glued:
         cells = g.candidates[0] if len(g.candidates) == 1 else [""] * len(g.columns)
         if len(g.candidates) != 1 and g.text.strip():
@@ -218,9 +231,12 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
             reason = (f"粘连在一起，可拆分为 {options}{more}，无法确定" if g.candidates else
                       g.doubt or (f"少于该行应有的 {len(g.columns)} 格，无法确定各属哪一格" if few
                                   else "粘连在一起，无法拆分为应有的格数"))
+            table = cat.table_name(g.row.table if g.row else "appeal")
             problems.append(Problem("cells-ambiguous", "error",
                                     f"“{g.label}”一行的数字“{g.text.strip()}”{reason}；该行留空",
-                                    where(None, "正文表格（单元格边界丢失）"), cells=g.columns))
+                                    where(g.line or None, f"{table}（单元格边界丢失）"),
+                                    cells=g.columns))
+        before = len(rows)
         if g.row is None:
             rows += _appeal_rows(template, cells)
         else:
@@ -228,7 +244,8 @@ def recover(doc: Document, template: Template, where) -> tuple[list[Table], list
             if g.row.table == "active":
                 rows.append([Cell(g.row.group)])
             rows.append([Cell(x) for x in label] + [Cell(c) for c in cells])
-    return [Table(rows, [0] * len(rows))], problems
+        lines += [g.line] * (len(rows) - before)
+    return [Table(rows, lines)], problems
 
 
 # The report's six parts' headings, and where each table part's table begins: prose before

@@ -40,6 +40,15 @@ def test_real_web_pages_never_crash_and_never_zero_fill(path):
     for p in ambiguous:  # every ambiguous row stays blank
         row = re.search(r"“(.+?)”一行", p["message"]).group(1)
         assert row and "留空" in p["message"]
+    # each names the line its table is on, and the table (they named neither)
+    lines = [i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if "第二十条" in text]
+    for p in got["problems"]:
+        if p["code"] in ("cells-glued", "cells-ambiguous"):
+            at = re.search(r":(\d+)(?: |$)", p["where"])
+            assert at and int(at.group(1)) in lines, p
+            if p["code"] == "cells-ambiguous":
+                assert re.search(r" 表[二三四]（单元格边界丢失）$", p["where"]), p
 
 
 def test_recovered_values_and_self_contradiction_kept():
