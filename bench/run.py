@@ -112,7 +112,9 @@ def cli_noop(content: Path, output: Path, cache: Path, search: bool) -> float:
     start = time.perf_counter()
     proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
+    # 1: the build completed, but files contend for an agency-year or an id (the synthetic
+    # corpus has two agencies whose ids collide): the exit status the Pages workflow stops on
+    if proc.returncode not in (0, 1) or (proc.returncode == 1 and "files claim" not in proc.stderr):
         raise SystemExit(f"python build.py (no-op) failed:\n{proc.stdout}\n{proc.stderr}")
     return seconds
 
