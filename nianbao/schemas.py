@@ -158,7 +158,19 @@ def schema(table: str, combined: bool = False) -> dict:
            "missingValues": [""]}
     if table == "fields":
         out["primaryKey"] = ["template", "field_id"]
+    if table == "reports":
+        out["primaryKey"] = ["agency_id", "year"]
+    if table in _ROW_KEYS:
+        out["primaryKey"] = (["agency_id", "year"] if combined else []) + _ROW_KEYS[table]
+    if combined and table in (*_ROW_KEYS, "extra_rows"):  # problems name unpublished files too
+        out["foreignKeys"] = [{"fields": ["agency_id", "year"],
+                               "reference": {"resource": "reports", "fields": ["agency_id", "year"]}}]
     return out
+
+
+# What tells a table's rows apart within one report.
+_ROW_KEYS = {"active": ["row", "column"], "apply": ["row"], "appeal": ["group"],
+             "values": ["field_id"]}
 
 
 def field_rows() -> list[list[str]]:

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 
 import pytest
@@ -33,6 +34,38 @@ def test_every_package_validates_with_frictionless(built):
     for path in packages:
         report = Package(str(path)).validate()
         assert report.valid, (path, report.flatten(["type", "message"])[:5])
+
+
+def test_keys_tie_the_tables_together_and_frictionless_holds_them(built, tmp_path):
+    """From a data user's review: only fields.csv had a primary key, and no table said that
+    its (agency_id, year) is a report in reports.csv, though nianbao.db declares both. The
+    combined package declares them, and frictionless checks them: a repeated row and a row
+    of a report that is not listed each make the package invalid."""
+    all_dir = built.output / "data" / "all"
+    descriptor = json.loads((all_dir / "datapackage.json").read_text(encoding="utf-8"))
+    schema = {r["name"]: r["schema"] for r in descriptor["resources"]}
+    assert schema["values"]["primaryKey"] == ["agency_id", "year", "field_id"]
+    assert schema["reports"]["primaryKey"] == ["agency_id", "year"]
+    for name in ("values", "active", "apply", "appeal", "extra-rows"):
+        assert schema[name]["foreignKeys"][0]["reference"]["resource"] == "reports", name
+    assert "foreignKeys" not in schema["problems"]  # unpublished files have problems too
+
+    def codes(edit) -> set[str]:
+        copy = tmp_path / f"all-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(all_dir, copy)
+        values = copy / "values.csv"
+        lines = values.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        values.write_text("".join(edit(lines)), encoding="utf-8")
+        data = json.loads((copy / "datapackage.json").read_text(encoding="utf-8"))
+        for resource in data["resources"]:
+            resource.pop("hash", None), resource.pop("bytes", None)
+        (copy / "datapackage.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        return {row[0] for row in Package(str(copy / "datapackage.json")).validate().flatten(["type"])}
+
+    assert codes(lambda lines: lines) == set()
+    assert "primary-key" in codes(lambda lines: [*lines, lines[1]])
+    assert "foreign-key" in codes(
+        lambda lines: [*lines, lines[1].replace(lines[1].split(",")[0], "nowhere-agency", 1)])
 
 
 def test_descriptors_are_what_json_dumps_writes(built):
