@@ -125,8 +125,9 @@ def cmd_extract(files: list[Path]) -> int:
 
 def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbose=False,
               jobs=None, cache_dir=None, **options) -> int:
+    from nianbao import publish
     from nianbao.executors import ExecutorError
-    from nianbao.pipeline import CONFLICTS, BuildError, build
+    from nianbao.pipeline import CONFLICTS, BuildError, build, load_config
 
     if not (content / "reports").is_dir():
         print(f"error: {content / 'reports'} is not a folder", file=sys.stderr)
@@ -143,9 +144,6 @@ def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbos
     print(f"every problem is in data/all/problems.csv; the data-quality page: "
           f"{output / 'quality' / 'index.html'}")
     print(f"output: {output}")
-    from nianbao import publish
-    from nianbao.pipeline import load_config
-
     if publish.placeholder_address(base := publish.base_url(load_config(content))):
         print(f"note: the site's address is {base}, a placeholder that feeds, the sitemap, "
               "citations and package metadata carry: set base_url in site.yaml (the Pages "

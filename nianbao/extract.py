@@ -79,8 +79,8 @@ def _extract(report: Report) -> None:
     parse_tables(doc, report, where)
     report.sections = prose.sections(doc)
     report.signed = prose.signature_date(doc)
-    if front.year is not None and not sidecar.get("year"):
-        check_title_year(report, doc, where)
+    if report.year is not None and report.year == front.year and not sidecar.get("year"):
+        check_title_year(report, doc, where)  # not a year the range check refused
     report.source_url = source_url(report, doc.meta.get("source_url"), where)
     report.published = sidecar.get("published") or doc.meta.get("published")
     agency = front.agency

@@ -195,6 +195,15 @@ def test_a_title_year_both_the_period_and_the_signature_contradict_is_not_publis
     assert "template-mismatch" not in {p["code"] for p in got["problems"]}
 
 
+def test_a_title_year_out_of_range_is_refused_once(tmp_path):
+    """1999 is refused by the range check; the title check then has no year to weigh (it
+    compared None with 2019: an internal error)."""
+    got = _tongzhou(tmp_path, "1999", "2021年1月20日")
+    codes = [p["code"] for p in got["problems"] if p["severity"] == "error"]
+    assert got["year"] is None and codes.count("year-unknown") == 1
+    assert "internal-error" not in codes and "year-conflict" not in codes
+
+
 def test_a_title_year_one_other_date_contradicts_is_published_with_a_warning(tmp_path):
     got = _tongzhou(tmp_path, "2020", "2023年1月20日")
     assert got["year"] == 2020 and got["template"] == "2019"
