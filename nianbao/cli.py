@@ -177,7 +177,8 @@ def print_listing(listing: list, *, verbose: bool, counts: bool = True) -> None:
         for p in problems:
             kinds[(p.severity, p.code)] = kinds.get((p.severity, p.code), 0) + 1
         for p in shown:
-            print(f"  {p.severity:7} {p.code:20} {p.where}  {p.message}", flush=True)
+            print(f"  {p.severity:7} {p.code:20} {where_text(rel, p.where)}  {p.message}",
+                  flush=True)
     if not counts:
         return
     if kinds:
@@ -187,6 +188,20 @@ def print_listing(listing: list, *, verbose: bool, counts: bool = True) -> None:
         print(f"  {severity:7} {code:20} {n:>8}")
     if not verbose and any(severity == "info" for severity, _ in kinds):
         print("notes are counted, not listed: --verbose lists them")
+
+
+_UNITS = {".pdf": "页", ".ofd": "页", ".docx": "段", ".html": "段", ".htm": "段"}
+
+
+def where_text(rel: str, where: str) -> str:
+    """"x.pdf 第 2 页" for "x.pdf:2": a paged or Word file's number is not a line (the site
+    says the same with 原始文件第 2 页); a text file keeps "x.txt:60", as editors take it."""
+    unit = _UNITS.get(Path(rel).suffix.lower())
+    if unit and where.startswith(rel + ":"):
+        number, _, section = where[len(rel) + 1:].partition(" ")
+        if number.isdigit():
+            return f"{rel} 第 {number} {unit}" + (f" {section}" if section else "")
+    return where
 
 
 def cmd_validate(output: Path) -> int:

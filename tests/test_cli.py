@@ -154,3 +154,16 @@ def test_a_placeholder_address_is_pointed_out(tmp_path):
         "https://example.github.io/nianbao/", "https://open.example.gov.cn/"), encoding="utf-8")
     proc = run("--content", str(content), "--output", str(tmp_path / "out"), "--no-search")
     assert proc.returncode == 0 and "a placeholder" not in proc.stdout
+
+
+def test_the_console_places_a_pdf_or_word_problem_by_page_or_paragraph():
+    """The console printed "x.pdf:2", which a maintainer reads as line 2; the site says
+    原始文件第 2 页. A text file keeps "x.txt:60", the form editors and grep take."""
+    from nianbao.cli import where_text
+
+    assert where_text("2020/x.pdf", "2020/x.pdf:2 三、收到和处理政府信息公开申请情况") \
+        == "2020/x.pdf 第 2 页 三、收到和处理政府信息公开申请情况"
+    assert where_text("x.ofd", "x.ofd:3") == "x.ofd 第 3 页"
+    assert where_text("x.docx", "x.docx:14 表三") == "x.docx 第 14 段 表三"
+    assert where_text("x.txt", "x.txt:60 表三") == "x.txt:60 表三"
+    assert where_text("x.pdf", "x.pdf.yaml:2") == "x.pdf.yaml:2"  # its sidecar's line
