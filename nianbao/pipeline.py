@@ -262,7 +262,10 @@ class _Build:
         self.fps = {a: _hash(self.unit_global, a,
                              *(f"{r.year}\0{report_key[id(r)] or ''}" for r in items),
                              *(f"withheld\0{r.source.rel}\0{report_key[id(r)] or ''}"
-                               for r in withheld.get(a, ())))
+                               for r in withheld.get(a, ())),
+                             # what other files say of these: their pages show it
+                             *(p.message for r in items for p in r.problems
+                               if p.code in SETTLED))
                     for a, items in self.agencies.items()}
 
     def units(self) -> None:
@@ -738,6 +741,7 @@ def _load_reports(content: Path, cache: ExtractCache, config: dict):
 # Files that contend for one agency-year or one id: none of them publishes, so a page that
 # was live goes. The command line fails on them (the deploy keeps the live site).
 CONFLICTS = ("duplicate-report", "id-collision")
+SETTLED = ("same-file",)  # problems a report gets from the others, not from its own file
 
 
 def settle_identities(reports: list[Report]) -> None:
@@ -768,6 +772,25 @@ def settle_identities(reports: list[Report]) -> None:
                                   f"不同机关（{'、'.join(sorted(names))}）得到同一个 ID“{agency_id}”；"
                                   "请在元数据文件中用 id 指定", r.source.rel))
                     r.agency_id = None
+    same_file(reports)
+
+
+def same_file(reports: list[Report]) -> None:
+    """One file's bytes published as two agency-years: a copy whose sidecar names another
+    agency or year, most likely. Both still publish (agencies that share an office may
+    publish one report); each says where the other is."""
+    by_hash: dict[str, list[Report]] = defaultdict(list)
+    for r in reports:
+        if r.publishable and r.sha256:
+            by_hash[r.sha256].append(r)
+    for group in by_hash.values():
+        if len(group) < 2:
+            continue
+        for r in group:
+            others = "、".join(f"{o.source.rel}（{o.agency} {o.year} 年度）" for o in group if o is not r)
+            r.add(Problem("same-file", "warning",
+                          f"与 {others} 的文件内容完全相同（SHA-256 一致），却作为 {r.agency} {r.year} "
+                          "年度发布；请核对是否放错了文件或元数据", r.source.rel))
 
 
 def collect(reports: list[Report], config: dict) -> Site:

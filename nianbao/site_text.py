@@ -104,6 +104,7 @@ CODES = {
     "year-conflict": "标题年度与正文、落款矛盾",
     "year-doubtful": "标题年度与正文或落款不符",
     "year-from-sidecar": "年度按元数据文件",
+    "same-file": "与另一份报告是同一个文件",
 }
 
 

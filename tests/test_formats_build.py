@@ -134,3 +134,28 @@ def test_an_agency_page_names_its_years_that_were_not_published(tmp_path):
     broken.unlink()
     build(content, output, search=False)
     assert "withheld" not in (output / agency_id / "index.html").read_text(encoding="utf-8")
+
+
+def test_one_file_published_as_two_agencies_is_pointed_out_on_both(tmp_path):
+    """A maintainer's review: a byte-identical copy of 拱墅's report with a sidecar naming
+    another agency published as a second agency, with nothing said. Both publish (offices
+    that share one report exist), each with a warning naming the other; the first agency's
+    page, reused by an incremental build, shows it too."""
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    shutil.copy(CONTENT / "site.yaml", content / "site.yaml")
+    original = REPORTS / "2019/hangzhou-gongshu-shangwuju-2019.txt"
+    shutil.copy(original, content / "reports" / "gongshu.txt")
+    output = tmp_path / "output"
+    build(content, output, search=False)
+    shutil.copy(original, content / "reports" / "copy.txt")
+    (content / "reports" / "copy.txt.yaml").write_text("agency: 杭州市上城区商务局\n",
+                                                        encoding="utf-8")
+    result = build(content, output, search=False)
+    assert len(result.published) == 2
+    for r in result.published:
+        (same,) = [p for p in r.problems if p.code == "same-file"]
+        other = "copy.txt" if r.source.rel == "gongshu.txt" else "gongshu.txt"
+        assert same.severity == "warning" and other in same.message
+    page = (output / "hangzhou-gongshu-shangwuju" / "2019" / "index.html").read_text(encoding="utf-8")
+    assert "文件内容完全相同" in page
