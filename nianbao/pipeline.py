@@ -745,7 +745,8 @@ SETTLED = ("same-file",)  # problems a report gets from the others, not from its
 
 
 def settle_identities(reports: list[Report]) -> None:
-    """Two files for one agency-year, or two agencies on one id: an error on each, no winner."""
+    """Two files for one agency-year, or two agencies on one id: an error on each, no winner.
+    Then one file published twice: a warning on each."""
     by_key: dict[tuple, list[Report]] = defaultdict(list)
     by_id: dict[str, set[str]] = defaultdict(set)
     with_id: dict[str, list[Report]] = defaultdict(list)
