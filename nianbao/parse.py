@@ -773,6 +773,7 @@ def _unglue_prose(doc: Document) -> None:
 def parse_tables(doc: Document, report: Report, where) -> None:
     template, scores = detect_template(doc)
     tables = table_lines(doc)
+    glued = False
     if not any(line.has_values for lines in tables for line in lines):
         glued_template = template or detect_in_text(doc)
         if glued_template:
@@ -781,6 +782,7 @@ def parse_tables(doc: Document, report: Report, where) -> None:
             recovered, problems = recover(doc, cat.load().template(glued_template), where)
             if recovered:
                 template, tables = glued_template, table_lines(Document(recovered))
+                glued = True
                 _unglue_prose(doc)
                 report.add(Problem("cells-glued", "warning",
                                    "正文中的表格丢失了单元格边界（如从网页复制），已按行标签、格数与勾稽关系恢复；"
@@ -812,4 +814,6 @@ def parse_tables(doc: Document, report: Report, where) -> None:
     report.annotations = parsed.annotations
     report.extra_rows = parsed.extra_rows
     report.lines = parsed.seen_lines
-    report.problems.extend(parsed.problems)
+    # A table recovered from glued text is built in the form's column order, without the
+    # headers that were glued into it: "no column headers" would be said of every part.
+    report.problems.extend(p for p in parsed.problems if not (glued and p.code == "header-missing"))

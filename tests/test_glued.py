@@ -36,6 +36,7 @@ def test_real_web_pages_never_crash_and_never_zero_fill(path):
         return
     assert got["template"] in ("2019", "2021") and got["agency"].startswith("平潭综合实验区")
     assert "cells-glued" in codes
+    assert "header-missing" not in codes  # the headers were there, glued: cells-glued says so
     ambiguous = [p for p in got["problems"] if p["code"] == "cells-ambiguous"]
     for p in ambiguous:  # every ambiguous row stays blank
         row = re.search(r"“(.+?)”一行", p["message"]).group(1)
