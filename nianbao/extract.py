@@ -129,12 +129,17 @@ _PERIOD = re.compile(r"((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(
 def _body_year(doc: Document) -> tuple[int | None, str]:
     """The year the body says the report covers, and how it says it ("" when only the year
     it mentions most, a guess to report)."""
-    text = prose.body_text(doc)[:3000]
+    text = _opening(doc)
     period = _PERIOD.search(text)
     if period:
         return int(period.group(1)), f"正文所述统计期限（{''.join(period.group(0).split())}）"
     years = Counter(re.findall(r"((?:19|20)\d{2})\s*年", text))
     return (int(years.most_common(1)[0][0]), "") if years else (None, "")
+
+
+def _opening(doc: Document) -> str:
+    """The body's first words, where a report states the period it covers (_PERIOD)."""
+    return prose.body_text(doc)[:3000]
 
 
 def check_title_year(report: Report, doc: Document, where) -> None:
@@ -143,7 +148,7 @@ def check_title_year(report: Report, doc: Document, where) -> None:
     by both, or one printed on a form from before the forms existed, is a typo no reader
     should have to find: the report is not published under it."""
     year = report.year
-    period = _PERIOD.search(prose.body_text(doc)[:3000])
+    period = _PERIOD.search(_opening(doc))
     stated = int(period.group(1)) if period else None
     signed = int(report.signed[:4]) if report.signed else None
     against = []
