@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sys
 import threading
@@ -178,24 +179,16 @@ class LiveSite:
         the first), and how many went: a count alone did not say which edit broke what."""
         from nianbao.cli import print_listing
 
-        listing = [(rel, [p for p in problems if p.severity != "info"])
-                   for rel, problems in result.problems()]
-        current = {(rel, p.code, p.where, p.message) for rel, problems in listing for p in problems}
-        before, self.shown = self.shown, current
-        new = [(rel, [p for p in problems if before is None
-                      or (rel, p.code, p.where, p.message) not in before])
-               for rel, problems in listing]
-        new = [(rel, problems) for rel, problems in new if problems]
-        shown = 0
-        for rel, problems in new:
-            if shown >= limit:
-                left = sum(len(ps) for _, ps in new) - shown
-                print(f"  … and {left} more: the data-quality page lists them", flush=True)
-                break
-            problems = problems[:limit - shown]
-            shown += len(problems)
-            print_listing([(rel, problems)], verbose=False, counts=False)
-        if before is not None and (gone := len(before - current)):
+        found = [(rel, p) for rel, problems in result.problems() for p in problems
+                 if p.severity != "info"]
+        keys = [(rel, p.code, p.where, p.message) for rel, p in found]
+        before, self.shown = self.shown, set(keys)
+        new = [item for item, key in zip(found, keys) if before is None or key not in before]
+        for rel, group in itertools.groupby(new[:limit], key=lambda item: item[0]):
+            print_listing([(rel, [p for _, p in group])], verbose=False, counts=False)
+        if len(new) > limit:
+            print(f"  … and {len(new) - limit} more: the data-quality page lists them", flush=True)
+        if before is not None and (gone := len(before - self.shown)):
             print(f"  {gone} errors or warnings from the last build are gone", flush=True)
 
     def _env(self):
