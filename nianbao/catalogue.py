@@ -35,11 +35,15 @@ class Part:
         return f"{self.number}、{self.title}"
 
 
+@cache
+def _labels() -> dict:
+    return yaml.safe_load((DATA / "labels.yaml").read_text(encoding="utf-8"))
+
+
 def _parts() -> tuple[Part, ...]:
-    labels = yaml.safe_load((DATA / "labels.yaml").read_text(encoding="utf-8"))
     return tuple(Part(p["number"], p["title"], p.get("pattern") or re.escape(p["title"]),
                       tuple(p["words"]), p.get("table"), p.get("table_starts"))
-                 for p in labels["parts"])
+                 for p in _labels()["parts"])
 
 
 PARTS = _parts()
@@ -246,7 +250,7 @@ def _template(tid: str, spec: dict, applicant, appeal) -> Template:
 @cache
 def load() -> Catalogue:
     spec = yaml.safe_load((DATA / "templates.yaml").read_text(encoding="utf-8"))
-    variants = yaml.safe_load((DATA / "labels.yaml").read_text(encoding="utf-8"))
+    variants = _labels()
     applicant = _columns(spec["columns"]["applicant"])
     appeal = _columns(spec["columns"]["appeal"])
     templates = {
