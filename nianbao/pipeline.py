@@ -799,9 +799,9 @@ def collect(reports: list[Report], config: dict) -> Site:
     with_problems = [r for r in reports if r.problems]
     agencies = {r.agency_id for r in published}
     withheld: dict[str, list[Report]] = defaultdict(list)
-    for r in sorted(reports, key=lambda r: (r.year or 0, r.source.rel)):
-        if not r.publishable and r.agency_id in agencies and r.year:
-            withheld[r.agency_id].append(r)
+    for r in sorted((r for r in reports if not r.publishable and r.agency_id in agencies and r.year),
+                    key=lambda r: (r.year, r.source.rel)):
+        withheld[r.agency_id].append(r)
     return Site(published, with_problems, reports, {}, None, config, dict(withheld))
 
 
