@@ -28,12 +28,13 @@ from urllib.parse import quote
 
 from nianbao import __version__, schemas
 from nianbao import catalogue as cat
-from nianbao.model import FileInfo, PackageInfo, Problem, Report
+from nianbao.model import SEVERITY_ORDER, FileInfo, PackageInfo, Problem, Report
 
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCES = ("active", "apply", "appeal", "values", "extra_rows", "problems")
 # Used when SOURCE_DATE_EPOCH is not set: the earliest date a zip entry can carry.
 DEFAULT_DATE = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
+LEFT_BLANK = "left-blank"  # values.csv's blank_reason for a cell the report printed empty
 
 
 def cell(value) -> str:
@@ -66,11 +67,27 @@ def table_rows(report: Report, table: str) -> list[list]:
         return [[r.id, r.label, *(v.get(f"appeal.{r.id}.{c.id}") for c in r.columns)]
                 for r in template.table_rows("appeal")]
     if table == "values":
-        return [[f, v.get(f)] for f in template.field_ids]
+        reasons = blank_reasons(report)
+        return [[f, v.get(f), "" if v.get(f) is not None else
+                 reasons.get(f) or reasons.get(f.rsplit(".", 1)[0]) or LEFT_BLANK]
+                for f in template.field_ids]
     if table == "extra_rows":
         return [[e.table, e.parent, e.label, col, value]
                 for e in report.extra_rows for col, value in e.values.items()]
     raise KeyError(table)
+
+
+def blank_reasons(report: Report) -> dict[str, str]:
+    """Cell or row ("apply.other_misc") → the code of the most severe parse problem that
+    names it. An empty value whose cell no problem names was left blank by the report: the
+    values table says which is which, so a user can tell a blank the agency left from one
+    the parser could not read without matching problems.csv's cells by hand."""
+    reasons: dict[str, str] = {}
+    for p in sorted(report.problems, key=lambda p: SEVERITY_ORDER.get(p.severity, 3)):
+        if p.kind == "parse" and p.code != "rule-unread":  # rule-unread repeats the others
+            for c in p.cells:
+                reasons.setdefault(c, p.code)
+    return reasons
 
 
 def report_key(report: Report) -> list:

@@ -402,7 +402,8 @@ DB Browser for SQLite、DBeaver、Python（`sqlite3`）、R（`RSQLite`）、pan
 - 数值列（`value`，schema 类型为 number）声明为 NUMERIC：整数存为 INTEGER，万元金额等小数存为
   REAL。双精度浮点数能原样还原不超过 15 位有效数字的小数，报告中的金额只有几位小数，
   读出的值与报告印的数字相同（CSV 则保留原文）。
-- 报告中空白（没有填写）的单元格是 NULL，不是 0。
+- 报告中空白（没有填写）的单元格是 NULL，不是 0。`"values"` 表的 `blank_reason` 说明为什么空：
+  `left-blank` 是报告本来就空着，其他是 problems 表中说明该格的问题代码（如 `row-missing`）。
 - 日期（`signed`）是 ISO 8601 文本（YYYY-MM-DD）。
 
 `value` 列的 SUM 等计算使用浮点数；需要精确小数时请用 CSV（小数按原文）或在程序里用十进制类型。
@@ -419,6 +420,9 @@ SELECT agency, year, total FROM apply WHERE "row" = 'new' ORDER BY agency_id, ye
 
 -- 某一字段在各报告中的数值
 SELECT agency_id, year, value FROM "values" WHERE field_id = 'apply.new.total';
+
+-- 空白的字段各有多少是报告没填、多少是解析不了
+SELECT blank_reason, count(*) FROM "values" WHERE value IS NULL GROUP BY blank_reason;
 
 -- 报告自身勾稽关系不符的地方
 SELECT agency, year, rule, message FROM problems WHERE kind = 'report' AND severity = 'error';

@@ -85,6 +85,13 @@ def _fields(table: str) -> list[dict]:
              "constraints": {"enum": ids}},
             {"name": "value", "type": "number", "title": "数值",
              "description": "件数为整数；万元金额为精确小数；空白为空（不是 0）"},
+            {"name": "blank_reason", "type": "string", "title": "空白原因",
+             "description": "数值为空时，为什么空：left-blank 是报告中此格本来就空着；其他是"
+                            " problems.csv 中说明此格的问题代码，如 row-missing（报告缺少这一行）、"
+                            "table-missing（缺少这张表）、cells-misaligned 与 cells-ambiguous"
+                            "（数值对不上列）、cell-unreadable（印的不是数）、cell-dash（印作“—”等符号）。"
+                            "有数值时为空",
+             "constraints": {"pattern": "[a-z]+(-[a-z]+)*"}},
         ]
     if table == "fields":
         ids = _union(f for t in c.templates.values() for f in t.field_ids)

@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import sqlite3
+from collections import Counter
 
 import pytest
 import yaml
@@ -183,6 +184,64 @@ def test_csv_values_match_truth_and_null_is_empty(built):
             if isinstance(expected, dict):
                 continue
             assert values[field_id] == ("" if expected is None else str(expected)), field_id
+
+
+def _blank_reasons_agree_with_problems(folder) -> Counter:
+    """values.csv's blank_reason: empty beside a number; beside a blank, left-blank or the
+    code of a problem in problems.csv that names the cell or its row."""
+    named = {}
+    for p in _rows(folder / "problems.csv"):
+        for cell in p["cells"].split():
+            named.setdefault(cell, set()).add(p["code"])
+    reasons = Counter()
+    for r in _rows(folder / "values.csv"):
+        reason = r["blank_reason"]
+        if r["value"] != "":
+            assert reason == "", r
+            continue
+        reasons[reason] += 1
+        if reason != "left-blank":
+            row = r["field_id"].rsplit(".", 1)[0]
+            assert reason in named.get(r["field_id"], set()) | named.get(row, set()), r
+    return reasons
+
+
+def test_values_say_why_a_value_is_blank(built, tmp_path):
+    """From a data user's review: a blank value could be one the agency left blank or one
+    the parser could not read, and only matching problems.csv's cells told which."""
+    reasons = {}
+    for name, rel in SEEDS.items():
+        truth = json.loads((TRUTH / name).read_text(encoding="utf-8"))
+        folder = built.output / "data" / _id(built, rel) / str(truth["year"])
+        reasons[name[:3]] = _blank_reasons_agree_with_problems(folder)
+        ambiguous = [f for f, v in truth["values"].items() if isinstance(v, dict)]
+        rows = {r["field_id"]: r["blank_reason"] for r in _rows(folder / "values.csv")}
+        assert {rows[f] for f in ambiguous} <= {"cells-misaligned"}
+    assert reasons["000"] == {"left-blank": 115}  # 南关: the organisation columns left blank
+    assert reasons["001"] == {"row-missing": 24, "cells-misaligned": 7}  # 中牟
+    assert reasons["002"] == reasons["003"] == {}
+    assert reasons["004"] == {"left-blank": 126}
+
+    # A cell printed as a dash, and a glued row that splits more than one way.
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    seed = CONTENT / "reports" / "2020" / "zibo-zichuan-zhaoshangju-2020.txt"
+    lines = seed.read_text(encoding="utf-8").splitlines()
+    assert lines[19:21] == ["\t规章", "\t0"]
+    lines[20] = "\t—"
+    (content / "reports" / seed.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    glued = ROOT / "tests" / "corpus" / "web-text" / "dept_czj_2019_80560_page.txt"
+    shutil.copy(glued, content / "reports" / glued.name)
+    result = build(content, tmp_path / "output", search=False)
+    found = Counter()
+    for report in result.published:
+        found += _blank_reasons_agree_with_problems(
+            result.output / "data" / report.agency_id / str(report.year))
+    assert found["cell-dash"] == 1 and found["cells-ambiguous"] > 0, found
+    with sqlite3.connect(result.output / "data" / "nianbao.db") as db:
+        assert db.execute("""SELECT blank_reason FROM "values" WHERE agency_id = ?
+                             AND field_id = 'active.rules.made'""",
+                          ("zibo-zichuan-zhaoshangju",)).fetchone() == ("cell-dash",)
 
 
 def test_every_csv_opens_in_excel_as_utf8(built):
