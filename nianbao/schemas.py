@@ -33,7 +33,7 @@ _LAYOUTS = {"active": "长表：每个单元格一行", "apply": "官方表式�
 TABLES = {
     **{table: f"{cat.table_name(table)} {cat.TABLE_TITLES[table].split('、', 1)[1]}（{layout}）"
        for table, layout in _LAYOUTS.items()},
-    "values": "全部字段（长表：字段 ID 与数值）",
+    "values": "全部字段（长表：字段 ID、数值，空白时注明原因）",
     "extra_rows": "报告自行增加的行（如“其他对外管理服务事项”下的“行政检查”），按原标签保留",
     "problems": "数据质量问题：解析不了的内容、报告自身不符合勾稽关系之处",
     "reports": "报告清单：每个机关年度一行",
