@@ -124,6 +124,7 @@ def test_an_agency_page_names_its_years_that_were_not_published(tmp_path):
     assert [(r.source.rel, r.year) for r in result.published] == [("gaj-2019.txt", 2019)]
     agency_id = result.published[0].agency_id
     doc = (output / agency_id / "index.html").read_text(encoding="utf-8")
+    assert "已发布 1 份年度报告" in doc  # not "共 1 份", beside a year that is missing
     note = re.search(r'<p class="note withheld">(.*?)</p>', doc, re.S)
     assert note and "2020 年度的报告文件 <code>gaj-2020.txt</code> 未能发布" in note.group(1)
     assert "原因：未找到任何表格" in note.group(1)
@@ -133,7 +134,8 @@ def test_an_agency_page_names_its_years_that_were_not_published(tmp_path):
 
     broken.unlink()
     build(content, output, search=False)
-    assert "withheld" not in (output / agency_id / "index.html").read_text(encoding="utf-8")
+    doc = (output / agency_id / "index.html").read_text(encoding="utf-8")
+    assert "withheld" not in doc and "共 1 份年度报告" in doc
 
 
 def test_one_file_published_as_two_agencies_is_pointed_out_on_both(tmp_path):
