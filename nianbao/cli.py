@@ -22,7 +22,11 @@ def run() -> NoReturn:
     every report and page it made; freeing them object by object on the way out took 13 s
     at 100,000 reports, after the summary was printed, where the operating system takes the
     memory back in one go. (main() itself returns, for callers that go on.)"""
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # `extract ... | head`: the reader had enough; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        os._exit(1)
     if _HELD:  # a build: it waited for all its processes and threads; nothing runs on
         with contextlib.suppress(OSError):  # a closed pipe: as Python's own exit would
             sys.stdout.flush()
@@ -64,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     p_extract = sub.add_parser("extract", help="print one JSON object per report file")
     p_extract.add_argument("files", nargs="+", type=Path,
                            help="report files (a sidecar beside one is read with it)")
+    p_extract.add_argument("--show", action="store_true",
+                           help="print for people instead: the paragraphs and table grids read, "
+                                "what was made of them, every problem")
     p_serve = sub.add_parser("serve", help="build, serve on 127.0.0.1 and rebuild on changes")
     add_build_args(p_serve)
     p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -76,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     command = args.command or "build"
     if command == "extract":
-        return cmd_extract(args.files)
+        return cmd_extract(args.files, show=args.show)
     if command == "schemas":
         from nianbao import schemas
 
@@ -100,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                      files_output=args.files_output, shard_pages=args.search_shard_pages)
 
 
-def cmd_extract(files: list[Path]) -> int:
+def cmd_extract(files: list[Path], show: bool = False) -> int:
     from nianbao.discover import SIDECAR_SUFFIXES, source_for
     from nianbao.extract import extract
     from nianbao.jsonout import dumps, report_json
@@ -116,11 +123,27 @@ def cmd_extract(files: list[Path]) -> int:
             print(f"{path}: a folder: name its report files (e.g. {path}/*.txt)", file=sys.stderr)
         elif not path.is_file():
             print(f"{path}: no such file", file=sys.stderr)
+        elif show:
+            _show(source, extract(source))
+            continue
         else:
             print(dumps(report_json(extract(source))), flush=True)
             continue
         missing += 1
     return 2 if missing else 0
+
+
+def _show(source, report) -> None:
+    from nianbao import readers
+    from nianbao.show import show
+
+    try:
+        doc, error = readers.read(source.path), ""
+    except readers.ReadError as exc:
+        doc, error = None, exc.message
+    for line in show(report, doc, error):
+        print(line)
+    print(flush=True)
 
 
 def cmd_build(content: Path, output: Path, *, strict: bool, search: bool, verbose=False,

@@ -68,8 +68,7 @@ def table_rows(report: Report, table: str) -> list[list]:
                 for r in template.table_rows("appeal")]
     if table == "values":
         reasons = blank_reasons(report)
-        return [[f, v.get(f), "" if v.get(f) is not None else
-                 reasons.get(f) or reasons.get(f.rsplit(".", 1)[0]) or LEFT_BLANK]
+        return [[f, v.get(f), reasons.get(f, "" if v.get(f) is not None else LEFT_BLANK)]
                 for f in template.field_ids]
     if table == "extra_rows":
         return [[e.table, e.parent, e.label, col, value]
@@ -78,16 +77,17 @@ def table_rows(report: Report, table: str) -> list[list]:
 
 
 def blank_reasons(report: Report) -> dict[str, str]:
-    """Cell or row ("apply.other_misc") → the code of the most severe parse problem that
-    names it. An empty value whose cell no problem names was left blank by the report: the
-    values table says which is which, so a user can tell a blank the agency left from one
-    the parser could not read without matching problems.csv's cells by hand."""
-    reasons: dict[str, str] = {}
+    """Each blank value's field → why it is blank: the code of the most severe parse problem
+    naming its cell or its row ("apply.other_misc"), or left-blank when none does (the report
+    printed it empty). The values table carries it, so a user can tell a blank the agency
+    left from one the parser could not read without matching problems.csv's cells by hand."""
+    named: dict[str, str] = {}
     for p in sorted(report.problems, key=lambda p: SEVERITY_ORDER.get(p.severity, 3)):
         if p.kind == "parse" and p.code != "rule-unread":  # rule-unread repeats the others
             for c in p.cells:
-                reasons.setdefault(c, p.code)
-    return reasons
+                named.setdefault(c, p.code)
+    return {f: named.get(f) or named.get(f.rsplit(".", 1)[0]) or LEFT_BLANK
+            for f, v in report.values.items() if v is None}
 
 
 def report_key(report: Report) -> list:

@@ -115,6 +115,12 @@ def code_label(code: str) -> str:
 _AT_LINE = re.compile(r":(\d+)(?:\s+|$)")
 
 
+def place_unit(format: str | None) -> str:
+    """What a problem's number counts in a file of this format: its lines, pages or
+    paragraphs (a Word or HTML file's tables count a paragraph a row)."""
+    return {"text": "行", "markdown": "行", "pdf": "页", "ofd": "页"}.get(format or "text", "段")
+
+
 def place(where: str, report: Report) -> str:
     """A problem's place as a reader of the original file finds it: "原始文件第 60 行 ·
     三、收到和处理政府信息公开申请情况" for "2020/x.txt:60 三、…" (a Markdown file's is its line
@@ -127,7 +133,7 @@ def place(where: str, report: Report) -> str:
     at = _AT_LINE.match(rest)
     if at is None:
         return rest.strip()
-    unit = {"text": "行", "markdown": "行", "pdf": "页", "ofd": "页"}.get(report.format or "text", "段")
+    unit = place_unit(report.format)
     section = rest[at.end():].strip()
     return f"原始文件第 {at.group(1)} {unit}" + (f" · {section}" if section else "")
 

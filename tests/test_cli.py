@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -167,3 +168,34 @@ def test_the_console_places_a_pdf_or_word_problem_by_page_or_paragraph():
     assert where_text("x.docx", "x.docx:14 表三") == "x.docx 第 14 段 表三"
     assert where_text("x.txt", "x.txt:60 表三") == "x.txt:60 表三"
     assert where_text("x.pdf", "x.pdf.yaml:2") == "x.pdf.yaml:2"  # its sidecar's line
+
+
+def test_extract_show_prints_what_was_read_for_a_maintainer():
+    """From a maintainer's review: extract printed only the JSON contract, so when a report's
+    numbers came out wrong nothing showed whether the reader split its table wrongly or the
+    parser matched it wrongly. --show prints the grids as read, with their lines (a Word
+    file's paragraphs, a PDF's pages) and merged cells, then the fields and the problems."""
+    zhongmu = REPORTS / SEEDS["001_2c2532b92fa8338a.json"]
+    docx = ROOT / "tests" / "fixtures" / "generated" / "beijing-tongzhou-shangwuju-2020.docx"
+    encrypted = ROOT / "tests" / "fixtures" / "generated" / "encrypted.pdf"
+    proc = run("extract", "--show", str(zhongmu), str(docx), str(encrypted))
+    assert proc.returncode == 0, proc.stderr
+    text, word, locked = proc.stdout.split("\n== ")
+    assert "机关：中牟县商务局（zhengzhou-zhongmu-shangwuju） · 地区：河南省郑州市中牟县 410122" in text
+    assert "  行 37    │ 规章 │ 0 │ 0 │ 0\n" in text
+    assert "字段：198 个，有数值 167 个，空白 31 个（row-missing 24，cells-misaligned 7）" in text
+    assert "  error   cells-misaligned     原始文件第 60 行 · 三、收到和处理政府信息公开申请情况：" in text
+    assert "地区：北京市通州区 110112" in word  # not 北京市北京市
+    assert re.search(r"\n  段 \d+ +│ 〃 │ 行政确认 │ 22 │ 0 │ 775\n", word)
+    assert "不发布" in locked and "读不出内容：PDF 文件已加密" in locked
+    assert "encrypted-pdf" in locked
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`extract ... | head`: the pipe closes under the printing; Python's traceback for that
+    would bury the lines the maintainer wanted."""
+    zhongmu = REPORTS / SEEDS["001_2c2532b92fa8338a.json"]
+    proc = subprocess.run(f'"{sys.executable}" build.py extract --show "{zhongmu}" | head -1',
+                          shell=True, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.stdout.startswith("== ") and proc.stdout.count("\n") == 1
+    assert proc.stderr == ""
