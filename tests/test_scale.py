@@ -239,10 +239,10 @@ def _bump_a_value(csv_path: Path, db_path: Path, skip: str) -> tuple[str, str]:
 
     text = csv_path.read_bytes().decode("utf-8")
     line = next(x for x in text.split("\r\n")[1:]
-                if not x.startswith(skip) and x.rsplit(",", 1)[1].isdigit()
-                and x.rsplit(",", 1)[1][-1] != "9")
-    agency, _, _, year, _, field_id, _ = line.split(",")
-    bumped = line[:-1] + str(int(line[-1]) + 1)
+                if not x.startswith(skip) and x.split(",")[6].isdigit()
+                and x.split(",")[6][-1] != "9")
+    agency, _, _, year, _, field_id, value, reason = line.split(",")
+    bumped = ",".join([*line.split(",")[:6], value[:-1] + str(int(value[-1]) + 1), reason])
     csv_path.write_bytes(text.replace(line + "\r\n", bumped + "\r\n", 1).encode("utf-8"))
     with sqlite3.connect(db_path) as con:
         con.execute('UPDATE "values" SET value = value + 1 '
