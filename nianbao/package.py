@@ -212,7 +212,7 @@ def original_name(report: Report) -> str:
 def _resource(name: str, schema: dict, path: Path, rows: int, digest: str | None = None,
               size: int | None = None) -> dict:
     return {
-        "name": name.replace("_", "-"),
+        "name": name,  # as its file, schema and database table are named: extra_rows
         "type": "table",
         "title": schemas.TABLES[name],
         "path": path.name,

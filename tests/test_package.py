@@ -47,7 +47,7 @@ def test_keys_tie_the_tables_together_and_frictionless_holds_them(built, tmp_pat
     schema = {r["name"]: r["schema"] for r in descriptor["resources"]}
     assert schema["values"]["primaryKey"] == ["agency_id", "year", "field_id"]
     assert schema["reports"]["primaryKey"] == ["agency_id", "year"]
-    for name in ("values", "active", "apply", "appeal", "extra-rows"):
+    for name in ("values", "active", "apply", "appeal", "extra_rows"):
         assert schema[name]["foreignKeys"][0]["reference"]["resource"] == "reports", name
     assert "foreignKeys" not in schema["problems"]  # unpublished files have problems too
 
