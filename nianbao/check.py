@@ -58,6 +58,7 @@ def check(report: Report, where=lambda line, section: "") -> None:
                 f"但 {_show(rv, rsum, name)}（{rule_id}）",
                 where(report.lines.get(_row_key(left[0][0])), cat.TABLE_TITLES[rule["table"]]),
                 rule=rule_id, cells=[f for f, _ in (*lv, *rv)], kind="report"))
+    _large_amounts(report, template, where)
     # A cell is empty because the report left it blank, or because it could not be read (a
     # parse problem names it): only the first is the report's own doing.
     unread = {f for p in report.problems if p.kind == "parse" for f in p.cells}
@@ -74,6 +75,25 @@ def check(report: Report, where=lambda line, section: "") -> None:
                                f"有 {len(lost)} 个相关单元格未能读出，部分等式无法校验：{template.describe(lost)}"
                                f"（{rule_id}）",
                                where(None, ""), rule=rule_id, cells=lost, kind="parse"))
+
+
+# 10 亿元: an amount column is in 万元, and a report that prints 元 there without saying so
+# (984361 for 98.4361 万元) passes every rule. Above this the value stands as printed, with a
+# warning naming what it would be in 元: larger sums are rare in one agency's year.
+LARGE_AMOUNT_WAN = 100_000
+
+
+def _large_amounts(report: Report, template, where) -> None:
+    for f in template.fields:
+        value = report.values.get(f.id)
+        if f.type == "amount_wan" and value is not None and value >= LARGE_AMOUNT_WAN:
+            report.add(Problem(
+                "amount-large", "warning",
+                f"{cat.table_name(f.table)}{f.row.name}的“{f.column.label}”为 {value} 万元"
+                f"（{value / 10000:g} 亿元），超过 {LARGE_AMOUNT_WAN // 10000} 亿元；"
+                f"若报告按元印制，应为 {value / 10000:g} 万元，请核对原文",
+                where(report.lines.get(_row_key(f.id)), cat.TABLE_TITLES[f.table]),
+                cells=[f.id], kind="report"))
 
 
 def _row_key(field_id: str) -> str:

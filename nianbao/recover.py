@@ -22,13 +22,19 @@ from nianbao import catalogue as cat
 from nianbao.catalogue import PARTS, Row, Template, norm
 from nianbao.check import satisfied
 from nianbao.model import Cell, Document, Paragraph, Problem, Table
+from nianbao.values import UNITS, parse_value
 
 _MAX_CANDIDATES = 20000
 _NUMBERING = re.compile(r"^(?:[(（]?[一二三四五六七八九十]+[)）、.．]+|\d+[.．、])")
 _VALUE_TEXT = re.compile(r"^[\s\d.+\-＋－]*$")
 # numbers standing alone (not 29 of "29件", not 3 of "3.要求…"), and what a row's own are
 _LONE_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
-_LEADING_NUMBERS = re.compile(r"[^\w+\-＋－]*[\s\d.,，+\-＋－]*")
+# A unit printed after a number ("2笔 984361元") closes its cell; kept with the number, so
+# the cell reads as a printed one does (984361元 is 98.4361 万元). Not 万 or 人: as often the
+# next words' start ("5人民政府…").
+_UNIT = "(?:" + "|".join(u for u in UNITS if u not in ("万", "人")) + ")"
+_UNIT_END = re.compile(rf"{_UNIT}$")
+_LEADING_NUMBERS = re.compile(rf"[^\w+\-＋－]*(?:\d\s*{_UNIT}|[\s\d.,，+\-＋－])*")
 _THOUSANDS = re.compile(r"(?<![\d,，])\d{1,3}(?:[,，]\d{3})+(?![\d,，])")
 
 
@@ -106,7 +112,11 @@ def find_spans(text: str, template_id: str) -> list[Span]:
 
 
 def _parts(token: str, k: int, decimal: bool) -> list[list[str]]:
-    """Ways to cut one token into k numbers (no leading zeros; a sign only in front)."""
+    """Ways to cut one token into k numbers (no leading zeros; a sign only in front); a
+    unit after the token is the last number's."""
+    unit = _UNIT_END.search(token)
+    if unit:
+        return [[*p[:-1], p[-1] + unit.group(0)] for p in _parts(token[:unit.start()], k, decimal)]
     if k == 1:
         return [[token]] if _valid(token, decimal) else []
     out = []
@@ -129,7 +139,7 @@ def _valid(piece: str, decimal: bool) -> bool:
 
 def splits(text: str, n: int, decimal: bool = False) -> list[list[str]]:
     tokens = text.replace("＋", "+").replace("－", "-").split()
-    if not tokens or len("".join(tokens)) < n and not decimal:
+    if not tokens or len(_UNIT_END.sub("", "".join(tokens))) < n and not decimal:
         return []
     out: list[list[str]] = []
     for counts in _compositions(n, len(tokens)):
@@ -287,9 +297,10 @@ def _numbers_only(text: str) -> str:
     reported missing), never as the digits before the comma."""
     text = re.sub(r"^[^\w+\-＋－]*", "", text)  # the label's closing ）or ” is not a cell
     text = _THOUSANDS.sub(lambda m: re.sub(r"[,，]", "", m.group(0)), text)
-    m = re.match(r"[\s\d.+\-＋－]*", text)
+    m = re.match(rf"(?:\d\s*{_UNIT}|[\s\d.+\-＋－])*", text)
     value = m.group(0) if m else ""
     rest = text[len(value):]
+    value = re.sub(rf"\s*({_UNIT})\s*", r"\1 ", value)  # "2 笔984361元": "2笔 984361元 "
     if re.match(r"[,，]\s*\d", rest):
         return ""
     last = value.split()[-1] if value.split() else ""
@@ -303,13 +314,13 @@ def _narrow(glued: list[Glued], template: Template) -> None:
     """Keep the splits the rules allow: each row alone, then the rows of table 三 together."""
     for g in glued:
         if len(g.candidates) > 1:
-            ok = [c for c in g.candidates if satisfied(template.id, dict(zip(g.columns, _nums(c))))]
+            ok = [c for c in g.candidates if satisfied(template.id, _numbers(template, g.columns, c))]
             if ok:
                 g.candidates = ok
     fixed = {}
     for g in glued:
         if len(g.candidates) == 1:
-            fixed.update(zip(g.columns, _nums(g.candidates[0])))
+            fixed.update(_numbers(template, g.columns, g.candidates[0]))
     open_rows = [g for g in glued if len(g.candidates) > 1 and g.row is not None
                  and g.row.table == "apply"]
     size = 1
@@ -321,7 +332,7 @@ def _narrow(glued: list[Glued], template: Template) -> None:
     for combo in itertools.product(*(g.candidates for g in open_rows)):
         values = dict(fixed)
         for g, cand in zip(open_rows, combo):
-            values.update(zip(g.columns, _nums(cand)))
+            values.update(_numbers(template, g.columns, cand))
         if satisfied(template.id, values):
             fits.append(combo)
     if len(fits) == 1:
@@ -329,10 +340,9 @@ def _narrow(glued: list[Glued], template: Template) -> None:
             g.candidates = [cand]
 
 
-def _nums(cells: list[str]):
-    from decimal import Decimal
-
-    return [Decimal(c) if "." in c else int(c) for c in cells]
+def _numbers(template: Template, columns: list[str], cells: list[str]) -> dict:
+    """The cells' numbers as the table parser will read them (984361元 is 98.4361 万元)."""
+    return {f: parse_value(c, template.field_map[f].type).value for f, c in zip(columns, cells)}
 
 
 def _appeal_rows(template: Template, cells: list[str]) -> list[list[Cell]]:

@@ -22,7 +22,7 @@ BOTTOM_ROWS = ("carried_forward",)
 @dataclass(frozen=True)
 class Mark:
     anchor: str  # "problem-3"
-    kind: str  # "broken" | "unread"
+    kind: str  # "broken" (a rule) | "unread" (the parser's) | "doubt" (a value to check)
 
 
 @dataclass
@@ -69,7 +69,7 @@ def cell_marks(report: Report) -> dict[str, list[Mark]]:
     for i, p in numbered_problems(report):
         if p.code in ("rule-unchecked", "rule-unread", "table-missing") or not p.cells:
             continue  # blank cells are shown blank; naming them all again would be noise
-        kind = "broken" if p.kind == "report" else "unread"
+        kind = "unread" if p.kind == "parse" else "broken" if p.code == "rule-broken" else "doubt"
         for f in p.cells:
             marks.setdefault(f, []).append(Mark(f"problem-{i}", kind))
     return marks
@@ -79,8 +79,9 @@ def _value_cell(report: Report, fid: str, column: cat.Column, marks) -> HtmlCell
     v = report.values.get(fid)
     m = tuple(marks.get(fid, ()))
     cls = "num" if v is not None else "num blank"
-    if m:
-        cls += " broken" if any(x.kind == "broken" for x in m) else " unread"
+    kinds = {x.kind for x in m}
+    if kinds - {"doubt"}:  # a doubtful value keeps its frame-less cell; its mark says it
+        cls += " broken" if "broken" in kinds else " unread"
     notes = (report.annotations[fid],) if fid in report.annotations else ()
     return HtmlCell(fmt(v, signed=column.signed, group=False), cls=cls, fid=fid,
                     blank=v is None, marks=m, notes=notes)

@@ -50,6 +50,7 @@ CODES = {
     "agency-unknown": "无法确定机关",
     "cell-dash": "单元格为横线",
     "amount-in-yuan": "金额按列标题的“元”换算为万元",
+    "amount-large": "金额异常大（可能是按元印的）",
     "cell-unreadable": "单元格无法识别",
     "cells-ambiguous": "数值拆分有歧义",
     "cells-glued": "表格单元格粘连，按行恢复",

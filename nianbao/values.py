@@ -16,9 +16,11 @@ from decimal import Decimal, InvalidOperation
 
 from nianbao.model import Number
 
+# What a cell may print after its number (longest first, so 万元 is not read as 万).
+UNITS = ("万元", "万", "元", "件次", "人次", "件", "条", "笔", "个", "项", "次", "宗", "人")
 _NUMBER = re.compile(  # ASCII digits only (after NFKC): "١٩" is not read as 19
     r"^(?P<sign>[+\-])?(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
-    r"(?P<unit>万元|万|元|件次|人次|件|条|笔|个|项|次|宗|人)?(?P<note>[(\[].*[)\]]|[*※]+)?$"
+    rf"(?P<unit>{'|'.join(UNITS)})?(?P<note>[(\[].*[)\]]|[*※]+)?$"
 )
 # Numbers we do not read but that sit in value columns: Chinese numerals, other scripts' digits.
 _NUMERALS = re.compile(r"^[+\-]?[〇零一二三四五六七八九十百千万两]+(?:[.点][〇零一二三四五六七八九]+)?"

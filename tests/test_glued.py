@@ -65,10 +65,13 @@ def test_recovered_values_and_self_contradiction_kept():
     assert {rule_of(p) for p in broken} == {"apply-balance", "apply-results-total"}
 
 
-def test_too_few_digits_are_not_called_glued():
+def test_too_few_digits_are_not_called_glued(tmp_path):
     """政府集中采购 printed one number, "2", for its two cells: the message says there are
     too few digits to place, not that two numbers ran together."""
-    got = extract_json(WEB / "dept_czj_2020_80589_page.txt")
+    text = (WEB / "dept_czj_2020_80589_page.txt").read_text(encoding="utf-8")
+    path = tmp_path / "czj.txt"
+    path.write_text(text.replace("2笔 984361元", "2"), encoding="utf-8")
+    got = extract_json(path)
     msg = next(p["message"] for p in got["problems"] if p["code"] == "cells-ambiguous"
                and "政府集中采购" in p["message"])
     assert "“2”少于该行应有的 2 格" in msg and "粘连" not in msg
@@ -201,3 +204,48 @@ def test_a_bare_label_never_takes_the_last_digit_before_it(tmp_path):
         "3.补正后申请内容仍不明确0 0 0 0 0 921 921\n信访举报投诉类申请0 0 0 0 0 0 0\n"))
     assert got["values"]["apply.unable_unclear.total"] in (921, None)
     assert got["values"]["apply.unable_unclear.other_org"] in (921, None)
+
+
+@pytest.mark.parametrize(("printed", "items", "amount"), [
+    ("2笔 984361元", 2, 98.4361),  # as 平潭财政金融局 2020 prints it
+    ("2 984361元", 2, 98.4361),
+    ("2笔984361元", 2, 98.4361),
+    ("2 笔 98.4361 万元", 2, 98.4361),
+])
+def test_units_in_glued_cells_are_read_as_a_printed_cell_reads_them(tmp_path, printed, items,
+                                                                     amount):
+    """A journalist's review: "政府集中采购 2笔 984361元" left the row blank, saying "2" was
+    too few digits for two cells; "2 984361元" stored 984361 万元, 10,000 times the amount,
+    with no problem. A unit closes its cell and stays with its number, as in a table."""
+    text = (WEB / "dept_czj_2020_80589_page.txt").read_text(encoding="utf-8")
+    assert "政府集中采购 2笔 984361元 " in text
+    path = tmp_path / "czj.txt"
+    path.write_text(text.replace("2笔 984361元", printed), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["active.procurement.items"] == items
+    assert got["values"]["active.procurement.amount"] == amount
+    assert not [p for p in got["problems"] if p["severity"] != "info"
+                and p["code"] not in ("cells-glued", "region-inferred")], got["problems"]
+
+
+def test_a_glued_amount_with_its_unit_is_offered_with_it():
+    """"2832995元": the split is still not known, but the options shown carry the 元."""
+    got = extract_json(WEB / "dept_czj_2019_80560_page.txt")
+    problem = next(p for p in got["problems"] if "政府集中采购" in p["message"])
+    assert "可拆分为 2 832995元；28 32995元" in problem["message"]
+    assert got["values"]["active.procurement.amount"] is None
+
+
+def test_an_amount_printed_in_yuan_under_wan_is_pointed_out(tmp_path):
+    """Printed without its unit, 984361 in the 万元 column stands as printed (the report
+    says so), but 98 亿元 in one agency's year is worth a look: a warning says what it
+    would be if the report printed 元, and the page marks the cell."""
+    text = (WEB / "dept_czj_2020_80589_page.txt").read_text(encoding="utf-8")
+    path = tmp_path / "czj.txt"
+    path.write_text(text.replace("2笔 984361元", "2 984361"), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["active.procurement.amount"] == 984361
+    large = [p for p in got["problems"] if p["code"] == "amount-large"]
+    assert len(large) == 1 and large[0]["severity"] == "warning"
+    assert "984361 万元（98.4361 亿元）" in large[0]["message"]
+    assert "若报告按元印制，应为 98.4361 万元" in large[0]["message"]

@@ -243,6 +243,30 @@ def test_unreadable_cells_marked_differently_from_broken_rules(built_site, exten
     assert "不符" in checks
 
 
+def test_a_doubtful_amount_is_marked_as_one_to_check(tmp_path):
+    """An amount the check finds too large (984361 万元 where 元 was meant, likely) is neither
+    a broken rule (≠) nor unread (?): its cell keeps its value and no frame, with a "!"
+    linking to the warning."""
+    from nianbao.pipeline import build
+
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    text = (ROOT / "tests" / "corpus" / "web-text" / "dept_czj_2020_80589_page.txt").read_text(
+        encoding="utf-8")
+    (content / "reports" / "czj.txt").write_text(text.replace("2笔 984361元", "2 984361"),
+                                                 encoding="utf-8")
+    result = build(content, tmp_path / "output", search=False)
+    report = result.published[0]
+    doc = page(result.output, f"{report.agency_id}/{report.year}/")
+    td = doc.find("td", data_field="active.procurement.amount")
+    assert td.text().startswith("984361") and not ({"broken", "unread"} & td.classes())
+    mark = td.find("a", class_="mark-doubt")
+    number = mark.attrs["href"].removeprefix("#problem-")
+    assert mark.attrs["title"] == f"数值可疑，请核对，见问题 {number}"
+    assert mark.find("span", aria_hidden="true").text() == "!"
+    assert "若报告按元印制" in doc.find("li", id=f"problem-{number}").text()
+
+
 def test_reused_form_cells_print_as_the_macro_does(built_site, extended_site):
     """Pages print form cells through FormCells, which keeps each distinct cell's HTML for
     the next page: what it prints, marked cells and a full memo included, must be what the
