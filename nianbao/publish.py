@@ -304,7 +304,9 @@ def _about(descriptor: dict, sheets: list, landing: str) -> list[list]:
     rows += [
         ["网址", landing],
         ["版本", f"nianbao {descriptor.get('version', __version__)}"],
-        ["注意", "空白单元格表示报告中没有填写；以 = + - @ 开头的文字按文本保存，不是公式。"],
+        ["注意", "数值空白不是 0：可能是报告中此格空着，也可能是未能读出，values 表的 blank_reason "
+                 "列说明是哪一种（left-blank 为报告空着，其他为 problems 表中的问题代码）；"
+                 "以 = + - @ 开头的文字按文本保存，不是公式。"],
         [],
         ["工作表", "列", "中文名", "类型", "说明"],
     ]

@@ -191,6 +191,8 @@ def test_workbook_explains_itself(built, out):
     lic = built.site.config["license"]
     assert lic["path"] in about["许可协议"] and lic["title"] in about["许可协议"]
     assert about["网址"] == BASE + "data/"
+    # a journalist's review: it said every blank was one the report left, of 67 in 311 not
+    assert "未能读出" in about["注意"] and "blank_reason" in about["注意"]
     assert wb.properties.created == wb.properties.modified == dt.datetime(1980, 1, 1)
 
 
