@@ -34,6 +34,10 @@ class Part:
     def heading(self) -> str:
         return f"{self.number}、{self.title}"
 
+    def titles(self, title: str) -> bool:
+        """Whether a section's title (without its number) is this part's, as printed."""
+        return re.fullmatch(self.pattern, title.strip()) is not None
+
 
 @cache
 def _labels() -> dict:

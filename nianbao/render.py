@@ -478,7 +478,8 @@ def report_blocks(report: Report, tables: dict[str, list[HtmlTable]], md: Markdo
     blocks: list[dict] = []
     placed: set[str] = set()
     for s in report.sections:
-        t = by_title.get(norm(s.title))
+        t = by_title.get(norm(s.title)) or next(  # or as reworded: 四's 与 for 、
+            (p.table for p in cat.PARTS if p.table and p.titles(s.title)), None)
         heading = f"{s.number}、{s.title}" if s.number else s.title
         block = {"heading": heading, "html": Markup(md.render(s.markdown)) if s.markdown.strip()
                  else None, "table": None, "tables": [], "note": None,

@@ -1031,3 +1031,25 @@ def test_only_the_build_state_is_hidden(built_site):
     output = built_site.output
     hidden = [p.relative_to(output).as_posix() for p in output.rglob(".*")]
     assert hidden and all(h.split("/")[0] == ".nianbao" for h in hidden), hidden
+
+
+def test_a_part_heading_worded_as_its_pattern_allows_holds_its_table(tmp_path):
+    """A journalist's review: 平潭经济发展局 2024 heads part 四 "政府信息公开行政复议与行政诉讼
+    情况" (与 for 、). The page put the table under the form's heading with a note that the
+    report lacked it, and printed the report's own heading again below."""
+    from nianbao.pipeline import build
+
+    content = tmp_path / "content"
+    (content / "reports").mkdir(parents=True)
+    web = ROOT / "tests" / "corpus" / "web-text" / "dept_jjf_2024_97025_page.txt"
+    (content / "reports" / "jjf.txt").write_bytes(web.read_bytes())
+    result = build(content, tmp_path / "output", search=False)
+    report = result.published[0]
+    html = (result.output / report.agency_id / str(report.year) / "index.html").read_text(
+        encoding="utf-8")
+    assert "没有找到这一节的标题" not in html
+    assert html.count("行政复议与行政诉讼情况") == 1
+    doc = page(result.output, f"{report.agency_id}/{report.year}/")
+    section = doc.find("section", id="sec-appeal")
+    assert "四、政府信息公开行政复议与行政诉讼情况" in section.text()
+    assert section.find("table") is not None
