@@ -21,8 +21,14 @@ _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _HEADING = re.compile(r"^\s*([一二三四五六七八九十]+)\s*[、.．]\s*(\S.*)$")
 _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 _CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "O": 0, "o": 0, "○": 0}
-_DATE = re.compile(r"((?:19|20)\d{2}|[〇一二三四五六七八九零○Oo]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
-                   r"\s*([0-9一二三四五六七八九十]{1,3})\s*日$")
+_DATE_TEXT = (r"((?:19|20)\d{2}|[〇一二三四五六七八九零○Oo]{4})\s*年\s*([0-9一二三四五六七八九十]{1,3})\s*月"
+              r"\s*([0-9一二三四五六七八九十]{1,3})\s*日")
+_DATE = re.compile(_DATE_TEXT + "$")
+# What a web page prints after a report's signature: its attachments' link, and the line of
+# the office that issued the document ("…办公室 2020年1月2日印发"), whose date is not the
+# report's.
+_AFTER_SIGNATURE = re.compile(r"(?:\s*(?:附件下载|相关附件|附件[:：]?)|(?:^|(?<=\s)|(?<=日))\s*[\u4e00-\u9fff（）()]*\s*"
+                              + _DATE_TEXT + r"\s*印发)+\s*$")
 _TABLE_SECTIONS = tuple(w for part in PARTS if part.table for w in part.words)
 # What a web page prints above a report's title: its breadcrumb trail ("首页 > 政务公开 >
 # 年报", which names no agency but says 年报) and the fields of its disclosure record.
@@ -138,9 +144,18 @@ def escape_markdown(text: str) -> str:
     return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
 
 
+def _closing(text: str) -> str:
+    """A paragraph's words after its last sentence, where a signature stands ("无。 平潭…局
+    2021年1月27日": a page whose lines ran together), without what a web page prints after it."""
+    return _AFTER_SIGNATURE.sub("", re.split(r"[。！？；]", text)[-1]).strip()
+
+
+def _closings(doc: Document, last: int) -> list[str]:
+    return [_closing(b.text) for b in doc.blocks if isinstance(b, Paragraph)][-last:]
+
+
 def signature_date(doc: Document) -> str | None:
-    paragraphs = [b.text.strip() for b in doc.blocks if isinstance(b, Paragraph)][-4:]
-    for text in reversed(paragraphs):
+    for text in reversed(_closings(doc, 4)):
         m = _DATE.search(text)
         if m and len(text) <= 40:
             year, month, day = (_number(g) for g in m.groups())
@@ -152,7 +167,7 @@ def signature_date(doc: Document) -> str | None:
 def signature_agency(doc: Document) -> str | None:
     """The agency that signed the report: the name on its date's line or the line above it,
     at the end ("北京市通州区商务局 / 2021年1月20日")."""
-    paragraphs = [b.text.strip() for b in doc.blocks if isinstance(b, Paragraph)][-5:]
+    paragraphs = _closings(doc, 5)
     for i in range(len(paragraphs) - 1, -1, -1):
         if _DATE.search(paragraphs[i]) and len(paragraphs[i]) <= 40:
             signer = _DATE.sub("", paragraphs[i]).strip() or (paragraphs[i - 1] if i else "")

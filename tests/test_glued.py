@@ -95,6 +95,31 @@ def test_prose_of_a_glued_page_reads_in_its_sections():
     assert got.values["apply.new.natural"] == 3  # the tables as before
 
 
+@pytest.mark.parametrize(("name", "signed"), [
+    ("dept_czj_2020_80589_page.txt", "2021-01-27"),  # "… 2021年1月27日 附件下载"
+    ("dept_czj_2021_80600_page.txt", "2022-01-13"),  # after part 五's last sentence
+    ("dept_hzs_2019_80575_page.txt", "2020-01-02"),  # "无平潭…局 2020年1月2日 附件下载"
+    ("dept_jjf_2019_80565_page.txt", "2020-01-02"),
+    ("dept_jjf_2020_80578_page.txt", "2021-01-26"),  # not the 2020年1月26日 it was 印发
+    ("dept_gwh_2019_80577_page.txt", None),  # no signature printed
+])
+def test_the_signature_date_is_found_before_what_the_web_page_adds(name, signed):
+    """A journalist's review: five of nine 平潭 pages had no 落款日期, though each prints
+    one. The page's text runs together, so the date stands after the last sentence of a
+    long paragraph, and the page adds "附件下载" and the issuing office's "…办公室 2021年1
+    月26日印发" after it."""
+    assert extract(source_for(WEB / name)).signed == signed
+
+
+def test_an_issuing_offices_line_run_together_is_not_the_signature():
+    from nianbao.model import Document, Paragraph
+    from nianbao.prose import signature_date
+
+    doc = Document([Paragraph("无平潭综合实验区经济发展局2020年1月2日平潭综合实验区经济发展局办公室"
+                              "2020年1月26日印发附件下载", 1)])
+    assert signature_date(doc) == "2020-01-02"
+
+
 def _glue(text: str) -> str:
     """Flatten a report's tables the way a web page copy does: cells run together."""
     out = re.sub(r"\n\t", "", text)
