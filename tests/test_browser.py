@@ -306,6 +306,41 @@ def test_year_table_sorts_and_filters(open_page, built_site):
     visible = pg.evaluate("() => [...document.querySelectorAll('#year-table tbody tr')].filter(r => !r.hidden).map(r => r.dataset.province)")
     assert visible and set(visible) == {province} and len(visible) < total
     assert f"{len(visible)} / {total}" in pg.locator("#filter-count").inner_text()
+    # A journalist's review: the lead's totals stayed those of every agency, the filtered
+    # ones hidden included. They are the rows shown, computed as the build computes them.
+    shown = fg.totals([r for r in built_site.result.site.reports
+                       if r.year == year and r.region.province == province])
+    lead = pg.locator("#year-totals").inner_text()
+    assert lead.startswith(f"筛选出的 {len(visible)} 个机关本年新收申请合计 {fg.fmt(shown.received)} 件")
+    if shown.disclosed_share is not None:
+        assert f"予以公开占比 {fg.fmt(shown.disclosed_share, percent=True)}。" in lead
+    assert "不受筛选影响" in pg.locator("#year-csv-note").inner_text()
+    pg.click("#year-filter button[type=reset]")
+    pg.wait_for_function("() => document.getElementById('year-totals').textContent.startsWith('全部机关')")
+    everyone = fg.totals([r for r in built_site.result.site.reports if r.year == year])
+    assert f"合计 {fg.fmt(everyone.received)} 件" in pg.locator("#year-totals").inner_text()
+    assert "与下表完全相同" in pg.locator("#year-csv-note").inner_text()
+
+
+def test_filtered_totals_pool_shares_as_the_build_does(open_page, built_site):
+    """Every province's filtered lead against figures.totals: shares pooled (Σ予以公开 ÷
+    Σ办理结果总计), rounded half up, reports that could not count said so."""
+    year = max(r.year for r in built_site.result.site.reports)
+    pg = open_page(f"years/{year}/")
+    options = pg.locator("select[data-filter=province] option")
+    provinces = [options.nth(i).get_attribute("value") for i in range(1, options.count())]
+    for province in provinces:
+        pg.select_option("select[data-filter=province]", province)
+        t = fg.totals([r for r in built_site.result.site.reports
+                       if r.year == year and r.region.province == province])
+        expected = f"本年新收申请合计 {fg.fmt(t.received)} 件"
+        if t.received_known < t.reports:
+            expected += f"（{t.received_known} 份报告可计算）"
+        if t.disclosed_share is not None:
+            expected += f"，予以公开占比 {fg.fmt(t.disclosed_share, percent=True)}"
+        elif t.share_reports:
+            expected += "，办理结果总计为 0，无法计算予以公开占比"
+        assert pg.locator("#year-totals").inner_text() == f"筛选出的 {t.reports} 个机关{expected}。"
 
 
 def test_year_table_on_a_phone_shows_figures_first(open_phone, built_site):

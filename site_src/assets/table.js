@@ -77,6 +77,29 @@
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
   }
 
+  // The lead's totals, for the rows a filter leaves: as the page's own (figures.totals), so
+  // a filtered view never shows figures of agencies it hides.
+  function grouped(n) { return n >= 10000 ? n.toLocaleString("en-US") : String(n); }
+
+  function totalsText(rows, shown) {
+    var received = 0, known = 0, disclosed = 0, handled = 0, pairs = 0;
+    rows.forEach(function (row) {
+      var r = row.getAttribute("data-received"), d = row.getAttribute("data-disclosed"),
+          h = row.getAttribute("data-handled");
+      if (r) { received += Number(r); known++; }
+      if (d && h) { disclosed += Number(d); handled += Number(h); pairs++; }
+    });
+    var text = "筛选出的 " + shown + " 个机关本年新收申请合计 " + grouped(received) + " 件";
+    if (known < shown) text += "（" + known + " 份报告可计算）";
+    if (handled > 0) {
+      var tenths = Math.floor((disclosed * 2000 + handled) / (2 * handled));  // half up
+      text += "，予以公开占比 " + Math.floor(tenths / 10) + "." + (tenths % 10) + "%";
+    } else if (pairs) {
+      text += "，办理结果总计为 0，无法计算予以公开占比";
+    }
+    return text + "。";
+  }
+
   // The place selects narrow each other: a province offers only its cities and counties, a
   // city only its counties (a choice the one above rules out goes back to 全部).
   var PLACES = ["province", "city", "county"];
@@ -114,16 +137,24 @@
       });
     }
 
+    var totals = document.getElementById("year-totals");
+    var note = document.getElementById("year-csv-note");
+    var said = [totals && totals.textContent, note && note.textContent];
+
     function apply() {
       narrow();
-      var shown = 0;
+      var shown = 0, kept = [];
       Array.prototype.forEach.call(rows, function (row) {
         var ok = Array.prototype.every.call(selects, function (s) {
           return !s.value || row.getAttribute("data-" + s.getAttribute("data-filter")) === s.value;
         });
         row.hidden = !ok;
-        if (ok) shown++;
+        if (ok) { shown++; kept.push(row); }
       });
+      var filtered = shown < rows.length;
+      if (totals) totals.textContent = filtered ? totalsText(kept, shown) : said[0];
+      if (note) note.textContent = filtered ? "（全部 " + rows.length + " 行，不受筛选影响；" +
+        "筛选出的 " + shown + " 行请用“下载筛选结果（CSV）”）" : said[1];
       if (!output) return;
       var text = "显示 " + shown + " / " + rows.length + " 个机关";
       if (!shown) {
