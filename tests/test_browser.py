@@ -343,6 +343,32 @@ def test_filtered_totals_pool_shares_as_the_build_does(open_page, built_site):
         assert pg.locator("#year-totals").inner_text() == f"筛选出的 {t.reports} 个机关{expected}。"
 
 
+def test_a_swiped_year_table_never_leaves_a_header_half_under_the_names(open_phone, built_site):
+    """A journalist's review: on a phone, swiped sideways, the year table came to rest with
+    不予公开占比 half under the sticky 机关 column, reading "公开占比" over another share.
+    Columns now come to rest beside it, wherever the swipe ends."""
+    year = max(r.year for r in built_site.result.site.reports)
+    pg = open_phone(f"years/{year}/")
+    scroller = "document.getElementById('year-table').closest('.table-scroll')"
+    straddling = f"""() => {{
+        const s = {scroller}, heads = [...s.querySelectorAll('thead th')];
+        const edge = heads[0].getBoundingClientRect().right;
+        return heads.slice(1).filter(th => {{
+            const r = th.getBoundingClientRect();
+            return r.left < edge - 1 && r.right > edge + 1;
+        }}).map(th => th.textContent.trim());
+    }}"""
+    width = pg.evaluate(f"() => {scroller}.scrollWidth - {scroller}.clientWidth")
+    assert width > 200  # it does scroll sideways on a phone
+    rests = []
+    for offset in (37, 150, 333, width // 2):
+        pg.evaluate(f"() => {scroller}.scrollTo({{left: {offset}, behavior: 'instant'}})")
+        pg.wait_for_timeout(300)
+        rests.append(pg.evaluate(f"() => {scroller}.scrollLeft"))
+        assert pg.evaluate(straddling) == [], (offset, rests[-1])
+    assert len(set(rests)) > 2  # it came to rest at columns along the table
+
+
 def test_year_table_on_a_phone_shows_figures_first(open_phone, built_site):
     """On a phone the year table's figures start on the first screen, right after the
     agency, whose place and type are shown under its name; the columns that hold them stay

@@ -173,8 +173,23 @@
     apply();
   }
 
+  // A table swiped sideways under its sticky name column comes to rest with a column's
+  // start at that column's edge: a header half under it read "公开占比" for 不予公开占比.
+  function snapColumns(scroller) {
+    var first = scroller.querySelector("thead th");
+    if (!first || getComputedStyle(first).position !== "sticky") return;
+    function pad() {  // to the sticky column's right edge once stuck (left: -1px, over the border)
+      var stuck = parseFloat(getComputedStyle(first).left) || 0;
+      scroller.style.scrollPaddingLeft = (first.getBoundingClientRect().width + stuck) + "px";
+    }
+    pad();
+    scroller.classList.add("snap-columns");
+    window.addEventListener("resize", pad);
+  }
+
   document.querySelectorAll("table.sortable").forEach(makeSortable);
   var form = document.getElementById("year-filter");
   var table = document.getElementById("year-table");
   if (form && table) makeFilter(form, table);
+  document.querySelectorAll(".table-scroll").forEach(snapColumns);  // its header as sorting left it
 })();
