@@ -400,10 +400,10 @@ def render(site: Site, out: Path, content: Path, *, agency_pages: bool = True,
         for v in views:
             render_report(o, site, v, agencies[v.report.agency_id], content)
         for agency_id, items in agencies.items():
-            render_agency(o, agency_id, items)
+            render_agency(o, agency_id, items, site.withheld.get(agency_id, ()))
     places = render_agencies(o, agencies, regions, limit)
     render_years(o, views, years, regions, limit)
-    render_compare(o, agencies, years, places, limit)
+    render_compare(o, agencies, years, places, limit, site.withheld)
     render_data(o, site, views)
     render_quality(o, site, views)
     render_search(o, site, views, years)
@@ -1015,8 +1015,12 @@ def _year_page(o: Out, path: str, table: dict | None, parts: list[dict], *, year
 # ---------------------------------------------------------------- compare
 
 
-def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dict:
+def compare_data(agencies: dict[str, list[ReportView]], years: list[int],
+                 withheld: dict[str, list[Report]] | None = None) -> dict:
+    """withheld: Site.withheld, so that a year whose file was not published is told from a
+    year the agency has no report for."""
     ms = measures()
+    withheld = withheld or {}
     return {
         "years": years,
         "measures": ms,
@@ -1026,20 +1030,22 @@ def compare_data(agencies: dict[str, list[ReportView]], years: list[int]) -> dic
              "years": {str(v.report.year): {
                  "template": v.report.template, "url": v.url,
                  "values": {m["id"]: measure_value(v.figures, m["id"]) for m in ms}}
-                 for v in items}}
+                 for v in items},
+             **({"unpublished": sorted({r.year for r in withheld[agency_id]})}
+                if withheld.get(agency_id) else {})}
             for agency_id, items in agencies.items()
         ],
     }
 
 
 def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[int],
-                   places: dict[str, dict], limit: int) -> None:
+                   places: dict[str, dict], limit: int, withheld=None) -> None:
     """The compare view. Past `limit` agencies the page itself lists none (21 MB of
     checkboxes and table at 100,000 reports), and neither does data.json (8 MB of names
     alone at 100,000 reports, 54 MB with their figures): it lists the places whose pages
     list agencies (render_agencies), and compare/data/<code>.json holds each place's
     agencies with their figures, which compare.js fetches for the place chosen."""
-    data = compare_data(agencies, years)
+    data = compare_data(agencies, years, withheld)
     if len(data["agencies"]) <= limit:
         o.file("compare/data.json", json.dumps(data, ensure_ascii=False, default=_json_default))
     else:
@@ -1062,8 +1068,10 @@ def render_compare(o: Out, agencies: dict[str, list[ReportView]], years: list[in
         for y in years:
             entry = a["years"].get(str(y))
             val = entry["values"][default["id"]] if entry else None
-            cells.append({"text": fg.fmt(val, percent=default["percent"]) if entry else "—",
-                          "na": entry is None})
+            unpublished = y in a.get("unpublished", ())
+            cells.append({"text": fg.fmt(val, percent=default["percent"]) if entry else
+                          "未发布" if unpublished else "—",
+                          "na": entry is None, "unpublished": unpublished})
         rows.append({"name": a["name"], "url": a["id"] + "/", "cells": cells})
     o.page("compare/", "compare.html", page_title="多机关对比", data=data, measures=ms,
            default=default, rows=rows, listed=listed, active="compare",

@@ -131,6 +131,18 @@ def test_an_agency_page_names_its_years_that_were_not_published(tmp_path):
     anchor = re.search(r'href="\.\./quality/#([\w-]+)"', note.group(1)).group(1)
     quality = (output / "quality" / "index.html").read_text(encoding="utf-8")
     assert re.search(rf'<li id="{anchor}">.*?<code>gaj-2020.txt</code>', quality, re.S)
+    # The compare view tells that year from one without a report (a journalist's review:
+    # it said 该年度没有这个机关的报告), once another agency's 2020 gives the year a column.
+    shutil.copy(web / "dept_czj_2020_80589_page.txt", content / "reports" / "czj-2020.txt")
+    build(content, output, search=False)
+    data = json.loads((output / "compare" / "data.json").read_text(encoding="utf-8"))
+    entry = next(a for a in data["agencies"] if a["id"] == agency_id)
+    assert entry["unpublished"] == [2020] and list(entry["years"]) == ["2019"]
+    assert all("unpublished" not in a for a in data["agencies"] if a["id"] != agency_id)
+    compare = (output / "compare" / "index.html").read_text(encoding="utf-8")
+    row = re.search(rf'<tr><th scope="row"><a href="\.\./{agency_id}/">.*?</tr>', compare).group(0)
+    assert re.search(r'<td class="num na" title="该年度有报告文件，但未能发布[^"]*">未发布</td>', row)
+    (content / "reports" / "czj-2020.txt").unlink()
 
     broken.unlink()
     build(content, output, search=False)

@@ -37,7 +37,10 @@
   // One table cell: what it shows, why (title), and what the CSV gets (a number or nothing).
   // A share is null in data.json both when a cell it needs is blank and when 办理结果总计
   // (the measure "handled") is 0; the other pages show "—" for the second, blank for the first.
-  function cell(entry, m) {
+  function cell(entry, m, unpublished) {
+    if (!entry && unpublished) {
+      return { text: "未发布", title: "该年度有报告文件，但未能发布（原因见数据质量页）", cls: " na", csv: "" };
+    }
     if (!entry) return { text: "—", title: "该年度没有这个机关的报告", cls: " na", csv: "" };
     var v = entry.values[m.id];
     if (v !== null && v !== undefined) {
@@ -123,7 +126,7 @@
       row.appendChild(th);
       var line = [a.name];
       years.forEach(function (y) {
-        var c = cell(a.years[String(y)], m);
+        var c = cell(a.years[String(y)], m, (a.unpublished || []).indexOf(y) >= 0);
         var td = el("td", { "class": "num" + c.cls }, c.text);
         if (c.title) td.title = c.title;
         row.appendChild(td);
