@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from nianbao import figures as fg
-from tests.conftest import SEEDS, TRUTH
+from tests.conftest import ROOT, SEEDS, TRUTH
 from tests.site_fixtures import (  # noqa: F401
     built_site,
     make_region_content,
@@ -459,6 +459,55 @@ def split_site(tmp_path_factory, built_site):
     yield url, result
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def pingtan_site(tmp_path_factory):
+    """The ten 平潭 web pages: years 2019, 2020, 2021 and 2024, and 公安局's 2020 page, which
+    lost its body and is not published."""
+    from nianbao.pipeline import build
+
+    tmp = tmp_path_factory.mktemp("pingtan")
+    content = tmp / "content"
+    (content / "reports").mkdir(parents=True)
+    for path in sorted((ROOT / "tests" / "corpus" / "web-text").glob("*.txt")):
+        (content / "reports" / path.name).write_bytes(path.read_bytes())
+    result = build(content, tmp / "output", search=False)
+    server, url = serve_folder(tmp / "output")
+    yield url, result
+    server.shutdown()
+    server.server_close()
+
+
+def test_compare_places_years_by_their_distance(open_page, pingtan_site):
+    """A journalist's review: 2019, 2020, 2021 and 2024 stood evenly spaced, so 2021 → 2024
+    looked like one year. The chart's years stand as far apart as they are."""
+    url, result = pingtan_site
+    agency = next(r.agency_id for r in result.site.reports if r.year == 2024)
+    pg = open_page(f"compare/?agencies={agency}&measure=received", site=url)
+    pg.wait_for_selector("#compare-chart svg circle")
+    labels = pg.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+        '#compare-chart svg text')].filter(t => /^20\\d\\d$/.test(t.textContent))
+        .map(t => [t.textContent, Number(t.getAttribute('x'))]))""")
+    assert sorted(labels) == ["2019", "2020", "2021", "2024"]
+    step = labels["2020"] - labels["2019"]
+    assert step > 0 and labels["2021"] - labels["2020"] == pytest.approx(step)
+    assert labels["2024"] - labels["2021"] == pytest.approx(3 * step)
+
+
+def test_compare_says_which_years_were_not_published(open_page, pingtan_site):
+    """公安局's 2020 file could not be read: its cell says 未发布, not that there is no
+    report, and the CSV leaves it empty like any year without a number."""
+    url, result = pingtan_site
+    gaj = next(r for r in result.site.reports if "公安局" in r.agency)
+    pg = open_page(f"compare/?agencies={gaj.agency_id}&measure=received", site=url)
+    pg.wait_for_selector("#compare-table tbody tr td")
+    heads = pg.locator("#compare-table thead th").all_inner_texts()
+    cells = pg.locator("#compare-table tbody tr").nth(0).locator("td")
+    cell = cells.nth(heads.index("2020") - 1)
+    assert cell.inner_text() == "未发布"
+    assert "未能发布" in cell.get_attribute("title")
+    assert cells.nth(heads.index("2021") - 1).get_attribute("title") == "该年度没有这个机关的报告"
 
 
 def test_compare_on_a_big_site_offers_agencies_a_place_at_a_time(open_page, split_site,

@@ -182,7 +182,9 @@
     vmax = Math.ceil(vmax / step) * step;
     vmin = Math.floor(vmin / step) * step;
     var span = (vmax - vmin) || 1;
-    function x(i) { return years.length === 1 ? (L + W - R) / 2 : L + (W - L - R) * i / (years.length - 1); }
+    // years placed by their value: 2021 → 2024 is three steps, not one
+    var first = years[0], last = years[years.length - 1];
+    function x(i) { return last === first ? (L + W - R) / 2 : L + (W - L - R) * (years[i] - first) / (last - first); }
     function y(v) { return T + (H - T - B) * (vmax - v) / span; }
     var svg = svgEl("svg", { viewBox: "0 0 " + W + " " + H, role: "img", "aria-labelledby": "cmp-t" });
     svg.appendChild(svgEl("title", { id: "cmp-t" }, "所选机关各年度" + m.label + "折线图，数据见下表"));
