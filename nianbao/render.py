@@ -1171,8 +1171,10 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
     per_report = []
     for v in views:
         c = Counter(p.severity for p in v.report.problems)
+        # its errors that are ours (unread): the report's own are its broken rules, beside
         per_report.append({"name": f"{v.report.agency} {v.report.year} 年", "url": "../" + v.url,
                            "error": c["error"], "warning": c["warning"], "info": c["info"],
+                           "unread": sum(p.kind == "parse" for p in v.report.errors),
                            "broken": sum(s == "broken" for s in v.report.checks.values()),
                            "ok": sum(s == "ok" for s in v.report.checks.values()),
                            "unchecked": sum(s == "unchecked" for s in v.report.checks.values())})

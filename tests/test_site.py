@@ -854,6 +854,22 @@ def _compare_places(out: Path, result) -> dict[str, list[str]]:
     return places
 
 
+def test_quality_overview_tells_unread_cells_from_broken_rules(built_site, extended_site):
+    """A journalist's review: the overview's 错误 column counted a report's unreadable cells
+    and its own broken rules alike. 未能读出 counts the first; 等式不符 the second."""
+    def row(output, name):
+        table = page(output, "quality/").find("section", aria_labelledby="per-report-h")
+        heads = [th.text().strip() for th in table.find("thead").find_all("th")]
+        tr = next(tr for tr in table.find("tbody").find_all("tr") if name in tr.text())
+        cells = tr.find_all("th") + tr.find_all("td")
+        return dict(zip(heads, [c.text().strip() for c in cells]))
+
+    zhongmu = row(built_site.output, "中牟县商务局 2020 年")  # a misaligned row: ours
+    assert zhongmu["未能读出（错误）"] == "1" and zhongmu["等式不符"] == "0"
+    tongzhou = row(extended_site.output, "北京市通州区商务局 2021 年")  # its own sums
+    assert tongzhou["未能读出（错误）"] == "0" and int(tongzhou["等式不符"]) > 0
+
+
 def test_aggregate_lists_stop_at_the_list_limit(tmp_path):
     """Past list_limit the downloads and data-quality pages list that many rows per table,
     say how many there are in all (the worst reports first) and point to the full CSVs."""
