@@ -18,7 +18,7 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -320,6 +320,29 @@ def test_year_table_sorts_and_filters(open_page, built_site):
     everyone = fg.totals([r for r in built_site.result.site.reports if r.year == year])
     assert f"合计 {fg.fmt(everyone.received)} 件" in pg.locator("#year-totals").inner_text()
     assert "与下表完全相同" in pg.locator("#year-csv-note").inner_text()
+
+
+def test_a_filtered_year_table_can_be_shared_and_downloads_under_its_filter(open_page,
+                                                                            built_site):
+    """A journalist's review: the filter was not kept in the address, and every filtered
+    download was named nianbao-2020-筛选.csv, whatever the filter."""
+    year = max(r.year for r in built_site.result.site.reports)
+    pg = open_page(f"years/{year}/")
+    province = pg.locator("select[data-filter=province] option").nth(1).get_attribute("value")
+    pg.select_option("select[data-filter=province]", province)
+    assert f"province={province}" in unquote(pg.url)
+    with pg.expect_download() as dl:
+        pg.click("[data-download-visible]")
+    assert dl.value.suggested_filename == f"nianbao-{year}-{province}.csv"
+
+    shared = open_page(pg.url.removeprefix(open_page.base))  # the address, opened afresh
+    assert shared.locator("select[data-filter=province]").input_value() == province
+    visible = shared.evaluate("() => [...document.querySelectorAll('#year-table tbody tr')]"
+                              ".filter(r => !r.hidden).map(r => r.dataset.province)")
+    assert visible and set(visible) == {province}
+    assert shared.locator("#year-totals").inner_text().startswith("筛选出的")
+    shared.click("#year-filter button[type=reset]")
+    shared.wait_for_function("() => !location.search")
 
 
 def test_filtered_totals_pool_shares_as_the_build_does(open_page, built_site):

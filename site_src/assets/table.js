@@ -60,7 +60,7 @@
     return text;
   }
 
-  function downloadVisible(table) {
+  function downloadVisible(table, chosen) {
     var lines = [];
     var head = Array.prototype.map.call(table.tHead.rows[0].cells, function (c) { return csvValue(c.textContent); });
     lines.push(head.join(","));
@@ -71,7 +71,9 @@
     var blob = new Blob(["\ufeff" + lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = table.getAttribute("data-csv-name") || "table.csv";
+    // named by the filter: nianbao-2020-福建省-公安局.csv, not one name for every choice
+    var name = table.getAttribute("data-csv-name") || "table-筛选.csv";
+    a.download = chosen.length ? name.replace("筛选", chosen.join("-").replace(/[\\/:*?"<>|]/g, "_")) : name;
     document.body.appendChild(a);
     a.click();
     setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
@@ -158,18 +160,46 @@
       if (!output) return;
       var text = "显示 " + shown + " / " + rows.length + " 个机关";
       if (!shown) {
-        var chosen = Array.prototype.filter.call(selects, function (s) { return s.value; })
+        var picked = Array.prototype.filter.call(selects, function (s) { return s.value; })
           .map(function (s) { return s.parentNode.firstChild.textContent.trim() + "“" + s.value + "”"; });
-        text += "：没有同时符合" + chosen.join("、") + "的机关，请更改或清除筛选。";
+        text += "：没有同时符合" + picked.join("、") + "的机关，请更改或清除筛选。";
       }
       output.textContent = text;
     }
-    form.addEventListener("change", apply);
-    form.addEventListener("reset", function () { setTimeout(apply, 0); });
+    function chosen() {
+      return Array.prototype.filter.call(selects, function (s) { return s.value; })
+        .map(function (s) { return s.value; });
+    }
+
+    // The filter lives in the address (?province=福建省&type=公安局), so a filtered table can
+    // be shared and comes back on reload.
+    function remember() {
+      var params = new URLSearchParams(location.search);
+      Array.prototype.forEach.call(selects, function (s) {
+        var key = s.getAttribute("data-filter");
+        if (s.value) params.set(key, s.value); else params.delete(key);
+      });
+      var query = params.toString();
+      history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+    }
+
+    function restore() {
+      var params = new URLSearchParams(location.search);
+      PLACES.concat(["type"]).forEach(function (key) {  // a place before the places under it
+        var sel = byKey[key], value = params.get(key);
+        if (!sel || !value) return;
+        narrow();
+        if (Array.prototype.some.call(sel.options, function (o) { return o.value === value; })) sel.value = value;
+      });
+    }
+
+    form.addEventListener("change", function () { apply(); remember(); });
+    form.addEventListener("reset", function () { setTimeout(function () { apply(); remember(); }, 0); });
     form.addEventListener("submit", function (e) { e.preventDefault(); });
     var dl = form.querySelector("[data-download-visible]");
-    if (dl) dl.addEventListener("click", function () { downloadVisible(table); });
+    if (dl) dl.addEventListener("click", function () { downloadVisible(table, chosen()); });
     form.hidden = false;
+    restore();
     apply();
   }
 
