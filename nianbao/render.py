@@ -912,7 +912,8 @@ def year_table(views: list[ReportView]) -> dict:
                   "sort": r.region.city or ""},
                  {"text": r.region.county or "", "sort": r.region.county or ""},
                  {"text": v.type, "sort": v.type},
-                 {"text": r.template or "", "sort": r.template or ""}]
+                 {"text": site_text.TEMPLATE_SHORT.get(r.template, r.template or ""),
+                  "sort": r.template or ""}]
         for fid, share, _ in YEAR_COLUMNS:
             val = v.figures.shares.get(fid) if share else v.figures.values.get(fid)
             text = fg.share_text(v.figures, fid) if share else fg.fmt(val)
