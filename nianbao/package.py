@@ -29,6 +29,7 @@ from urllib.parse import quote
 from nianbao import __version__, schemas
 from nianbao import catalogue as cat
 from nianbao.model import SEVERITY_ORDER, FileInfo, PackageInfo, Problem, Report
+from nianbao.resolve import agency_type
 
 PACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 RESOURCES = ("active", "apply", "appeal", "values", "extra_rows", "problems")
@@ -96,7 +97,8 @@ def report_key(report: Report) -> list:
 
 def report_row(report: Report, original: str | None) -> list:
     r = report.region
-    return [*report_key(report), r.province, r.city, r.county, report.title, report.signed,
+    return [*report_key(report), r.province, r.city, r.county, agency_type(report),
+            report.title, report.signed,
             original, report.sha256, report.source_url, report.format,
             len(report.errors), sum(p.severity == "warning" for p in report.problems)]
 

@@ -33,6 +33,7 @@ from nianbao.catalogue import norm
 from nianbao.model import FileInfo, PackageInfo, Report, Site
 from nianbao.package import original_name
 from nianbao.publish import workbook_max_rows
+from nianbao.resolve import agency_type
 from nianbao.site_form import HtmlTable, form_tables, numbered_problems
 from nianbao.site_svg import bar_chart
 
@@ -321,7 +322,7 @@ class ReportView:
 
 
 def report_views(site: Site) -> list[ReportView]:
-    return [ReportView(r, page_url(r), site_text.region_text(r), site_text.agency_type(r),
+    return [ReportView(r, page_url(r), site_text.region_text(r), agency_type(r),
                        fg.key_figures(r)) for r in site.reports]
 
 
@@ -422,7 +423,7 @@ def render_agency_pages(site: Site, out: Path, content: Path, units: list[list[R
     to have each page's SHA-256 put in it (by path below out)."""
     o = Out(out, env or environment(), common_context(site.config or {}, years), digests)
     for reports in units:
-        views = [ReportView(r, page_url(r), site_text.region_text(r), site_text.agency_type(r),
+        views = [ReportView(r, page_url(r), site_text.region_text(r), agency_type(r),
                             fg.key_figures(r)) for r in sorted(reports, key=lambda r: r.year)]
         for v in views:
             render_report(o, site, v, views, content)

@@ -17,9 +17,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pypinyin import lazy_pinyin
 
-from nianbao.model import Region
+from nianbao.model import Region, Report
 
 _SUFFIXES = ("维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县", "特别行政区",
              "地区", "新区", "林区", "省", "市", "区", "县", "旗", "盟")
@@ -190,9 +189,17 @@ _LONGEST_NAME = 80
 _ASCII = re.compile(r"[^a-z0-9]+")
 
 
+def _pinyin(text: str) -> list[str]:
+    """pypinyin's readings, non-Chinese text lowercased. Imported here: its dictionaries take
+    0.4 s to load, and pages (agency_type) import this module without needing them."""
+    from pypinyin import lazy_pinyin
+
+    return lazy_pinyin(text, errors=lambda s: [s.lower()])
+
+
 def slug(text: str) -> str:
     """ASCII slug of Chinese text: pinyin syllables run together, words joined by '-'."""
-    parts = lazy_pinyin(text, errors=lambda s: [s.lower()])
+    parts = _pinyin(text)
     return _ASCII.sub("-", "".join(parts).lower()).strip("-")
 
 
@@ -216,7 +223,7 @@ def place_slug(name: str) -> str:
         if n % 2:  # a name read otherwise
             out.append(names[part])
         elif part:
-            readings = lazy_pinyin(part, errors=lambda s: [s.lower()])
+            readings = _pinyin(part)
             if len(readings) == len(part):  # a reading a character: apply the characters'
                 readings = [characters.get(c, r) for c, r in zip(part, readings)]
             out.extend(readings)
@@ -250,3 +257,31 @@ def agency_id(agency: str, place: Place | None) -> str:
     department = agency[len(match.prefix):] if match else agency
     parts = [place_slug(n) for n in names if n]
     return "-".join([*parts, slug(department)] if department else parts)
+
+
+# ---------------------------------------------------------------- agency type
+
+_PLACE_SUFFIX = re.compile(r"(省|市|自治区|自治州|地区|盟|县|区|旗)$")
+# zones that govern a place in its county's stead, named after it (平潭综合实验区, 苏州工业园区)
+_ZONE = re.compile(r"^(?:综合实验区|综合试验区|经济技术开发区|高新技术产业开发区|经济开发区|高新区|"
+                   r"工业园区|开发区|新区)")
+
+
+def agency_type(report: Report) -> str:
+    """The kind of agency, from its name without the region: 北京市通州区商务局 → 商务局."""
+    name = report.agency or ""
+    r = report.region
+    short = False  # the last place named was written without its suffix (淳安 for 淳安县)
+    for part in (r.province, r.city, r.county):
+        if not part:
+            continue
+        for form in (part, _PLACE_SUFFIX.sub("", part)):
+            if form and len(form) >= 2 and name.startswith(form):
+                name, short = name[len(form):], form != part
+                break
+    if short:  # 中牟区商务局 where the gazetteer says 中牟县: the suffix as the agency wrote it
+        name = re.sub(r"^(省|市|县|区|州|旗)", "", name)  # (never 市场监督管理局's 市)
+    if name != report.agency:  # 平潭综合实验区经济发展局: the zone is the place, not the kind
+        rest = _ZONE.sub("", name, count=1)
+        name = rest if len(rest) >= 2 else name
+    return name or (report.agency or "其他")

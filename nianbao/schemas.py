@@ -140,6 +140,9 @@ def _fields(table: str) -> list[dict]:
             {"name": "province", "type": "string", "title": "省"},
             {"name": "city", "type": "string", "title": "市"},
             {"name": "county", "type": "string", "title": "县（区）"},
+            {"name": "agency_type", "type": "string", "title": "机关类型",
+             "description": "机关名称去掉所属地名（及“综合实验区”等）后的部分，如“商务局”："
+                            "网站年度表按它筛选"},
             {"name": "title", "type": "string", "title": "报告标题"},
             {"name": "signed", "type": "date", "title": "落款日期"},
             {"name": "source_file", "type": "string", "title": "原始文件",

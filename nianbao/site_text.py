@@ -146,29 +146,3 @@ def region_text(report: Report, sep: str = "") -> str:
         parts.append(r.city)
     parts.append(r.county)
     return sep.join(p for p in parts if p) or "地区未定"
-
-
-_SUFFIX = re.compile(r"(省|市|自治区|自治州|地区|盟|县|区|旗)$")
-# zones that govern a place in its county's stead, named after it (平潭综合实验区, 苏州工业园区)
-_ZONE = re.compile(r"^(?:综合实验区|综合试验区|经济技术开发区|高新技术产业开发区|经济开发区|高新区|"
-                   r"工业园区|开发区|新区)")
-
-
-def agency_type(report: Report) -> str:
-    """The kind of agency, from its name without the region: 北京市通州区商务局 → 商务局."""
-    name = report.agency or ""
-    r = report.region
-    short = False  # the last place named was written without its suffix (淳安 for 淳安县)
-    for part in (r.province, r.city, r.county):
-        if not part:
-            continue
-        for form in (part, _SUFFIX.sub("", part)):
-            if form and len(form) >= 2 and name.startswith(form):
-                name, short = name[len(form):], form != part
-                break
-    if short:  # 中牟区商务局 where the gazetteer says 中牟县: the suffix as the agency wrote it
-        name = re.sub(r"^(省|市|县|区|州|旗)", "", name)  # (never 市场监督管理局's 市)
-    if name != report.agency:  # 平潭综合实验区经济发展局: the zone is the place, not the kind
-        rest = _ZONE.sub("", name, count=1)
-        name = rest if len(rest) >= 2 else name
-    return name or (report.agency or "其他")

@@ -281,6 +281,21 @@ def test_reports_table_links_each_original_by_its_address(built):
         assert (built.output / row["source_file"].removeprefix(base)).is_file()
 
 
+def test_reports_table_carries_the_agency_type_the_site_filters_by(built):
+    """A journalist's review: the year page filters by 机关类型, which no data file had, so a
+    filtered view could not be rebuilt from the data."""
+    rows = {r["agency_id"]: r["agency_type"] for r in _rows(built.output / "data" / "all" / "reports.csv")}
+    assert rows["hangzhou-gongshu-shangwuju"] == "商务局"
+    assert rows["zibo-zichuan-zhaoshangju"] == "招商局"
+    year = (built.output / "years" / "2020" / "index.html").read_text(encoding="utf-8")
+    for agency_id, kind in rows.items():
+        if agency_id != "hangzhou-gongshu-shangwuju":  # 2019
+            assert re.search(rf'data-type="{kind}"[^>]*>\s*<th scope="row" data-sort="[^"]*">'
+                             rf'<a href="\.\./\.\./{agency_id}/', year), agency_id
+    with sqlite3.connect(built.output / "data" / "nianbao.db") as db:
+        assert dict(db.execute("SELECT agency_id, agency_type FROM reports")) == rows
+
+
 def test_fields_table_names_every_field_of_the_data(built):
     """values.csv gives field IDs; fields.csv says where each lies on the printed form (in
     Chinese), its type and unit, for each template: a researcher needs no spec to read it."""

@@ -29,6 +29,7 @@ from nianbao import figures as fg
 from nianbao import schemas, site_svg, site_text
 from nianbao.model import SITE_FOLDERS, Region, Report, SourceFile
 from nianbao.render import jsonld_script, markdown_renderer
+from nianbao.resolve import agency_type
 from tests.conftest import ROOT, SEEDS, TRUTH
 from tests.site_fixtures import (  # noqa: F401  (fixtures)
     REGION_AGENCIES,
@@ -585,7 +586,7 @@ def test_search_excerpts_do_not_repeat_a_table_caption_that_repeats_its_heading(
 def test_agency_type_is_the_name_without_its_places(agency, region, kind):
     """The 机关类型 of year tables and filters: 市场监督管理局 keeps its 市 (it was 场监督管理局)."""
     report = Report(source=None, agency=agency, region=Region(*region))
-    assert site_text.agency_type(report) == kind
+    assert agency_type(report) == kind
 
 
 def test_home_shows_shares_as_report_pages_do(built_site):
