@@ -1173,7 +1173,7 @@ def render_quality(o: Out, site: Site, views: list[ReportView]) -> None:
     per_report = []
     for v in views:
         c = Counter(p.severity for p in v.report.problems)
-        # its errors that are ours (unread): the report's own are its broken rules, beside
+        # unread: the errors that are ours; the report's own are its broken rules (counted apart)
         per_report.append({"name": f"{v.report.agency} {v.report.year} 年", "url": "../" + v.url,
                            "error": c["error"], "warning": c["warning"], "info": c["info"],
                            "unread": sum(p.kind == "parse" for p in v.report.errors),
