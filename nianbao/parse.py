@@ -242,6 +242,7 @@ class TableParser:
         self.item_columns: dict[str, list[Column]] = {}
         self.item_layout: dict[str, Layout] = {}  # where each item's columns stand in its header
         self.yuan: set[str] = set()  # items whose amount column's heading says 元, not 万元
+        self.odd_unit: dict[str, str] = {}  # items whose amount heading says 千元, 亿元…
         self.apply_columns: list[Column] | None = None
         self.apply_top: list[str] | None = None  # 自然人 | 法人或其他组织 | 总计, normalised
         self.apply_top_layout: Layout | None = None  # where that row puts 自然人 and 总计
@@ -367,9 +368,12 @@ class TableParser:
         if not rows:
             return
         columns = rows[0].columns
-        if any(c.type == "amount_wan" for c in columns) and \
-                any(_YUAN.search(lab) for lab in line.own_labels):
-            self.yuan.add(self.item)
+        if any(c.type == "amount_wan" for c in columns):
+            if any(_YUAN.search(lab) and not _WAN.search(lab) for lab in line.own_labels):
+                self.yuan.add(self.item)
+            odd = next((m.group(0) for lab in line.own_labels if (m := _OTHER_UNIT.search(lab))), None)
+            if odd:
+                self.odd_unit[self.item] = "".join(odd.split())
         found = [self.labels.column("active", columns, lab) for lab in line.own_labels]
         layout = Layout.of(line, found)
         mapped = [c for c in found if c]
@@ -534,13 +538,20 @@ class TableParser:
                          [f"{key}.{c.id}" for c in columns])
             return
         yuan = row.table == "active" and row.group in self.yuan
+        odd = self.odd_unit.get(row.group) if row.table == "active" else None
         for col, cell in zip(columns, values):
-            self.set_value(f"{key}.{col.id}", cell, line, yuan)
+            self.set_value(f"{key}.{col.id}", cell, line, yuan, odd)
 
-    def set_value(self, field_id: str, cell: Cell, line: Line, yuan: bool = False) -> None:
+    def set_value(self, field_id: str, cell: Cell, line: Line, yuan: bool = False,
+                  odd_unit: str | None = None) -> None:
         if cell.spanned:
             return
         kind = self.t.field_map[field_id].type
+        if odd_unit and kind == "amount_wan" and "万元" not in cell.text:
+            self.problem("amount-unit-unknown", "error",
+                         f"{field_id} 的列标题写明单位为“{odd_unit}”，不是万元或元，所印 "
+                         f"{_flat(cell.text)} 不换算，留空", line, [field_id])
+            return
         if yuan and kind == "amount_wan":
             kind = "amount_yuan"
         parsed = parse_value(cell.text, kind)
@@ -657,8 +668,12 @@ class TableParser:
 
 
 _KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额", "amount_yuan": "金额"}
-# a heading's unit given as 元, not 万元: "（元）", "（单位：元）", "金额 元"
-_YUAN = re.compile(r"(?:^|[（(:：\s])元(?:$|[)）,，;；\s])")
+# a heading's unit given as 元, not 万元: "（元）", "（单位：元）", "金额 元", "金额/元", "【元】",
+# "（人民币元）"; but "（万\n元）" is 万元 wrapped in a narrow cell (a LibreOffice PDF's)
+_YUAN = re.compile(r"(?:^|[（(:：/【\[［\s]|人民币)元(?:$|[)）】\]］,，;；\s])")
+_WAN = re.compile(r"万\s*元")
+# a unit neither 万元 nor 元: the amounts are not converted, guessed or kept
+_OTHER_UNIT = re.compile(r"(?:千|百|十|亿|十万|百万|千万)\s*元")
 _REVIEW = norm("行政复议")
 
 

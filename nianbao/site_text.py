@@ -51,6 +51,7 @@ CODES = {
     "cell-dash": "单元格为横线",
     "amount-in-yuan": "金额按列标题的“元”换算为万元",
     "amount-large": "金额异常大（可能是按元印的）",
+    "amount-unit-unknown": "金额单位不是万元或元",
     "cell-unreadable": "单元格无法识别",
     "cells-ambiguous": "数值拆分有歧义",
     "cells-glued": "表格单元格粘连，按行恢复",

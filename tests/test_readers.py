@@ -1381,3 +1381,31 @@ def test_markdown_fence_never_closed_keeps_its_last_line(tmp_path):
     [table] = [b for b in readers.read(path).blocks if isinstance(b, Table)]
     assert [[c.text for c in row] for row in table.rows] == [["规章", "1", "2", "3"], ["规章", "4", "5", "6"]]
     assert table.row_lines == [4, 8]
+
+
+_NINGBO_TEXT = Path(__file__).parent / "fixtures" / "generated" / "ningbo-yinzhou-shangwuju-2021-a.txt"
+
+
+@pytest.mark.parametrize(("heading", "printed", "read", "code"), [
+    ("本年收费金额（单位：万 元）", "26.8", 26.8, None),  # a narrow cell's 万元, wrapped
+    ("本年收费金额（万　元）", "26.8", 26.8, None),
+    ("本年收费金额/元", "9800", 0.98, "amount-in-yuan"),
+    ("本年收费金额【元】", "9800", 0.98, "amount-in-yuan"),
+    ("本年收费金额（人民币元）", "9800", 0.98, "amount-in-yuan"),
+    ("本年收费金额（单位：千元）", "268", None, "amount-unit-unknown"),
+    ("本年收费金额（亿元）", "0.00268", None, "amount-unit-unknown"),
+])
+def test_an_amount_headings_unit_is_read_as_printed(tmp_path, heading, printed, read, code):
+    """A review hunting silent errors: LibreOffice's PDF of a plain table wraps the narrow
+    heading 采购总金额（万元） as "（万 / 元）", read as 元, so 26.8 万元 became 0.00268 with a
+    note; /元, 【元】 and 人民币元 went unseen, so 9800 元 stood as 9800 万元; 千元 and 亿元
+    were taken for 万元. Each is read as it says, or left blank with an error."""
+    text = _NINGBO_TEXT.read_text(encoding="utf-8")
+    assert "\t本年收费金额（单位：万元）\n" in text and "\t26.8万元\n" in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace("\t本年收费金额（单位：万元）\n", f"\t{heading}\n")
+                    .replace("\t26.8万元\n", f"\t{printed}\n"), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["active.fees.amount"] == read
+    codes = {p["code"] for p in got["problems"] if p["code"].startswith("amount")}
+    assert codes == ({code} if code else set()), got["problems"]
