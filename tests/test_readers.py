@@ -840,6 +840,44 @@ def test_docx_reads_what_word_prints(tmp_path):
     assert [c.text for c in row] == ["101", "201", "33[1]", "118 / 121", "7"]
 
 
+def test_docx_struck_text_and_note_markers_are_no_digits(tmp_path):
+    """A review hunting silent errors: a struck-out "9" before "97" read 997, a subscript
+    "2" after it 972, and a run raised only by the footnote-reference style 971 (table 二
+    has no rule to catch any of them)."""
+    def build(doc):
+        doc.styles.add_style("FootnoteReference", 2)  # WD_STYLE_TYPE.CHARACTER
+        table = doc.add_table(rows=1, cols=4)
+        struck, double, sub, styled = table.rows[0].cells
+        for cell, props in ((struck, {"strike": True}), (double, {"dstrike": True})):
+            _run(cell.paragraphs[0], "9", **props)
+            _run(cell.paragraphs[0], "97")
+        _run(sub.paragraphs[0], "97")
+        _run(sub.paragraphs[0], "2", vertAlign="subscript")
+        _run(styled.paragraphs[0], "97")
+        _run(styled.paragraphs[0], "1", rStyle="FootnoteReference")
+
+    path = tmp_path / "t.docx"
+    path.write_bytes(_docx(build).getvalue())
+    row = DocxReader().read(path).blocks[0].rows[0]
+    assert [c.text for c in row] == ["97", "97", "97[2]", "97[1]"]
+
+
+@pytest.mark.parametrize("cell", [
+    "<del cite='mailto:x'>9</del><ins cite='mailto:x'>97</ins>",  # Word's tracked change
+    "<s>9</s>97", "<strike>9</strike>97",
+    "<span style='text-decoration: line-through'>9</span>97",
+    "<span style='font-size:0pt'>9</span>97", "<span style='mso-hide:all'>9</span>97",
+    "97<sub>2</sub>",
+])
+def test_html_struck_or_unseen_text_is_no_digit(tmp_path, cell):
+    """The same review: each of these read 997 or 972 from a web page."""
+    page = tmp_path / "t.html"
+    page.write_text(f"<table><tr><td>行政许可</td><td>{cell}</td>"
+                    "<td style='font-size:10pt'>5</td></tr></table>", encoding="utf-8")
+    row = HtmlReader().read(page).blocks[0].rows[0]
+    assert [c.text for c in row][1:] in (["97", "5"], ["97[2]", "5"])
+
+
 @pytest.mark.skipif(libreoffice() is None, reason="LibreOffice is not installed")
 def test_legacy_doc_named_docx(tmp_path):
     """A .doc renamed .docx is converted like any .doc (it was 'damaged' when LibreOffice

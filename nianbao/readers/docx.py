@@ -65,6 +65,10 @@ def span_grid(placed: list[tuple[int, int, int, int, str]], *, ragged: bool = Fa
 # ---------------------------------------------------------------- XML text
 
 
+# A run styled as a note's reference is a note marker, though only its style raises it.
+_NOTE_STYLES = {"FootnoteReference", "EndnoteReference"}
+
+
 def _on(run, prop: str) -> bool:
     """A run property switched on: <w:vanish/>, <w:vanish w:val="true"/>, not w:val="0"."""
     return _val(run, f"{W}rPr/{W}{prop}") not in (None, "0", "false", "off")
@@ -73,8 +77,9 @@ def _on(run, prop: str) -> bool:
 def xml_text(el, notes: bool = False, skip=()) -> str:
     """Visible text of a paragraph-like element: runs, tabs and breaks. Not what Word does
     not print: deleted text, hidden text (w:vanish), field codes, and the results of fields
-    nested inside another field's code (a field shows only its own result). notes: a
-    superscript run is a note marker ("33¹"), kept apart as "[1]" so it is no digit of 33."""
+    nested inside another field's code (a field shows only its own result), and text struck
+    out. notes: a superscript or subscript run, or one styled as a note reference, is a note
+    marker ("33¹"), kept apart as "[1]" so it is no digit of 33."""
     out: list[str] = []
     fields: list[bool] = []  # for each field open here: past its code, into its result
 
@@ -87,9 +92,10 @@ def xml_text(el, notes: bool = False, skip=()) -> str:
             if not isinstance(tag, str) or tag in _SKIP or child in skip:
                 continue
             if tag == W + "r":
-                if _on(child, "vanish") or _on(child, "specVanish"):
-                    continue
-                if notes and _val(child, f"{W}rPr/{W}vertAlign") == "superscript":
+                if any(_on(child, p) for p in ("vanish", "specVanish", "strike", "dstrike")):
+                    continue  # hidden, or struck out (a deletion marked by hand)
+                if notes and (_val(child, f"{W}rPr/{W}vertAlign") in ("superscript", "subscript")
+                              or _val(child, f"{W}rPr/{W}rStyle") in _NOTE_STYLES):
                     text = xml_text(child)
                     if text.strip() and shown():
                         out.append(f"[{text.strip()}]")

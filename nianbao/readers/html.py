@@ -32,12 +32,16 @@ _GB = {"gb2312", "gbk", "x-gbk", "cp936", "ms936", "windows-936", "gb_2312-80", 
        "euc-cn", "x-euc-cn", "gb18030"}
 _DROP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
          "canvas", "nav", "header", "footer", "aside", "button", "select", "textarea",
-         "input", "head", "map", "audio", "video"}
+         "input", "head", "map", "audio", "video",
+         "del", "s", "strike"}  # struck out: a tracked deletion as Word saves it as a web page
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd",
           "section", "article", "main", "blockquote", "pre", "center", "address", "figure",
           "figcaption", "hr", "table", "tr", "td", "th", "caption", "form", "fieldset",
           "legend", "details", "summary", "body", "html", "tbody", "thead", "tfoot"}
-_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# what a browser does not show, or shows struck out (Word's tracked deletions, mso-hide)
+_HIDDEN = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|mso-hide\s*:\s*all|"
+                     r"text-decoration(?:-line)?\s*:[^;]*line-through|"
+                     r"(?<![\w-])font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|$|!)", re.I)
 _OVERFLOW = re.compile(r"mso-ignore\s*:\s*colspan", re.I)
 _WS = re.compile(r"[ \t\n\r\f]+")
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
@@ -416,7 +420,7 @@ def cell_text(td) -> str:
         if tag == "br":
             lines.append("")
             return
-        if tag == "sup":  # a note marker ("65¹"): kept apart, no digit of 65
+        if tag in ("sup", "sub"):  # a note marker ("65¹", "97₂"): kept apart, no digit of 65
             note = _squash(el.text_content())
             lines[-1] += f"[{note}]" if note else ""
             return
