@@ -16,7 +16,7 @@ from functools import cache
 from nianbao import catalogue as cat
 from nianbao.catalogue import Column, Row, Template, norm
 from nianbao.model import Cell, Document, ExtraRow, Number, Paragraph, Problem, Report, Table
-from nianbao.values import cached_when_short, looks_like_value, parse_value
+from nianbao.values import cached_when_short, hedged_number, looks_like_value, parse_value
 
 # ---------------------------------------------------------------- rows as label + values
 
@@ -47,7 +47,8 @@ def split_cells(cells: list[Cell]) -> tuple[list[Cell], list[Cell]]:
     the row's last label: as a label it took the row's other values with it."""
     last_label = -1
     for i, c in enumerate(cells):
-        if c.text.strip() and not looks_like_value(c.text) and not _misread_number(c.text):
+        if c.text.strip() and not looks_like_value(c.text) and not _misread_number(c.text) \
+                and not hedged_number(c.text):
             last_label = i
     return cells[: last_label + 1], cells[last_label + 1:]
 

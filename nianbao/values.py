@@ -18,10 +18,22 @@ from nianbao.model import Number
 
 # What a cell may print after its number (longest first, so 万元 is not read as 万).
 UNITS = ("万元", "万", "元", "件次", "人次", "件", "条", "笔", "个", "项", "次", "宗", "人")
+# ... and counters that are units only as a cell's last word (起 of 起诉, 单 of 单位 in text
+# whose cells ran together): 932起 (penalty cases), 13批次, 50份.
+CELL_UNITS = ("批次", "起", "批", "家", "种", "份", "篇", "例", "单", "户")
 _NUMBER = re.compile(  # ASCII digits only (after NFKC): "١٩" is not read as 19
     r"^(?P<sign>[+\-])?(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
-    rf"(?P<unit>{'|'.join(UNITS)})?(?P<note>[(\[].*[)\]]|[*※]+)?$"
+    rf"(?P<unit>{'|'.join(UNITS + CELL_UNITS)})?(?P<note>[(\[].*[)\]]|[*※]+)?$"
 )
+# A number with words no value cell carries: "(75)" (in brackets, or an accountant's
+# negative), "约13", "13余", "近20个": in a value's place it is a value that cannot be read,
+# never a label (as a label it took the row's other values one column to the left).
+_HEDGED = re.compile(r"[(（]\s*[+\-]?[0-9][0-9,.]*\s*[)）]|(?:约|近|逾|超过|不足|不到)\s*[0-9][0-9,.]*\D{0,3}|"
+                     r"[0-9][0-9,.]*\s*(?:余|多)\D{0,3}")
+
+
+def hedged_number(text: str) -> bool:
+    return bool(_HEDGED.fullmatch(clean(text)))
 # Numbers we do not read but that sit in value columns: Chinese numerals, other scripts' digits.
 _NUMERALS = re.compile(r"^[+\-]?[〇零一二三四五六七八九十百千万两]+(?:[.点][〇零一二三四五六七八九]+)?"
                        r"(?:万元|元|件|条|笔|个|项|次|宗)?(?:[(\[].*[)\]])?$")

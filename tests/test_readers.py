@@ -1447,3 +1447,34 @@ def test_an_amount_headings_unit_is_read_as_printed(tmp_path, heading, printed, 
     assert got["values"]["active.fees.amount"] == read
     codes = {p["code"] for p in got["problems"] if p["code"].startswith("amount")}
     assert codes == ({code} if code else set()), got["problems"]
+
+
+_TONGZHOU = ROOT / "content" / "reports" / "2020" / "beijing-tongzhou-shangwuju-2020.txt"
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    # a counter the value cells carry: read, with the word kept as the cell's note
+    ("\t政府集中采购\n\t5\n\t5.0475\n", "\t政府集中采购\n\t5批次\n\t5.0475\n\t\n",
+     {"active.procurement.items": 5, "active.procurement.amount": 5.0475}),
+    ("\t行政处罚\n\t0\n\t0\n\t0\n", "\t行政处罚\n\t932起\n\t+7\n\t220\n\t\n",
+     {"active.penalty.prev": 932, "active.penalty.change": 7, "active.penalty.decisions": 220}),
+    # a number no value cell prints: unread, in its own column, the others in theirs
+    ("\t政府集中采购\n\t5\n\t5.0475\n", "\t政府集中采购\n\t(5)\n\t5.0475\n\t\n",
+     {"active.procurement.items": None, "active.procurement.amount": 5.0475}),
+    ("\t行政处罚\n\t0\n\t0\n\t0\n", "\t行政处罚\n\t约932\n\t+7\n\t220\n\t\n",
+     {"active.penalty.prev": None, "active.penalty.change": 7, "active.penalty.decisions": 220}),
+])
+def test_a_value_cell_with_words_is_never_a_label(tmp_path, old, new, expected):
+    """A review hunting silent errors: "13批次", "932起", "(75)" or "约13" in a value's
+    place was taken for a label, and the row's other values moved one column to the left
+    into a blank cell after them: 行政处罚 932起 +7 220 read prev 7, change 220."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    got = extract_json(path)
+    assert {f: got["values"][f] for f in expected} == expected
+    unread = [f for f, v in expected.items() if v is None]
+    named = {c for p in got["problems"] if p["severity"] == "error"
+             for c in re.findall(r"active\.\w+\.\w+", p["message"])}
+    assert set(unread) <= named, got["problems"]
