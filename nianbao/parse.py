@@ -641,6 +641,10 @@ class TableParser:
                 continue
             if self.seen.get(f"active.{pid}") not in {e.line for e in subs}:
                 continue  # the row printed its own numbers: they stand, blanks included
+            totals = [e for e in subs if norm(e.label) in _SUBTOTALS]
+            if totals:  # the report summed them itself: its 小计 is the row's, never a part
+                self.subtotal(row, totals[0], [e for e in subs if e not in totals])
+                continue
             if pid in self.open_parents:
                 self.problem("sub-rows-incomplete", "warning",
                              f"“{row.label}”的分项（{'、'.join(e.label for e in subs)}）之后紧跟着一行无法识别的行，"
@@ -658,6 +662,19 @@ class TableParser:
                     self.problem("sub-rows-incomplete", "warning",
                                  f"{fid}：分项有空白，无法求和，留空", cells=[fid])
 
+    def subtotal(self, row: Row, total: ExtraRow, parts: list[ExtraRow]) -> None:
+        for col in row.columns:
+            fid = f"{row.table}.{row.id}.{col.id}"
+            if self.values[fid] is None:
+                self.values[fid] = total.values.get(col.id)
+            pieces = [e.values.get(col.id) for e in parts]
+            if parts and self.values[fid] is not None and None not in pieces \
+                    and sum(pieces) != self.values[fid]:
+                self.problem("sub-rows-subtotal", "warning",
+                             f"“{row.label}”的分项（{'、'.join(e.label for e in parts)}）“{col.label}”"
+                             f"之和为 {sum(pieces)}，与所印“{total.label}” {self.values[fid]} 不符；"
+                             f"取所印{total.label}", cells=[fid])
+
     def mixed_other_row(self) -> None:
         for e in self.extra:
             if e.table == "apply" and e.parent is None and norm(e.label) in self.labels.groups:
@@ -668,6 +685,8 @@ class TableParser:
                                  "校验时以该行代替", cells=[f"apply.{r.id}" for r in subs])
 
 
+# a sub-row that is its parent's own sum, printed among the parts (never added to them)
+_SUBTOTALS = {norm(x) for x in ("小计", "合计", "总计")}
 _KIND = {"count": "非负整数", "delta": "整数", "amount_wan": "金额", "amount_yuan": "金额"}
 # a heading's unit given as 元, not 万元: "（元）", "（单位：元）", "金额 元", "金额/元", "【元】",
 # "（人民币元）"; but "（万\n元）" is 万元 wrapped in a narrow cell (a LibreOffice PDF's)

@@ -89,6 +89,7 @@ CODES = {
     "sidecar-unknown-key": "元数据文件有未知的键",
     "source-url-invalid": "原文网址无效（只接受 http/https）",
     "sub-rows-incomplete": "子行不完整",
+    "sub-rows-subtotal": "分项之和与所印小计不符",
     "sub-rows-unsummed": "分项未求和",
     "table-from-positions": "无框线表格按文字位置还原",
     "table-off-page": "表格超出页面，部分单元格无法读取",

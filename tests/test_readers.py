@@ -1478,3 +1478,22 @@ def test_a_value_cell_with_words_is_never_a_label(tmp_path, old, new, expected):
     named = {c for p in got["problems"] if p["severity"] == "error"
              for c in re.findall(r"active\.\w+\.\w+", p["message"])}
     assert set(unread) <= named, got["problems"]
+
+
+@pytest.mark.parametrize(("subtotal", "warned"), [("22\n\t0\n\t775", False), ("23\n\t0\n\t775", True)])
+def test_a_subtotal_among_sub_rows_is_the_rows_not_a_part(tmp_path, subtotal, warned):
+    """A review hunting silent errors: 其他对外管理服务事项 printed as 小计, 行政检查 and 行政确认
+    was summed with its 小计, doubling the row (with no problem). The 小计 is the row's; the
+    parts are checked against it."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    old = "\t其他对外管理服务事项\n\t行政检查\n"
+    assert old in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(old, f"\t其他对外管理服务事项\n\t小计\n\t{subtotal}\n\n\t\n\t行政检查\n"),
+                    encoding="utf-8")
+    got = extract_json(path)
+    prev = 23 if warned else 22
+    assert [got["values"][f"active.other_services.{c}"] for c in ("prev", "change", "decisions")] \
+        == [prev, 0, 775]
+    mismatch = [p for p in got["problems"] if p["code"] == "sub-rows-subtotal"]
+    assert len(mismatch) == warned and (not warned or "之和为 22，与所印“小计” 23 不符" in mismatch[0]["message"])
