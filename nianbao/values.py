@@ -77,7 +77,8 @@ def clean(text: str) -> str:
     """The cell without whitespace (str.split's is re's \\s), full-width forms made ASCII."""
     if text.isascii():  # NFKC keeps ASCII as it is
         return "".join(text.split())
-    return "".join(unicodedata.normalize("NFKC", text).split()).replace("－", "-").replace("＋", "+")
+    return ("".join(unicodedata.normalize("NFKC", text).split())
+            .replace("－", "-").replace("−", "-").replace("＋", "+"))  # − : the minus sign
 
 
 _LINE_NUMBER = re.compile(r"\s*[0-9０-９][0-9０-９,，.．\s]*")
