@@ -320,6 +320,10 @@ class TableParser:
         if row is None:
             self.unknown_row(line)
             return
+        parent = self.parent_above(line, row, at)
+        if parent is not None:
+            self.sub_row(line, parent)
+            return
         if at < len(line.labels) - 1 and norm(line.labels[-1]):
             self.sub_row(line, row)
             return
@@ -336,6 +340,19 @@ class TableParser:
             self.problem("label-approximate", "info",
                          f"行标题“{_flat(line.labels[-1])}”按近似匹配识别为“{row.label}”", line)
         self.assign_row(row, line)
+
+    def parent_above(self, line: Line, row: Row, at: int) -> Row | None:
+        """The table 二 row whose label cell, merged down from above, this line sits under
+        (其他对外管理服务事项 over 行政检查 and 行政处罚): the line is that row's part, though
+        its own label names another row (taken for 行政处罚, it left the parent a part short)."""
+        if row.table != "active":
+            return None
+        for label, own in zip(line.labels[:at], line.own_labels):
+            if label and not own:  # inherited from the merged cell above
+                above, _, _ = self.labels.row([label])
+                if above is not None and above.table == "active" and above.id != row.id:
+                    return above
+        return None
 
     def blank_row(self, line: Line) -> bool:
         """A row printed with its cells left empty (or under a cell merged down from the row

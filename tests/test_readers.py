@@ -1497,3 +1497,19 @@ def test_a_subtotal_among_sub_rows_is_the_rows_not_a_part(tmp_path, subtotal, wa
         == [prev, 0, 775]
     mismatch = [p for p in got["problems"] if p["code"] == "sub-rows-subtotal"]
     assert len(mismatch) == warned and (not warned or "之和为 22，与所印“小计” 23 不符" in mismatch[0]["message"])
+
+
+def test_a_sub_row_named_like_another_row_is_its_parents_part(tmp_path):
+    """A review hunting silent errors: under 其他对外管理服务事项 (its cell merged down), the
+    sub-rows 行政检查 and 行政处罚: the second was taken for the form's 行政处罚 row, and the
+    parent kept 行政检查's numbers alone, with no problem naming it."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    old = "\t行政确认\n\t22\n\t0\n\t775\n"
+    assert old in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(old, "\t行政处罚\n\t22\n\t0\n\t775\n"), encoding="utf-8")
+    got = extract_json(path)
+    assert [got["values"][f"active.other_services.{c}"] for c in ("prev", "change", "decisions")] \
+        == [22, 0, 775]
+    assert [got["values"][f"active.penalty.{c}"] for c in ("prev", "change", "decisions")] == [0, 0, 0]
+    assert not [p for p in got["problems"] if p["severity"] == "error"], got["problems"]
