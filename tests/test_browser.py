@@ -11,6 +11,7 @@ either fails these tests with a message saying so; set NIANBAO_SKIP_BROWSER=1 to
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -76,6 +77,20 @@ def site_url(built_site):
     yield url
     server.shutdown()
     server.server_close()
+
+
+@contextlib.contextmanager
+def built_and_served(content: Path, output: Path):
+    """(url, build result) of content built without search, served while the block runs."""
+    from nianbao.pipeline import build
+
+    result = build(content, output, search=False)
+    server, url = serve_folder(output)
+    try:
+        yield url, result
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class Recorder:
@@ -470,36 +485,28 @@ def split_site(tmp_path_factory, built_site):
     and years a province to a page, the compare view offering agencies a place at a time)."""
     import shutil
 
-    from nianbao.pipeline import build
 
     tmp = tmp_path_factory.mktemp("split")
     content = tmp / "content"
     shutil.copytree(built_site.content, content)
     with (content / "site.yaml").open("a", encoding="utf-8") as fh:
         fh.write("list_limit: 2\n")
-    result = build(content, tmp / "output", search=False)
-    server, url = serve_folder(tmp / "output")
-    yield url, result
-    server.shutdown()
-    server.server_close()
+    with built_and_served(content, tmp / "output") as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def pingtan_site(tmp_path_factory):
     """The ten 平潭 web pages: years 2019, 2020, 2021 and 2024, and 公安局's 2020 page, which
     lost its body and is not published."""
-    from nianbao.pipeline import build
 
     tmp = tmp_path_factory.mktemp("pingtan")
     content = tmp / "content"
     (content / "reports").mkdir(parents=True)
     for path in sorted((ROOT / "tests" / "corpus" / "web-text").glob("*.txt")):
         (content / "reports" / path.name).write_bytes(path.read_bytes())
-    result = build(content, tmp / "output", search=False)
-    server, url = serve_folder(tmp / "output")
-    yield url, result
-    server.shutdown()
-    server.server_close()
+    with built_and_served(content, tmp / "output") as served:
+        yield served
 
 
 def test_compare_places_years_by_their_distance(open_page, pingtan_site):
@@ -1245,18 +1252,14 @@ def test_year_filters_say_when_nothing_matches(open_page, built_site):
 def region_site(tmp_path_factory):
     """Two provinces in one year table (no list_limit): 四川 with cities 成都 (three
     counties) and 绵阳 (one), and a province department; 北京 with two districts."""
-    from nianbao.pipeline import build
 
     tmp = tmp_path_factory.mktemp("regions")
     content = make_region_content(tmp / "content")
     settings = content / "site.yaml"
     settings.write_text(settings.read_text(encoding="utf-8").replace("list_limit: 2\n", ""),
                         encoding="utf-8")
-    result = build(content, tmp / "output", search=False)
-    server, url = serve_folder(tmp / "output")
-    yield url, result
-    server.shutdown()
-    server.server_close()
+    with built_and_served(content, tmp / "output") as served:
+        yield served
 
 
 def test_year_filters_city_narrows_counties(open_page, region_site):
