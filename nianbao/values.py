@@ -30,10 +30,6 @@ _NUMBER = re.compile(  # ASCII digits only (after NFKC): "١٩" is not read as 1
 # never a label (as a label it took the row's other values one column to the left).
 _HEDGED = re.compile(r"[(（]\s*[+\-]?[0-9][0-9,.]*\s*[)）]|(?:约|近|逾|超过|不足|不到)\s*[0-9][0-9,.]*\D{0,3}|"
                      r"[0-9][0-9,.]*\s*(?:余|多)\D{0,3}")
-
-
-def hedged_number(text: str) -> bool:
-    return bool(_HEDGED.fullmatch(clean(text)))
 # Numbers we do not read but that sit in value columns: Chinese numerals, other scripts' digits.
 _NUMERALS = re.compile(r"^[+\-]?[〇零一二三四五六七八九十百千万两]+(?:[.点][〇零一二三四五六七八九]+)?"
                        r"(?:万元|元|件|条|笔|个|项|次|宗)?(?:[(\[].*[)\]])?$")
@@ -79,6 +75,11 @@ def clean(text: str) -> str:
         return "".join(text.split())
     return ("".join(unicodedata.normalize("NFKC", text).split())
             .replace("－", "-").replace("−", "-").replace("＋", "+"))  # − : the minus sign
+
+
+@cached_when_short  # asked of every label cell, as _misread_number is
+def hedged_number(text: str) -> bool:
+    return bool(_HEDGED.fullmatch(clean(text)))
 
 
 _LINE_NUMBER = re.compile(r"\s*[0-9０-９][0-9０-９,，.．\s]*")
