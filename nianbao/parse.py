@@ -281,6 +281,8 @@ class TableParser:
             item = next((self.labels.items[n] for n in norms if n in self.labels.items), None)
             if item:
                 self.item, self.table, self.item_open = item, "active", True
+                if self.names_item_columns(line):  # its headings on the same row
+                    self.read_active_header(line)
                 return
             header = self.labels.header_of(line)
             if header is None and self.blank_row(line):
@@ -378,6 +380,12 @@ class TableParser:
         return True
 
     # -- headers
+
+    def names_item_columns(self, line: Line) -> bool:
+        """Whether a line names two or more of the current item's columns: its headings."""
+        rows = [r for r in self.t.table_rows("active") if r.group == self.item]
+        return bool(rows) and sum(self.labels.column("active", rows[0].columns, lab) is not None
+                                  for lab in line.own_labels) >= 2
 
     def read_active_header(self, line: Line) -> None:
         if self.item is None:

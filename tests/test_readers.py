@@ -1513,3 +1513,20 @@ def test_a_sub_row_named_like_another_row_is_its_parents_part(tmp_path):
         == [22, 0, 775]
     assert [got["values"][f"active.penalty.{c}"] for c in ("prev", "change", "decisions")] == [0, 0, 0]
     assert not [p for p in got["problems"] if p["severity"] == "error"], got["problems"]
+
+
+def test_an_items_headings_on_its_own_row_are_read(tmp_path):
+    """A review hunting silent errors: with the 第二十条 item's label on its headings' row
+    (no 信息内容 cell), the headings went unread and the columns were taken in the form's
+    order: printed 总数量 | 新制作 | 新公开, 规范性文件's 1 | 0 | +1 read made 1, total +1."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    old = ("\t第二十条第（一）项\n\n\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\n"
+           "\t规章\n\t0\n\t0\n\t0\n\n\t规范性文件\n\t0\n\t＋1\n\t1\n")
+    assert old in text
+    new = ("\t第二十条第（一）项\n\t对外公开总数量\n\t本年新制作数量\n\t本年新公开数量\n\n"
+           "\t规章\n\t0\n\t0\n\t0\n\n\t规范性文件\n\t1\n\t0\n\t＋1\n")
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    got = extract_json(path)
+    assert [got["values"][f"active.normative.{c}"] for c in ("made", "published", "total")] == [0, 1, 1]
+    assert "header-unreadable" not in {p["code"] for p in got["problems"]}
