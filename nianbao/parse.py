@@ -530,7 +530,18 @@ class TableParser:
             return self.apply_columns
         if self.appeal_columns:  # a group printed as a row of five
             return [c for g, c in self.appeal_columns if g == row.id]
-        return list(row.columns)
+        return self.appeal_row_columns() or list(row.columns)
+
+    def appeal_row_columns(self) -> list[Column] | None:
+        """Table 四 printed a group to a row (行政复议 | 3 | 1 | …) under one header row: the
+        five columns in the order that row names them (结果纠正 before 结果维持 was read in the
+        form's order, the two swapped, which no rule can notice)."""
+        appeal = cat.load().appeal
+        for line in reversed(self.appeal_header):
+            found = [c for c in (self.labels.column("appeal", appeal, t) for t in line.own_labels) if c]
+            if sorted(c.id for c in found) == sorted(c.id for c in appeal):
+                return found
+        return None
 
     def assign_row(self, row: Row, line: Line) -> None:
         key = f"{row.table}.{row.id}"

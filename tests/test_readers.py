@@ -1530,3 +1530,23 @@ def test_an_items_headings_on_its_own_row_are_read(tmp_path):
     got = extract_json(path)
     assert [got["values"][f"active.normative.{c}"] for c in ("made", "published", "total")] == [0, 1, 1]
     assert "header-unreadable" not in {p["code"] for p in got["problems"]}
+
+
+def test_table_four_a_group_to_a_row_reads_its_header(tmp_path):
+    """A review hunting silent errors: 表四 printed a group to a row under one header row
+    that puts 结果纠正 before 结果维持 was read in the form's order, the two swapped (the
+    group's total cannot notice a swap between two of its parts)."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    start, end = text.index("四、政府信息公开行政复议"), text.index("五、存在的主要问题")
+    heading = text[start:text.index("\n", start) + 1]
+    table = "\n\t\n\t结果纠正\n\t结果维持\n\t其他结果\n\t尚未审结\n\t总计\n\n" + "".join(
+        f"\t{group}\n" + "".join(f"\t{n}\n" for n in numbers) + "\n"
+        for group, numbers in (("行政复议", (3, 1, 7, 2, 13)), ("未经复议直接起诉", (5, 1, 9, 0, 15)),
+                               ("复议后起诉", (0, 1, 9, 2, 12))))
+    path = tmp_path / "r.txt"
+    path.write_text(text[:start] + heading + table + text[end:], encoding="utf-8")
+    got = extract_json(path)
+    read = {g: [got["values"][f"appeal.{g}.{c}"] for c in ("upheld", "corrected", "other", "pending", "total")]
+            for g in ("review", "suit_direct", "suit_after_review")}
+    assert read == {"review": [1, 3, 7, 2, 13], "suit_direct": [1, 5, 9, 0, 15],
+                    "suit_after_review": [1, 0, 9, 2, 12]}
