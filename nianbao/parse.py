@@ -667,6 +667,7 @@ class TableParser:
             subs = [e for e in self.extra if e.parent == pid and e.table == table]
             if row is None:
                 continue
+            self.table = table  # each problem names its table, not the last one read
             if table != "active":  # only table 二's rows are split into sub-rows that add up
                 blank = [f"{table}.{pid}.{c.id}" for c in row.columns
                          if self.values[f"{table}.{pid}.{c.id}"] is None]
@@ -716,6 +717,7 @@ class TableParser:
             if e.table == "apply" and e.parent is None and norm(e.label) in self.labels.groups:
                 subs = [r for r in self.t.table_rows("apply") if r.group and norm(r.group) == norm(e.label)]
                 if subs and all(f"apply.{r.id}" not in self.seen for r in subs):
+                    self.table = "apply"
                     self.problem("mixed-template", "warning",
                                  f"报告按旧模板只印了一行“{e.label}”，新模板的 {len(subs)} 个分项留空；"
                                  "校验时以该行代替", cells=[f"apply.{r.id}" for r in subs])

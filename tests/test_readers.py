@@ -1497,6 +1497,8 @@ def test_a_subtotal_among_sub_rows_is_the_rows_not_a_part(tmp_path, subtotal, wa
         == [prev, 0, 775]
     mismatch = [p for p in got["problems"] if p["code"] == "sub-rows-subtotal"]
     assert len(mismatch) == warned and (not warned or "之和为 22，与所印“小计” 23 不符" in mismatch[0]["message"])
+    # placed in table 二, not the table read last (四)
+    assert all(p["where"].endswith("二、主动公开政府信息情况") for p in mismatch), mismatch
 
 
 def test_a_sub_row_named_like_another_row_is_its_parents_part(tmp_path):
