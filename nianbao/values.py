@@ -98,7 +98,7 @@ def join_lines(lines: list[str]) -> str:
 def looks_like_value(text: str) -> bool:
     """True for cells that belong in a value column (numbers, dashes), not label columns."""
     t = clean(text)
-    return bool(t) and (t in _DASHES or bool(_NUMBER.match(t)) or bool(_NUMERALS.match(t))
+    return bool(t) and (t in _DASHES or bool(_NUMBER.match(_change(t))) or bool(_NUMERALS.match(t))
                         or t.isdecimal() or bool(_SEVERAL.match(t))
                         or t in ("O", "o"))  # the letter typed for 0: unread, but a value's cell
 
@@ -121,15 +121,27 @@ def _shown(text: str) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
+# A change said in words (本年增/减): 增3, 增加3, 减3, 减少3, 持平. Only a delta column reads
+# them; elsewhere they are no number.
+_CHANGE_WORD = re.compile(r"^(增加|增|减少|减)(?=[0-9])")
+_SIGNS = {"增加": "+", "增": "+", "减少": "-", "减": "-"}
+
+
+def _change(t: str) -> str:
+    return "0" if t == "持平" else _CHANGE_WORD.sub(lambda m: _SIGNS[m.group(1)], t)
+
+
 @cached_when_short
 def parse_value(text: str, kind: str) -> CellValue:
     """The cell read as a number of kind (count, amount_wan; amount_yuan: an amount_wan
-    column whose heading says 元, so a bare number there is yuan)."""
+    column whose heading says 元, so a bare number there is yuan; delta: a change, signed)."""
     t = clean(text)
     if not t:
         return CellValue(None)
     if t in _DASHES:
         return CellValue(None, problem="dash", detail=text.strip())
+    if kind == "delta":
+        t = _change(t)
     m = _NUMBER.match(t)
     if not m or _odd(text) or len(m["num"]) > _MAX_DIGITS or _spaced_apart(text):
         return CellValue(None, problem="not-a-number", detail=_shown(text))

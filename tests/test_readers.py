@@ -1552,3 +1552,18 @@ def test_table_four_a_group_to_a_row_reads_its_header(tmp_path):
             for g in ("review", "suit_direct", "suit_after_review")}
     assert read == {"review": [1, 3, 7, 2, 13], "suit_direct": [1, 5, 9, 0, 15],
                     "suit_after_review": [1, 0, 9, 2, 12]}
+
+
+@pytest.mark.parametrize(("printed", "read"), [("减少2", -2), ("增3项", 3), ("持平", 0), ("−2", -2)])
+def test_a_change_said_in_words_is_read(tmp_path, printed, read):
+    """A review hunting silent errors: 本年增/减 printed 减少2, 增3, 持平 or with the minus
+    sign was no value, so the cell became a label and the row was reported missing though
+    printed."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    old = "\t行政许可\n\t19\n\t0\n\t753\n"
+    assert old in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(old, f"\t行政许可\n\t19\n\t{printed}\n\t753\n"), encoding="utf-8")
+    got = extract_json(path)
+    assert [got["values"][f"active.licensing.{c}"] for c in ("prev", "change", "decisions")] \
+        == [19, read, 753]
