@@ -278,7 +278,7 @@ class TableParser:
             self.open_parents.add(last_sub)  # a row no one knows, right under the sub-rows
         norms = line.norms
         if not line.has_values:
-            item = next((self.labels.items[n] for n in norms if n in self.labels.items), None)
+            item = self.item_named(line)
             if item:
                 self.item, self.table, self.item_open = item, "active", True
                 if self.names_item_columns(line):  # its headings on the same row
@@ -381,6 +381,26 @@ class TableParser:
 
     # -- headers
 
+    def item_named(self, line: Line) -> str | None:
+        """The 第二十条 item a line names, also with its amounts' unit after it
+        (第二十条第（八）项（单位：元）: the unit then holds for the item's amount column)."""
+        for raw, n in zip(line.labels, (norm(x) for x in line.labels)):
+            if n in self.labels.items:
+                return self.labels.items[n]
+            item = next((i for key, i in self.labels.items.items() if n.startswith(key)), None)
+            if item and "元" in raw[len(item):]:
+                self.note_unit(item, [raw[len(item):]])
+                return item
+        return None
+
+    def note_unit(self, item: str, labels: list[str]) -> None:
+        """An amount heading's unit for the item: 元 (converted) or another (not read)."""
+        if any(_YUAN.search(lab) and not _WAN.search(lab) for lab in labels):
+            self.yuan.add(item)
+        odd = next((m.group(0) for lab in labels if (m := _OTHER_UNIT.search(lab))), None)
+        if odd:
+            self.odd_unit[item] = "".join(odd.split())
+
     def names_item_columns(self, line: Line) -> bool:
         """Whether a line names two or more of the current item's columns: its headings."""
         rows = [r for r in self.t.table_rows("active") if r.group == self.item]
@@ -395,11 +415,7 @@ class TableParser:
             return
         columns = rows[0].columns
         if any(c.type == "amount_wan" for c in columns):
-            if any(_YUAN.search(lab) and not _WAN.search(lab) for lab in line.own_labels):
-                self.yuan.add(self.item)
-            odd = next((m.group(0) for lab in line.own_labels if (m := _OTHER_UNIT.search(lab))), None)
-            if odd:
-                self.odd_unit[self.item] = "".join(odd.split())
+            self.note_unit(self.item, line.own_labels)
         found = [self.labels.column("active", columns, lab) for lab in line.own_labels]
         layout = Layout.of(line, found)
         mapped = [c for c in found if c]

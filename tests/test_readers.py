@@ -1567,3 +1567,17 @@ def test_a_change_said_in_words_is_read(tmp_path, printed, read):
     got = extract_json(path)
     assert [got["values"][f"active.licensing.{c}"] for c in ("prev", "change", "decisions")] \
         == [19, read, 753]
+
+
+def test_an_items_unit_after_its_label_holds_for_its_amounts(tmp_path):
+    """A review hunting silent errors: 第二十条第（八）项（单位：元） was no item label, so its
+    headings were read against the item before it and 9800 元 stood as 9800 万元."""
+    text = _NINGBO_TEXT.read_text(encoding="utf-8")
+    assert "\t第二十条第（八）项\n" in text and "\t26.8万元\n" in text
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace("\t第二十条第（八）项\n", "\t第二十条第（八）项（单位：元）\n")
+                    .replace("\t本年收费金额（单位：万元）\n", "\t本年收费金额\n")
+                    .replace("\t26.8万元\n", "\t9800\n"), encoding="utf-8")
+    got = extract_json(path)
+    assert got["values"]["active.fees.amount"] == 0.98
+    assert "header-unreadable" not in {p["code"] for p in got["problems"]}
