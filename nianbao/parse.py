@@ -73,8 +73,11 @@ def table_lines(doc: Document) -> list[list[Line]]:
             if _is_heading(block.text):
                 section = block.text.strip()
             continue
-        lines, above = [], []
+        lines, above, note_at = [], [], None
         for cells, lineno in zip(block.rows, block.row_lines):
+            note_at = _note_column(cells, note_at)
+            if note_at is not None and note_at < len(cells) and note_at > 0:
+                cells = [*cells[:note_at], Cell(""), *cells[note_at + 1:]]  # a remark, not a label
             label_cells, value_cells = split_cells(cells)
             # a merged label's copy below its origin reads as blank: filled from the row above,
             # as in Word's own text export, and never counted twice in a header
@@ -94,6 +97,25 @@ def table_lines(doc: Document) -> list[list[Line]]:
 
 # Digits and separators: a number, or a piece of one ("189." and ".1765", "65" and ".5")
 _NUMBER_PIECE = re.compile(r"[\d\s.,．，]*\d[\d\s.,．，]*")
+
+
+def _note_column(cells: list[Cell], current: int | None) -> int | None:
+    """Where a remarks column (备注) stands: set by a header row that heads one, kept for the
+    rows under it, dropped by a header row that heads none (the next item's, say)."""
+    words = _note_words()
+    texts = [norm(c.text) for c in cells]
+    if any(t in words for t in texts):
+        return texts.index(next(t for t in texts if t in words))
+    if any(looks_like_value(c.text) for c in cells):
+        return current
+    # a row of labels only: another header (its item's, without remarks) ends the column;
+    # an item's label alone, or a row whose only words are its label and its remark, do not
+    return current if not any(t for i, t in enumerate(texts) if i and i != current) else None
+
+
+@cache
+def _note_words() -> frozenset[str]:
+    return frozenset(norm(w) for w in cat.load().variants.get("note_columns", ()))
 
 
 def _garbled(own_labels: list[str]) -> bool:

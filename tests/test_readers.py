@@ -1581,3 +1581,20 @@ def test_an_items_unit_after_its_label_holds_for_its_amounts(tmp_path):
     got = extract_json(path)
     assert got["values"]["active.fees.amount"] == 0.98
     assert "header-unreadable" not in {p["code"] for p in got["problems"]}
+
+
+def test_a_remarks_column_is_no_label(tmp_path):
+    """A review hunting silent errors: table 二 with a 备注 column holding words (按规定公开)
+    was lost whole, reported as table-missing: each row's remark, its last text cell, was
+    taken for its label, and its numbers with it."""
+    text = _TONGZHOU.read_text(encoding="utf-8")
+    old = ("\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\n"
+           "\t规章\n\t0\n\t0\n\t0\n\n\t规范性文件\n\t0\n\t＋1\n\t1\n")
+    assert old in text
+    new = ("\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\t备注\n\n"
+           "\t规章\n\t0\n\t0\n\t0\n\t按规定公开\n\n\t规范性文件\n\t0\n\t＋1\n\t1\n\t按规定公开\n")
+    path = tmp_path / "r.txt"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    got, plain = extract_json(path), extract_json(_TONGZHOU)
+    assert got["values"] == plain["values"]
+    assert "table-missing" not in {p["code"] for p in got["problems"]}
