@@ -1424,6 +1424,17 @@ def test_markdown_fence_never_closed_keeps_its_last_line(tmp_path):
 _NINGBO_TEXT = Path(__file__).parent / "fixtures" / "generated" / "ningbo-yinzhou-shangwuju-2021-a.txt"
 
 
+def _edited(tmp_path, source: Path, *edits: tuple[str, str]) -> dict:
+    """The extract JSON of source's text with each (old, new) replaced: old must be there."""
+    text = source.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / f"edited{source.suffix}"
+    path.write_text(text, encoding="utf-8")
+    return extract_json(path)
+
+
 @pytest.mark.parametrize(("heading", "printed", "read", "code"), [
     ("本年收费金额（单位：万 元）", "26.8", 26.8, None),  # a narrow cell's 万元, wrapped
     ("本年收费金额（万　元）", "26.8", 26.8, None),
@@ -1438,12 +1449,8 @@ def test_an_amount_headings_unit_is_read_as_printed(tmp_path, heading, printed, 
     heading 采购总金额（万元） as "（万 / 元）", read as 元, so 26.8 万元 became 0.00268 with a
     note; /元, 【元】 and 人民币元 went unseen, so 9800 元 stood as 9800 万元; 千元 and 亿元
     were taken for 万元. Each is read as it says, or left blank with an error."""
-    text = _NINGBO_TEXT.read_text(encoding="utf-8")
-    assert "\t本年收费金额（单位：万元）\n" in text and "\t26.8万元\n" in text
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace("\t本年收费金额（单位：万元）\n", f"\t{heading}\n")
-                    .replace("\t26.8万元\n", f"\t{printed}\n"), encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _NINGBO_TEXT, ("\t本年收费金额（单位：万元）\n", f"\t{heading}\n"),
+                  ("\t26.8万元\n", f"\t{printed}\n"))
     assert got["values"]["active.fees.amount"] == read
     codes = {p["code"] for p in got["problems"] if p["code"].startswith("amount")}
     assert codes == ({code} if code else set()), got["problems"]
@@ -1468,11 +1475,7 @@ def test_a_value_cell_with_words_is_never_a_label(tmp_path, old, new, expected):
     """A review hunting silent errors: "13批次", "932起", "(75)" or "约13" in a value's
     place was taken for a label, and the row's other values moved one column to the left
     into a blank cell after them: 行政处罚 932起 +7 220 read prev 7, change 220."""
-    text = _TONGZHOU.read_text(encoding="utf-8")
-    assert old in text
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _TONGZHOU, (old, new))
     assert {f: got["values"][f] for f in expected} == expected
     unread = [f for f, v in expected.items() if v is None]
     named = {c for p in got["problems"] if p["severity"] == "error"
@@ -1485,13 +1488,8 @@ def test_a_subtotal_among_sub_rows_is_the_rows_not_a_part(tmp_path, subtotal, wa
     """A review hunting silent errors: 其他对外管理服务事项 printed as 小计, 行政检查 and 行政确认
     was summed with its 小计, doubling the row (with no problem). The 小计 is the row's; the
     parts are checked against it."""
-    text = _TONGZHOU.read_text(encoding="utf-8")
-    old = "\t其他对外管理服务事项\n\t行政检查\n"
-    assert old in text
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace(old, f"\t其他对外管理服务事项\n\t小计\n\t{subtotal}\n\n\t\n\t行政检查\n"),
-                    encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _TONGZHOU, ("\t其他对外管理服务事项\n\t行政检查\n",
+                                        f"\t其他对外管理服务事项\n\t小计\n\t{subtotal}\n\n\t\n\t行政检查\n"))
     prev = 23 if warned else 22
     assert [got["values"][f"active.other_services.{c}"] for c in ("prev", "change", "decisions")] \
         == [prev, 0, 775]
@@ -1505,12 +1503,7 @@ def test_a_sub_row_named_like_another_row_is_its_parents_part(tmp_path):
     """A review hunting silent errors: under 其他对外管理服务事项 (its cell merged down), the
     sub-rows 行政检查 and 行政处罚: the second was taken for the form's 行政处罚 row, and the
     parent kept 行政检查's numbers alone, with no problem naming it."""
-    text = _TONGZHOU.read_text(encoding="utf-8")
-    old = "\t行政确认\n\t22\n\t0\n\t775\n"
-    assert old in text
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace(old, "\t行政处罚\n\t22\n\t0\n\t775\n"), encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _TONGZHOU, ("\t行政确认\n\t22\n\t0\n\t775\n", "\t行政处罚\n\t22\n\t0\n\t775\n"))
     assert [got["values"][f"active.other_services.{c}"] for c in ("prev", "change", "decisions")] \
         == [22, 0, 775]
     assert [got["values"][f"active.penalty.{c}"] for c in ("prev", "change", "decisions")] == [0, 0, 0]
@@ -1521,15 +1514,11 @@ def test_an_items_headings_on_its_own_row_are_read(tmp_path):
     """A review hunting silent errors: with the 第二十条 item's label on its headings' row
     (no 信息内容 cell), the headings went unread and the columns were taken in the form's
     order: printed 总数量 | 新制作 | 新公开, 规范性文件's 1 | 0 | +1 read made 1, total +1."""
-    text = _TONGZHOU.read_text(encoding="utf-8")
     old = ("\t第二十条第（一）项\n\n\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\n"
            "\t规章\n\t0\n\t0\n\t0\n\n\t规范性文件\n\t0\n\t＋1\n\t1\n")
-    assert old in text
     new = ("\t第二十条第（一）项\n\t对外公开总数量\n\t本年新制作数量\n\t本年新公开数量\n\n"
            "\t规章\n\t0\n\t0\n\t0\n\n\t规范性文件\n\t1\n\t0\n\t＋1\n")
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _TONGZHOU, (old, new))
     assert [got["values"][f"active.normative.{c}"] for c in ("made", "published", "total")] == [0, 1, 1]
     assert "header-unreadable" not in {p["code"] for p in got["problems"]}
 
@@ -1559,12 +1548,8 @@ def test_a_change_said_in_words_is_read(tmp_path, printed, read):
     """A review hunting silent errors: 本年增/减 printed 减少2, 增3, 持平 or with the minus
     sign was no value, so the cell became a label and the row was reported missing though
     printed."""
-    text = _TONGZHOU.read_text(encoding="utf-8")
-    old = "\t行政许可\n\t19\n\t0\n\t753\n"
-    assert old in text
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace(old, f"\t行政许可\n\t19\n\t{printed}\n\t753\n"), encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _TONGZHOU, ("\t行政许可\n\t19\n\t0\n\t753\n",
+                                        f"\t行政许可\n\t19\n\t{printed}\n\t753\n"))
     assert [got["values"][f"active.licensing.{c}"] for c in ("prev", "change", "decisions")] \
         == [19, read, 753]
 
@@ -1572,13 +1557,8 @@ def test_a_change_said_in_words_is_read(tmp_path, printed, read):
 def test_an_items_unit_after_its_label_holds_for_its_amounts(tmp_path):
     """A review hunting silent errors: 第二十条第（八）项（单位：元） was no item label, so its
     headings were read against the item before it and 9800 元 stood as 9800 万元."""
-    text = _NINGBO_TEXT.read_text(encoding="utf-8")
-    assert "\t第二十条第（八）项\n" in text and "\t26.8万元\n" in text
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace("\t第二十条第（八）项\n", "\t第二十条第（八）项（单位：元）\n")
-                    .replace("\t本年收费金额（单位：万元）\n", "\t本年收费金额\n")
-                    .replace("\t26.8万元\n", "\t9800\n"), encoding="utf-8")
-    got = extract_json(path)
+    got = _edited(tmp_path, _NINGBO_TEXT, ("\t第二十条第（八）项\n", "\t第二十条第（八）项（单位：元）\n"),
+                  ("\t本年收费金额（单位：万元）\n", "\t本年收费金额\n"), ("\t26.8万元\n", "\t9800\n"))
     assert got["values"]["active.fees.amount"] == 0.98
     assert "header-unreadable" not in {p["code"] for p in got["problems"]}
 
@@ -1587,14 +1567,10 @@ def test_a_remarks_column_is_no_label(tmp_path):
     """A review hunting silent errors: table 二 with a 备注 column holding words (按规定公开)
     was lost whole, reported as table-missing: each row's remark, its last text cell, was
     taken for its label, and its numbers with it."""
-    text = _TONGZHOU.read_text(encoding="utf-8")
     old = ("\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\n"
            "\t规章\n\t0\n\t0\n\t0\n\n\t规范性文件\n\t0\n\t＋1\n\t1\n")
-    assert old in text
     new = ("\t信息内容\n\t本年新制作数量\n\t本年新公开数量\n\t对外公开总数量\n\t备注\n\n"
            "\t规章\n\t0\n\t0\n\t0\n\t按规定公开\n\n\t规范性文件\n\t0\n\t＋1\n\t1\n\t按规定公开\n")
-    path = tmp_path / "r.txt"
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    got, plain = extract_json(path), extract_json(_TONGZHOU)
+    got, plain = _edited(tmp_path, _TONGZHOU, (old, new)), extract_json(_TONGZHOU)
     assert got["values"] == plain["values"]
     assert "table-missing" not in {p["code"] for p in got["problems"]}
