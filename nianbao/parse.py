@@ -76,7 +76,7 @@ def table_lines(doc: Document) -> list[list[Line]]:
         lines, above, note_at = [], [], None
         for cells, lineno in zip(block.rows, block.row_lines):
             note_at = _note_column(cells, note_at)
-            if note_at is not None and note_at < len(cells) and note_at > 0:
+            if note_at is not None and note_at < len(cells):
                 cells = [*cells[:note_at], Cell(""), *cells[note_at + 1:]]  # a remark, not a label
             label_cells, value_cells = split_cells(cells)
             # a merged label's copy below its origin reads as blank: filled from the row above,
@@ -100,22 +100,28 @@ _NUMBER_PIECE = re.compile(r"[\d\s.,．，]*\d[\d\s.,．，]*")
 
 
 def _note_column(cells: list[Cell], current: int | None) -> int | None:
-    """Where a remarks column (备注) stands: set by a header row that heads one, kept for the
-    rows under it, dropped by a header row that heads none (the next item's, say)."""
-    words = _note_words()
-    texts = [norm(c.text) for c in cells]
-    if any(t in words for t in texts):
-        return texts.index(next(t for t in texts if t in words))
-    if any(looks_like_value(c.text) for c in cells):
+    """Where a remarks column (备注) stands, after the label column: set by a header row that
+    heads one, kept for the rows under it, dropped by a header row that heads none (the next
+    item's, say). Every row of every table asks: a pattern finds the words before any cell is
+    normalised, and a table without remarks asks nothing more."""
+    words, spotted = _note_words()
+    for i, c in enumerate(cells[1:], 1):
+        if spotted(c.text) and norm(c.text) in words:
+            return i
+    if current is None or any(looks_like_value(c.text) for c in cells):
         return current
     # a row of labels only: another header (its item's, without remarks) ends the column;
     # an item's label alone, or a row whose only words are its label and its remark, do not
-    return current if not any(t for i, t in enumerate(texts) if i and i != current) else None
+    return current if not any(norm(c.text) for i, c in enumerate(cells) if i and i != current) else None
 
 
 @cache
-def _note_words() -> frozenset[str]:
-    return frozenset(norm(w) for w in cat.load().variants.get("note_columns", ()))
+def _note_words():
+    """The remarks headings (labels.yaml note_columns), normalised, and a search for them
+    as printed (spaces or a line break between their characters)."""
+    words = cat.load().variants["note_columns"]
+    spotted = re.compile("|".join(r"\s*".join(map(re.escape, w)) for w in words)).search
+    return frozenset(norm(w) for w in words), spotted
 
 
 def _garbled(own_labels: list[str]) -> bool:

@@ -929,9 +929,8 @@ def year_table(views: list[ReportView]) -> dict:
                      "city": r.region.city or "", "county": r.region.county or "",
                      "type": v.type,
                      # what fg.totals sums, for the totals of the rows a filter leaves
-                     "totals": {k: "" if known.get(f) is None else str(known[f]) for k, f in
-                                (("received", "received"), ("disclosed", "disclosed"),
-                                 ("handled", fg.SHARE_BASE))}})
+                     "totals": {f: "" if known.get(f) is None else str(known[f])
+                                for f in ("received", "disclosed", fg.SHARE_BASE)}})
     csv_rows = [head] + [[c["text"] for c in row["cells"]] for row in rows]
     return {"head": head, "rows": rows, "csv": csv_rows,
             "numeric": [i >= 6 for i in range(len(head))]}
